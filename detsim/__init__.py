@@ -1,0 +1,1 @@
+"""nusource.detsim"""

@@ -1,0 +1,92 @@
+"""The event record: one structured dtype, defined once, shared by kernels, writers and readers.
+
+Units: energies MeV, lengths cm, times s, cross sections cm² (per electron,
+per MeV of recoil for the dσ/dT parts).  Directions are unit vectors in the
+lab frame.  Fields are named to read well in ``TTree::Draw``.
+
+Truth (filled by the generator, never changed afterwards) and detected
+(filled by the detector simulation) fields are listed separately; a file
+holds the truth fields and, after the detector simulation, the detected ones.
+
+Weights and reweighting
+-----------------------
+Every event carries ``xs_gen``, the dσ/dT of the density it was drawn from,
+and the parts ``xs_sm``, ``xs_mag``, ``xs_zlin``, ``xs_zquad``.  The file's
+metadata gives ``gen_norm``, the expected events for the file's exposure per
+generated event under the generating density.  The expected events an event
+represents under any other model are
+
+    w' = gen_norm · [xs_sm + μ²·xs_mag + γ·xs_zlin + γ²·xs_zquad] / xs_gen
+
+(γ = M_Z²/M_Z′², μ in μ_B; the 'linear' Z′ form drops the γ² term), which
+needs no regeneration.  ``weight`` is w' for the run's own model (or 1 for a
+Poisson experiment, see :data:`WEIGHT_MODES`).
+"""
+
+import numpy as np
+
+TRUTH_FIELDS = [
+    ("event_id", "u8", "", "event number within its component, from 0"),
+    ("component", "i4", "", "component index (0: signal; backgrounds follow the run card)"),
+    ("time", "f8", "s", "event time from the start of the first deployment"),
+    ("src_x", "f8", "cm", "emission point in the source, x"),
+    ("src_y", "f8", "cm", "emission point in the source, y"),
+    ("src_z", "f8", "cm", "emission point in the source, z"),
+    ("vtx_x", "f8", "cm", "interaction vertex, x"),
+    ("vtx_y", "f8", "cm", "interaction vertex, y"),
+    ("vtx_z", "f8", "cm", "interaction vertex, z"),
+    ("flight", "f8", "cm", "neutrino flight length from emission point to vertex"),
+    ("enu", "f8", "MeV", "neutrino energy"),
+    ("nu_dx", "f8", "", "neutrino direction, x"),
+    ("nu_dy", "f8", "", "neutrino direction, y"),
+    ("nu_dz", "f8", "", "neutrino direction, z"),
+    ("te", "f8", "MeV", "electron recoil kinetic energy T"),
+    ("cos_theta", "f8", "", "cosine of the electron angle to the neutrino"),
+    ("e_dx", "f8", "", "electron direction, x"),
+    ("e_dy", "f8", "", "electron direction, y"),
+    ("e_dz", "f8", "", "electron direction, z"),
+    ("weight", "f8", "events", "expected events this event represents (see WEIGHT_MODES)"),
+    ("xs_gen", "f8", "cm2/MeV", "dσ/dT of the density the event was drawn from"),
+    ("xs_sm", "f8", "cm2/MeV", "SM weak dσ/dT"),
+    ("xs_mag", "f8", "cm2/MeV", "magnetic dσ/dT per μ_B²"),
+    ("xs_zlin", "f8", "cm2/MeV", "Z′ change of dσ/dT per γ"),
+    ("xs_zquad", "f8", "cm2/MeV", "Z′ change of dσ/dT per γ²"),
+    ("p_ee", "f8", "", "νe survival probability from emission point to vertex (1: none)"),
+]
+
+DETECTED_FIELDS = [
+    ("edep", "f8", "MeV", "deposited energy (energy transfer q; 0 if the event is removed)"),
+    ("erec", "f8", "MeV", "reconstructed energy"),
+    ("rec_x", "f8", "cm", "reconstructed vertex, x"),
+    ("rec_y", "f8", "cm", "reconstructed vertex, y"),
+    ("rec_z", "f8", "cm", "reconstructed vertex, z"),
+    ("rec_dx", "f8", "", "reconstructed electron direction, x"),
+    ("rec_dy", "f8", "", "reconstructed electron direction, y"),
+    ("rec_dz", "f8", "", "reconstructed electron direction, z"),
+    ("flags", "u4", "", "bit mask: see FLAGS"),
+]
+
+FLAGS = {
+    "binding_removed": 1 << 0,
+    "below_threshold": 1 << 1,
+    "outside_fiducial": 1 << 2,
+    "outside_window": 1 << 3,
+    "rejected_efficiency": 1 << 4,
+}
+"""Bits of the ``flags`` field; an event with flags == 0 is selected."""
+
+WEIGHT_MODES = {
+    "fixed": "N unweighted events from the model; weight = expected events / N",
+    "exposure": "Poisson number of events for the exposure (one simulated experiment); weight = 1",
+    "weighted": "N events from a proposal density; weight = expected events each represents",
+}
+
+TRUTH_DTYPE = np.dtype([(n, t) for n, t, _, _ in TRUTH_FIELDS])
+EVENT_DTYPE = np.dtype([(n, t) for n, t, _, _ in TRUTH_FIELDS + DETECTED_FIELDS])
+UNITS = {n: u for n, _, u, _ in TRUTH_FIELDS + DETECTED_FIELDS}
+DESCRIPTIONS = {n: d for n, _, _, d in TRUTH_FIELDS + DETECTED_FIELDS}
+
+
+def empty_events(n: int, *, detected: bool = False) -> np.ndarray:
+    """A zero-filled event array of length n (truth fields, plus detected ones if asked)."""
+    return np.zeros(n, dtype=EVENT_DTYPE if detected else TRUTH_DTYPE)
