@@ -30,6 +30,8 @@ from .solids import (
 )
 from .source import Source, shield_path_lengths
 from .vertices import (
+    AXIAL,
+    CONE,
     Vertices,
     chord_bound,
     geometric_factor_from_acceptance,
@@ -37,12 +39,15 @@ from .vertices import (
     sample_unweighted,
     sample_vertices,
     sample_weighted,
+    sampling_plan,
     solid_angle_fraction_max,
     weight_moments,
 )
 
 __all__ = [
+    "AXIAL",
     "BOX",
+    "CONE",
     "CYLINDER",
     "CYLINDRICAL_SHELL",
     "MATERIAL_NAMES",
@@ -72,6 +77,7 @@ __all__ = [
     "sample_unweighted",
     "sample_vertices",
     "sample_weighted",
+    "sampling_plan",
     "shield_path_lengths",
     "solid_angle_fraction_max",
     "weight_moments",
