@@ -13,7 +13,9 @@ def build_alias(weights) -> tuple[np.ndarray, np.ndarray]:
     """
     w = np.asarray(weights, dtype=float)
     if w.ndim != 1 or w.size == 0 or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise ValueError("alias weights must be a non-empty 1-D array of finite values ≥ 0, not all 0")
+        raise ValueError(
+            "alias weights must be a non-empty 1-D array of finite values ≥ 0, not all 0"
+        )
     k = w.size
     q = w * (k / w.sum())
     prob = np.ones(k)

@@ -50,7 +50,9 @@ class NuSpectrum:
             e, d = self.cont_energy, self.cont_density
             # exact ∫E·f(E) for piecewise-linear f
             h = np.diff(e)
-            m += float(np.sum(h / 6.0 * (d[:-1] * (2 * e[:-1] + e[1:]) + d[1:] * (e[:-1] + 2 * e[1:]))))
+            m += float(
+                np.sum(h / 6.0 * (d[:-1] * (2 * e[:-1] + e[1:]) + d[1:] * (e[:-1] + 2 * e[1:])))
+            )
         return m
 
 
@@ -66,7 +68,9 @@ def from_source(source) -> NuSpectrum:
         grid = np.unique(np.concatenate([*(s.energy_mev for s in source.spectra), ends]))
         dens = np.zeros_like(grid)
         for s in source.spectra:
-            dens += s.nu_per_decay / nu * np.interp(grid, s.energy_mev, s.density, left=0.0, right=0.0)
+            dens += (
+                s.nu_per_decay / nu * np.interp(grid, s.energy_mev, s.density, left=0.0, right=0.0)
+            )
     else:
         grid, dens = np.zeros(0), np.zeros(0)
     return NuSpectrum(

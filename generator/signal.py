@@ -116,7 +116,9 @@ def make_signal_spec(
         gen_model = model.replace(mu=proposal_mu)
     sampler = make_recoil_sampler(spectrum, gen_model, tmin_mev, tmax_mev)
     xsec = flux_averaged(spectrum, model, tmin_mev, tmax_mev)
-    xsec_gen = xsec if gen_model is model else flux_averaged(spectrum, gen_model, tmin_mev, tmax_mev)
+    xsec_gen = (
+        xsec if gen_model is model else flux_averaged(spectrum, gen_model, tmin_mev, tmax_mev)
+    )
     if mode == "exposure":
         from nusource.randomness import COUNT_CHUNK, chunk_rng
 
@@ -165,17 +167,33 @@ def generate_signal_chunk(
     ev["cos_theta"], ev["e_dx"], ev["e_dy"], ev["e_dz"] = c, dx, dy, dz
     w, xg, sm, mag, zl, zq = (np.empty(n) for _ in range(6))
     fill_weights(
-        e, t, spec.model.params(), spec.gen_model.params(), spec.gen_norm,
-        spec.mode == "exposure", w, xg, sm, mag, zl, zq,
-    )  # fmt: skip
+        e,
+        t,
+        spec.model.params(),
+        spec.gen_model.params(),
+        spec.gen_norm,
+        spec.mode == "exposure",
+        w,
+        xg,
+        sm,
+        mag,
+        zl,
+        zq,
+    )
     ev["weight"], ev["xs_gen"], ev["xs_sm"], ev["xs_mag"] = w, xg, sm, mag
     ev["xs_zlin"], ev["xs_zquad"] = zl, zq
     ev["p_ee"] = 1.0
     return ev
 
 
-def reweight(events: np.ndarray, gen_norm: float, *, mu: float = 0.0, gamma: float = 0.0,
-             linear: bool = False) -> np.ndarray:  # fmt: skip
+def reweight(
+    events: np.ndarray,
+    gen_norm: float,
+    *,
+    mu: float = 0.0,
+    gamma: float = 0.0,
+    linear: bool = False,
+) -> np.ndarray:
     """Expected events each event represents under another μν [μ_B] and Z′ γ."""
     xs = events["xs_sm"] + mu * mu * events["xs_mag"] + gamma * events["xs_zlin"]
     if not linear:

@@ -105,9 +105,10 @@ def mass_of_gamma(gamma):
 
 def e6_a(beta_rad: float) -> float:
     """The U(1)′ charge factor a = 3cosβ/(2√24) + √(5/8)·sinβ/6 of ν_L and e_L."""
-    return 3.0 * math.cos(beta_rad) / (2.0 * math.sqrt(24.0)) + math.sqrt(
-        5.0 / 8.0
-    ) * math.sin(beta_rad) / 6.0
+    return (
+        3.0 * math.cos(beta_rad) / (2.0 * math.sqrt(24.0))
+        + math.sqrt(5.0 / 8.0) * math.sin(beta_rad) / 6.0
+    )
 
 
 def delta_g_e6(beta_rad: float, rho: float, sin2w: float, *, charges: str = "consistent"):

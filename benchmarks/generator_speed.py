@@ -1,0 +1,85 @@
+"""Generator speed on one core: events per second, with the machine's own uniform-draw rate.
+
+Prints the figures and their ratios to the targets and to the rate at which
+numba draws uniforms from a passed Generator on this machine, measured in the
+same run.  An "event" is (Eν, T, cosθ, electron direction) for a neutrino
+along a fixed axis, written into reused buffers.
+
+    python benchmarks/generator_speed.py [--json] [--n 4000000]
+"""
+
+import argparse
+import json
+import time
+
+import numba
+import numpy as np
+from nusource.generator.model import PhysicsModel
+from nusource.generator.neutrino_spectrum import from_source
+from nusource.generator.recoil_sampler import make_recoil_sampler
+from nusource.generator.sources import get_source
+
+TARGETS = {"cr51_events_per_s": 3e7, "sry_events_per_s": 1e7}
+
+
+@numba.njit(nogil=True)
+def _uniforms(rng, out):
+    for i in range(out.shape[0]):
+        out[i] = rng.random()
+
+
+def best_rate(fn, n, repeats=5):
+    """Best of several timed runs (the machine is shared: the best is the least disturbed)."""
+    fn()  # compile and warm the buffers
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return n / best
+
+
+def source_rate(name, n, rng):
+    sp = from_source(get_source(name))
+    sampler = make_recoil_sampler(sp, PhysicsModel("nuebar" if sp.antineutrino else "nue"))
+    e, t, c, dx, dy, dz = (np.empty(n) for _ in range(6))
+
+    def run():
+        sampler.fill_along(rng, (0.0, 0.0, 1.0), e, t, c, dx, dy, dz)
+
+    return best_rate(run, n)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--n", type=int, default=2_000_000, help="events per timed run")
+    ap.add_argument("--lxe", action="store_true", help="also time full LXe events with vertices")
+    a = ap.parse_args(argv)
+    numba.set_num_threads(1)
+    rng = np.random.default_rng(12345)
+    buf = np.empty(a.n)
+    res = {
+        "uniforms_per_s": best_rate(lambda: _uniforms(rng, buf), a.n),
+        "cr51_events_per_s": source_rate("cr51", a.n, rng),
+        "sry_events_per_s": source_rate("sr90y", a.n, rng),
+    }
+    for k, target in TARGETS.items():
+        res[k.replace("_per_s", "_target_ratio")] = res[k] / target
+        res[k.replace("_per_s", "_uniforms_per_event")] = res["uniforms_per_s"] / res[k]
+    if a.json:
+        print(json.dumps(res, indent=2))
+    else:
+        print(
+            f"uniform draws from a passed Generator: {res['uniforms_per_s']:.3e} /s "
+            "(this machine, now)"
+        )
+        for k, target in TARGETS.items():
+            print(
+                f"{k:22s} {res[k]:.3e} /s   target {target:.0e} (ratio {res[k] / target:.2f}); "
+                f"costs {res['uniforms_per_s'] / res[k]:.1f} uniform-draw times per event"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""The jobs the command line runs: each parses nothing and prints nothing.
+
+A job takes plain values, calls the stages and returns a JSON-ready dict (and
+writes files where that is its purpose).
+"""
+
+import math
+import time
+
+import numpy as np
+
+from .generator.flux_average import flux_averaged
+from .generator.kinematics import t_max
+from .generator.model import PhysicsModel
+from .generator.neutrino_spectrum import from_source
+from .generator.sources import SOURCE_NAMES, get_source
+from .generator.zprime import parse_zprime
+
+
+def sources_table() -> list[dict]:
+    """The built-in sources (lines or β branches, half-lives, flavour, provenance)."""
+    return [get_source(name).to_dict() for name in SOURCE_NAMES]
+
+
+def build_model(
+    source,
+    *,
+    couplings="radiative",
+    sin2w=None,
+    mu=0.0,
+    zprime=None,
+    zprime_form="exact",
+    e6_charges="consistent",
+) -> PhysicsModel:
+    """The interaction model for a source's flavour and the model options."""
+    zp = parse_zprime(zprime, form=zprime_form, charges=e6_charges) if zprime else None
+    if mu is not None and mu < 0:
+        raise ValueError(f"--mu: {mu} μ_B is not allowed; it must be ≥ 0")
+    return PhysicsModel(source.flavour, couplings, sin2w, mu or 0.0, zp)
+
+
+def window_mev(spectrum, model, tmin_kev, tmax_kev) -> tuple[float, float]:
+    """The recoil window [MeV] from the options in keV, validated."""
+    lo = 0.0 if tmin_kev is None else tmin_kev * 1e-3
+    hi = math.inf if tmax_kev is None else tmax_kev * 1e-3
+    if lo < 0:
+        raise ValueError(f"--tmin-kev: {tmin_kev} keV is not allowed; it must be ≥ 0")
+    if lo >= hi:
+        raise ValueError(f"--tmin-kev {tmin_kev} must be below --tmax-kev {tmax_kev} (T_lo < T_hi)")
+    if model.mu > 0 and not lo > 0:
+        raise ValueError(
+            "--tmin-kev is required with --mu: the magnetic term dσ/dT ∝ 1/T diverges as T → 0, "
+            "so its integral needs a lower limit (e.g. --tmin-kev 2)"
+        )
+    top = float(t_max(spectrum.max_energy))
+    if lo >= top:
+        raise ValueError(
+            f"--tmin-kev: {tmin_kev} keV is at or beyond T_max = {top * 1e3:.4g} keV of the "
+            "source's highest neutrino energy; no recoil is possible"
+        )
+    return lo, hi
+
+
+def xsec(
+    source_name: str,
+    *,
+    tmin_kev=None,
+    tmax_kev=None,
+    endpoint_kev=None,
+    fermi="relativistic",
+    spectrum_file=None,
+    **model_options,
+) -> dict:
+    """Flux-averaged cross section per electron of a source in a recoil window."""
+    src = get_source(
+        source_name, endpoint_kev=endpoint_kev, fermi=fermi, spectrum_file=spectrum_file
+    )
+    spectrum = from_source(src)
+    model = build_model(src, **model_options)
+    lo, hi = window_mev(spectrum, model, tmin_kev, tmax_kev)
+    fa = flux_averaged(spectrum, model, lo, hi)
+    return {
+        "source": src.name,
+        "flavour": src.flavour,
+        "model": model.to_dict(),
+        "tmin_kev": lo * 1e3,
+        "tmax_kev": fa.tmax_mev * 1e3,
+        "sigma_cm2": fa.total,
+        "sigma_sm_cm2": fa.sm,
+        "sigma_mu_cm2": fa.mu,
+        "sigma_zprime_cm2": fa.zprime,
+        "sigma_mag_per_mub2_cm2": fa.mag_unit,
+        "sigma_zprime_per_gamma_cm2": fa.zlin_unit,
+        "sigma_zprime_per_gamma2_cm2": fa.zquad_unit,
+        "mean_enu_mev": spectrum.mean_energy(),
+        "units": "cm^2 per electron, averaged over the source's neutrino spectrum",
+    }
+
+
+def sample(
+    source_name: str,
+    output,
+    *,
+    n=None,
+    seed=0,
+    mode="fixed",
+    exposure=1.0,
+    proposal_mu=None,
+    chunk_size=1_000_000,
+    tmin_kev=None,
+    tmax_kev=None,
+    endpoint_kev=None,
+    fermi="relativistic",
+    spectrum_file=None,
+    command=None,
+    progress=None,
+    **model_options,
+) -> dict:
+    """Sample events of a source (no geometry) and write them to ``output`` (.npz or .h5)."""
+    from .detsim.writers import format_of, write_events
+    from .generator.events import WEIGHT_MODES
+    from .generator.signal import chunk_sizes, generate_signal_chunk, make_signal_spec
+    from .provenance import provenance
+    from .randomness import chunk_key, chunk_rng
+
+    format_of(output)
+    src = get_source(
+        source_name, endpoint_kev=endpoint_kev, fermi=fermi, spectrum_file=spectrum_file
+    )
+    spectrum = from_source(src)
+    model = build_model(src, **model_options)
+    lo, hi = window_mev(spectrum, model, tmin_kev, tmax_kev)
+    if mode != "exposure" and n is None:
+        raise ValueError("-n is required (the number of events) unless --mode exposure")
+    t0 = time.perf_counter()
+    spec = make_signal_spec(
+        spectrum,
+        model,
+        tmin_mev=lo,
+        tmax_mev=hi,
+        mode=mode,
+        n_events=n,
+        exposure=exposure,
+        proposal_mu=proposal_mu,
+        seed=seed,
+    )
+    sizes = chunk_sizes(spec.n_generated, chunk_size)
+    chunks, first = [], 0
+    for k, m in enumerate(sizes):
+        chunks.append(generate_signal_chunk(spec, chunk_rng(seed, 0, k), m, first_id=first))
+        first += m
+        if progress is not None:
+            progress(m)
+    events = (
+        np.concatenate(chunks) if chunks else generate_signal_chunk(spec, chunk_rng(seed, 0, 0), 0)
+    )
+    meta = {
+        "mode": mode,
+        "mode_description": WEIGHT_MODES[mode],
+        "seed": seed,
+        "chunk_keys": [chunk_key(seed, 0, k) for k in range(len(sizes))],
+        "chunk_size": chunk_size,
+        "n_events": int(spec.n_generated),
+        "exposure_per_cm2": exposure,
+        "exposure_description": (
+            "neutrinos × electrons per cm² (1: weights are cross sections in cm²)"
+        ),
+        "expected_events": spec.expected_events,
+        "gen_norm": spec.gen_norm,
+        "source": src.to_dict(),
+        "model": model.to_dict(),
+        "generating_model": spec.gen_model.to_dict(),
+        "window_mev": [lo, spec.xsec.tmax_mev],
+        "flux_averaged_xsec_cm2": {
+            "total": spec.xsec.total,
+            "sm": spec.xsec.sm,
+            "mu": spec.xsec.mu,
+            "zprime": spec.xsec.zprime,
+            "mag_per_mub2": spec.xsec.mag_unit,
+        },
+        "provenance": provenance(command=command),
+    }
+    write_events(output, events, meta)
+    return {
+        "output": str(output),
+        "events": int(spec.n_generated),
+        "expected_events": spec.expected_events,
+        "sigma_cm2": spec.xsec.total,
+        "seconds": time.perf_counter() - t0,
+    }

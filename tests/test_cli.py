@@ -1,0 +1,106 @@
+"""The command line as a user runs it: JSON outputs, files, and one clear line for bad input."""
+
+import json
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from nusource.cli import main
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_sources_json_lists_every_source(capsys):
+    code, out, _ = run(capsys, "sources", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert [r["name"] for r in rows] == ["cr51", "ar37", "v49", "sm145", "pm147", "sr90y", "h3"]
+    assert {r["name"]: r["flavour"] for r in rows}["pm147"] == "nuebar"
+
+
+def test_xsec_json_has_the_documented_keys(capsys):
+    code, out, _ = run(capsys, "xsec", "--source", "cr51", "--mu", "1e-10", "--tmin-kev", "2",
+                       "--zprime", "chi:500", "--json")  # fmt: skip
+    assert code == 0
+    r = json.loads(out)
+    for key in (
+        "sigma_cm2",
+        "sigma_sm_cm2",
+        "sigma_mu_cm2",
+        "sigma_zprime_cm2",
+        "tmin_kev",
+        "tmax_kev",
+    ):
+        assert key in r
+    assert r["sigma_cm2"] == pytest.approx(
+        r["sigma_sm_cm2"] + r["sigma_mu_cm2"] + r["sigma_zprime_cm2"]
+    )
+    assert r["tmin_kev"] == 2.0
+    assert r["tmax_kev"] == pytest.approx(2 * 0.7518**2 / (0.51099895 + 2 * 0.7518) * 1e3)
+
+
+@pytest.mark.parametrize(
+    "args,words",
+    [
+        (["--source", "xx"], ["unknown source", "cr51"]),
+        (["--source", "cr51", "--mu", "-1"], ["--mu", "-1"]),
+        (["--source", "cr51", "--mu", "1e-10"], ["--tmin-kev", "diverges"]),
+        (["--source", "cr51", "--zprime", "chi:-300"], ["mass", "-300", "> 0"]),
+        (
+            ["--source", "cr51", "--tmin-kev", "50", "--tmax-kev", "20"],
+            ["--tmin-kev", "T_lo < T_hi"],
+        ),
+        (["--source", "cr51", "--tmin-kev", "600"], ["--tmin-kev", "T_max"]),
+        (["--source", "cr51", "--endpoint-kev", "235"], ["endpoint"]),
+    ],
+)
+def test_bad_input_gives_one_clear_line(capsys, args, words):
+    code, out, err = run(capsys, "xsec", *args)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    for w in words:
+        assert w in err
+
+
+def test_sample_writes_hdf5_with_provenance(tmp_path, capsys):
+    path = tmp_path / "ev.h5"
+    code, out, _ = run(capsys, "sample", "--source", "sr90y", "-n", "20000", "--seed", "4",
+                       "--mu", "1e-10", "--tmin-kev", "100", "-o", str(path), "--json")  # fmt: skip
+    assert code == 0
+    r = json.loads(out)
+    assert r["events"] == 20000
+    with h5py.File(path) as f:
+        te = f["events/te"][:]
+        meta = json.loads(f.attrs["metadata"])
+        assert f["events/te"].attrs["unit"] == "MeV"
+    assert te.size == 20000 and te.min() >= 0.1
+    assert meta["seed"] == 4 and meta["model"]["mu_bohr"] == 1e-10
+    assert meta["provenance"]["software"]["nusource"]
+    # same seed, same events
+    path2 = tmp_path / "ev2.npz"
+    run(capsys, "sample", "--source", "sr90y", "-n", "20000", "--seed", "4", "--mu", "1e-10",
+        "--tmin-kev", "100", "-o", str(path2))  # fmt: skip
+    assert np.array_equal(np.load(path2)["events"]["te"], te)
+
+
+def test_sample_refuses_an_unknown_extension(tmp_path, capsys):
+    code, _, err = run(
+        capsys, "sample", "--source", "cr51", "-n", "10", "-o", str(tmp_path / "x.txt")
+    )
+    assert code == 2 and ".h5" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_console_script_runs():
+    r = subprocess.run(
+        [sys.executable, "-m", "nusource.cli", "--version"], capture_output=True, text=True
+    )
+    assert r.returncode == 0 and r.stdout.startswith("nusource ")
