@@ -13,11 +13,12 @@ import numpy as np
 
 from nusource.jit import jit
 
-from .directions import fill_directions_along
+from .directions import fill_directions
 from .events import TRUTH_DTYPE, WEIGHT_MODES
 from .flux_average import FluxAveraged, flux_averaged
 from .model import PhysicsModel
 from .neutrino_spectrum import NuSpectrum
+from .placement import Placement, PlacementBuffers, place_events
 from .recoil_sampler import RecoilSampler, make_recoil_sampler
 from .xsec import dsigma_dt, dsigma_parts
 
@@ -53,7 +54,11 @@ class SignalSpec:
     exposure : float
         Neutrinos × electrons / area [cm⁻²] the expected events refer to.
     n_generated : int
-        Events generated in the run (for gen_norm).
+        Events generated in the run (for gen_norm); in the exposure mode with
+        oscillation applied as an acceptance, the number before thinning.
+    placement : Placement or None
+        Geometry, activity and oscillation; None: no geometry (neutrinos along
+        one axis from the origin, no times).
     """
 
     spectrum: NuSpectrum
@@ -65,6 +70,7 @@ class SignalSpec:
     mode: str
     exposure: float
     n_generated: int
+    placement: Placement | None = None
 
     @property
     def expected_events(self) -> float:
@@ -89,6 +95,7 @@ def make_signal_spec(
     proposal_mu: float | None = None,
     seed: int = 0,
     component: int = 0,
+    placement: Placement | None = None,
 ) -> SignalSpec:
     """Build the spec of a signal run.
 
@@ -104,9 +111,16 @@ def make_signal_spec(
         the model's μν).
     seed, component : draw the Poisson count of the 'exposure' mode from this
         component's count stream.
+    placement : geometry, activity and oscillation of the run (optional).
     """
     if mode not in WEIGHT_MODES:
         raise ValueError(f"mode: '{mode}' is not one of {', '.join(WEIGHT_MODES)}")
+    if placement is not None and placement.oscillation is not None:
+        if placement.oscillation[2] == "accept" and mode != "exposure":
+            raise ValueError(
+                f"oscillation.apply = 'accept' thins a simulated experiment and needs "
+                f"mode = 'exposure' (got '{mode}'); use apply = 'weight'"
+            )
     if not (exposure > 0 and math.isfinite(exposure)):
         raise ValueError(f"exposure: {exposure} cm⁻² is not allowed; it must be > 0")
     gen_model = model
@@ -127,7 +141,9 @@ def make_signal_spec(
         if n_events is None or n_events < 0:
             raise ValueError(f"n: {n_events} events is not allowed; give a number ≥ 0")
         n = int(n_events)
-    return SignalSpec(spectrum, model, gen_model, sampler, xsec, xsec_gen, mode, exposure, n)
+    return SignalSpec(
+        spectrum, model, gen_model, sampler, xsec, xsec_gen, mode, exposure, n, placement
+    )
 
 
 def chunk_sizes(n_total: int, chunk_size: int) -> list[int]:
@@ -146,43 +162,52 @@ def generate_signal_chunk(
     first_id: int = 0,
     component: int = 0,
     nu_direction=(0.0, 0.0, 1.0),
-    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """n truth events of the spec, drawn with rng (fills ``out`` if given).
+    """n truth events of the spec, drawn with rng.
 
-    Without geometry every neutrino travels along ``nu_direction`` from the
-    origin; positions, flight and time stay 0 and p_ee = 1.
+    With a placement, every event gets its emission point, vertex, flight
+    length, ν direction, time and P_ee; with oscillation applied as an
+    acceptance, events are kept with probability P_ee (the chunk may then be
+    shorter than n).  Without a placement every neutrino travels along
+    ``nu_direction`` from the origin; positions, flight and time stay 0.
     """
-    ev = np.zeros(n, dtype=TRUTH_DTYPE) if out is None else out[:n]
+    ev = np.zeros(n, dtype=TRUTH_DTYPE)
     ev["event_id"] = np.arange(first_id, first_id + n, dtype=np.uint64)
     ev["component"] = component
     e, t = np.empty(n), np.empty(n)
-    spec.sampler.fill(rng, e, t)
-    ev["enu"], ev["te"] = e, t
-    u = np.asarray(nu_direction, dtype=float)
-    u = u / np.linalg.norm(u)
-    ev["nu_dx"], ev["nu_dy"], ev["nu_dz"] = u
     c, dx, dy, dz = (np.empty(n) for _ in range(4))
-    fill_directions_along(rng, e, t, u[0], u[1], u[2], c, dx, dy, dz)
+    pl = spec.placement
+    if pl is None:
+        spec.sampler.fill_along(rng, nu_direction, e, t, c, dx, dy, dz)
+        u = np.asarray(nu_direction, dtype=float)
+        ev["nu_dx"], ev["nu_dy"], ev["nu_dz"] = u / np.linalg.norm(u)
+        p_ee = np.ones(n)
+    else:
+        spec.sampler.fill(rng, e, t)
+        buf = PlacementBuffers.empty(n)
+        times, _ = place_events(pl, rng, e, buf)
+        nu = buf.direction
+        fill_directions(rng, e, t, nu[:, 0], nu[:, 1], nu[:, 2], c, dx, dy, dz)
+        ev["src_x"], ev["src_y"], ev["src_z"] = buf.source.T
+        ev["vtx_x"], ev["vtx_y"], ev["vtx_z"] = buf.vertex.T
+        ev["nu_dx"], ev["nu_dy"], ev["nu_dz"] = nu.T
+        ev["flight"] = buf.length
+        ev["time"] = times
+        p_ee = buf.p_ee
+    ev["enu"], ev["te"] = e, t
     ev["cos_theta"], ev["e_dx"], ev["e_dy"], ev["e_dz"] = c, dx, dy, dz
     w, xg, sm, mag, zl, zq = (np.empty(n) for _ in range(6))
     fill_weights(
-        e,
-        t,
-        spec.model.params(),
-        spec.gen_model.params(),
-        spec.gen_norm,
-        spec.mode == "exposure",
-        w,
-        xg,
-        sm,
-        mag,
-        zl,
-        zq,
-    )
-    ev["weight"], ev["xs_gen"], ev["xs_sm"], ev["xs_mag"] = w, xg, sm, mag
+        e, t, spec.model.params(), spec.gen_model.params(), spec.gen_norm,
+        spec.mode == "exposure", w, xg, sm, mag, zl, zq,
+    )  # fmt: skip
+    ev["xs_gen"], ev["xs_sm"], ev["xs_mag"] = xg, sm, mag
     ev["xs_zlin"], ev["xs_zquad"] = zl, zq
-    ev["p_ee"] = 1.0
+    ev["p_ee"] = p_ee
+    if pl is not None and pl.oscillation is not None and pl.oscillation[2] == "accept":
+        ev["weight"] = w
+        return ev[rng.random(n) < p_ee]
+    ev["weight"] = w * p_ee
     return ev
 
 

@@ -7,7 +7,7 @@ import sys
 from ._version import __version__
 
 
-def _add_model_options(p: argparse.ArgumentParser) -> None:
+def _add_model_options(p: argparse.ArgumentParser, *, source_required: bool = True) -> None:
     g = p.add_argument_group("interaction model")
     g.add_argument(
         "--couplings",
@@ -41,7 +41,12 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
         help="E6 δg formula: charge-consistent, or as printed in the seeds",
     )
     s = p.add_argument_group("source and window")
-    s.add_argument("--source", required=True, help="built-in source (see `nusource sources`)")
+    s.add_argument(
+        "--source",
+        required=source_required,
+        default=None,
+        help="built-in source (see `nusource sources`)",
+    )
     s.add_argument(
         "--endpoint-kev",
         type=float,
@@ -89,11 +94,32 @@ def _parser() -> argparse.ArgumentParser:
     _add_model_options(x)
     x.add_argument("--json", action="store_true", help="print JSON")
 
-    m = sub.add_parser("sample", help="sample events of a source (no geometry) to .npz or .h5")
-    _add_model_options(m)
+    r = sub.add_parser("rate", help="expected ν–e events of a run card, and their factors")
+    r.add_argument("card", help="run card (TOML), e.g. configs/lxe_cr51.toml")
+    r.add_argument(
+        "--geometry-samples",
+        type=int,
+        default=None,
+        help="Monte Carlo samples for the geometric factor (default: the card's)",
+    )
+    r.add_argument("--json", action="store_true", help="print JSON")
+
+    m = sub.add_parser("sample", help="sample events (of a run card, or a source without geometry)")
+    m.add_argument(
+        "card",
+        nargs="?",
+        default=None,
+        help="run card (TOML): events get vertices, source points, flight and times",
+    )
+    _add_model_options(m, source_required=False)
     m.add_argument("-n", type=int, default=None, help="number of events (modes fixed, weighted)")
-    m.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
-    m.add_argument("--mode", choices=["fixed", "exposure", "weighted"], default="fixed")
+    m.add_argument("--seed", type=int, default=None, help="master seed (default: the card's, or 0)")
+    m.add_argument(
+        "--mode",
+        choices=["fixed", "exposure", "weighted"],
+        default=None,
+        help="default: the card's mode, or fixed",
+    )
     m.add_argument(
         "--exposure",
         type=float,
@@ -106,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="weighted mode: μν [μ_B] of the proposal density",
     )
-    m.add_argument("--chunk-size", type=int, default=1_000_000)
+    m.add_argument("--chunk-size", type=int, default=None)
     m.add_argument("-o", "--output", required=True, help="output file (.npz, .h5)")
     m.add_argument("--json", action="store_true", help="print JSON")
     return p
@@ -142,10 +168,31 @@ def _print_xsec(r) -> None:
     print(f"  σ̄ Z′ part = {r['sigma_zprime_cm2']:.6e} cm²")
 
 
+def _print_rate(r) -> None:
+    print(f"{r['title']}")
+    print(f"  decays               {r['decays']:.4e}")
+    print(f"  neutrinos            {r['neutrinos']:.4e}")
+    print(f"  electrons            {r['electrons']:.4e}  ({r['detector_mass_kg']:.6g} kg)")
+    print(
+        f"  geometric factor     {r['geometric_factor_cm']:.6g} ± "
+        f"{r['geometric_factor_error_cm']:.2g} cm  ({r['geometric_factor_method']})"
+    )
+    print(
+        f"  σ̄ in [{r['window_kev'][0]:.4g}, {r['window_kev'][1]:.4g}] keV  {r['sigma_cm2']:.4e} cm²"
+    )
+    print(f"  signal events        {r['signal_events']:.6g}")
+    if "signal_events_oscillated" in r:
+        print(
+            f"  with oscillation     {r['signal_events_oscillated']:.6g} "
+            f"(⟨P_ee⟩ = {r['mean_p_ee']:.5f} ± {r['mean_p_ee_error']:.1g})"
+        )
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     from . import jobs
 
+    command = ["nusource", *(argv if argv is not None else sys.argv[1:])]
     try:
         if args.command == "sources":
             rows = jobs.sources_table()
@@ -153,35 +200,55 @@ def main(argv=None) -> int:
         elif args.command == "xsec":
             r = jobs.xsec(args.source, **_model_kwargs(args))
             print(json.dumps(r, indent=2)) if args.json else _print_xsec(r)
+        elif args.command == "rate":
+            r = jobs.rate(args.card, geometry_samples=args.geometry_samples)
+            print(json.dumps(r, indent=2)) if args.json else _print_rate(r)
         elif args.command == "sample":
-            from .progress import progress_bar
-
-            kw = _model_kwargs(args)
-            with progress_bar(args.n, "sampling") as tick:
-                r = jobs.sample(
-                    args.source,
-                    args.output,
-                    n=args.n,
-                    seed=args.seed,
-                    mode=args.mode,
-                    exposure=args.exposure,
-                    proposal_mu=args.proposal_mu,
-                    chunk_size=args.chunk_size,
-                    command=["nusource", *(argv or sys.argv[1:])],
-                    progress=tick,
-                    **kw,
-                )
-            if args.json:
-                print(json.dumps(r, indent=2))
-            else:
-                print(
-                    f"wrote {r['events']} events to {r['output']} "
-                    f"(σ̄ = {r['sigma_cm2']:.4e} cm², {r['seconds']:.2f} s)"
-                )
+            _sample(args, command, jobs)
     except (ValueError, FileNotFoundError, FileExistsError, PermissionError) as exc:
         print(f"nusource {args.command}: error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _sample(args, command, jobs) -> None:
+    from .progress import progress_bar
+
+    with progress_bar(args.n, "sampling") as tick:
+        if args.card is not None:
+            r = jobs.sample_card(
+                args.card,
+                args.output,
+                n=args.n,
+                seed=args.seed,
+                mode=args.mode,
+                chunk_size=args.chunk_size,
+                command=command,
+                progress=tick,
+            )
+        else:
+            if args.source is None:
+                raise ValueError("give a run card or --source NAME")
+            r = jobs.sample(
+                args.source,
+                args.output,
+                n=args.n,
+                seed=args.seed or 0,
+                mode=args.mode or "fixed",
+                exposure=args.exposure,
+                proposal_mu=args.proposal_mu,
+                chunk_size=args.chunk_size or 1_000_000,
+                command=command,
+                progress=tick,
+                **_model_kwargs(args),
+            )
+    if args.json:
+        print(json.dumps(r, indent=2))
+    else:
+        print(
+            f"wrote {r['events']} events to {r['output']} "
+            f"(σ̄ = {r['sigma_cm2']:.4e} cm², {r['seconds']:.2f} s)"
+        )
 
 
 if __name__ == "__main__":

@@ -188,3 +188,126 @@ def sample(
         "sigma_cm2": spec.xsec.total,
         "seconds": time.perf_counter() - t0,
     }
+
+
+def load_experiment(card_path):
+    """Read, validate and resolve a run card: (experiment, card text)."""
+    from .runcard import load_card
+    from .setup import build_experiment
+
+    card, text = load_card(card_path)
+    return build_experiment(card, str(card_path)), text
+
+
+def rate(card_path, *, geometry_samples=None) -> dict:
+    """Expected ν–e events in the card's recoil window, and what they multiply."""
+    from .generator.placement import make_placement, mean_survival
+    from .generator.recoil_sampler import make_recoil_sampler
+    from .randomness import COUNT_CHUNK, chunk_rng
+    from .setup import exposure_per_cm2, geometric_factor
+
+    exp, _ = load_experiment(card_path)
+    lo, hi = exp.window_mev
+    fa = flux_averaged(exp.spectrum, exp.model, lo, hi)
+    g = geometric_factor(exp, samples=geometry_samples)
+    exposure = exposure_per_cm2(exp, g)
+    n = exposure * fa.total
+    out = {
+        "card": str(card_path),
+        "title": exp.card.title,
+        "signal_events": n,
+        "signal_events_stat_error_from_g": n * g.error_cm / g.value_cm,
+        "decays": exp.decays,
+        "neutrinos": exp.neutrinos,
+        "electrons": exp.electrons,
+        "electron_density_cm3": exp.electron_density_cm3,
+        "detector_mass_kg": exp.detector_mass_kg,
+        "geometric_factor_cm": g.value_cm,
+        "geometric_factor_error_cm": g.error_cm,
+        "geometric_factor_method": g.method,
+        "exposure_per_cm2": exposure,
+        "sigma_cm2": fa.total,
+        "sigma_sm_cm2": fa.sm,
+        "sigma_mu_cm2": fa.mu,
+        "sigma_zprime_cm2": fa.zprime,
+        "window_kev": [lo * 1e3, fa.tmax_mev * 1e3],
+        "formula": "signal_events = decays × ν/decay × n_e [cm⁻³] × G [cm] × σ̄ [cm²]",
+    }
+    if exp.oscillation is not None:
+        pl = make_placement(exp.geo_source, exp.detector, exp.deployments,
+                            exp.nu_source.half_life_s, exp.oscillation)  # fmt: skip
+        sampler = make_recoil_sampler(exp.spectrum, exp.model, lo, hi)
+        rng = chunk_rng(exp.card.seed, 0, COUNT_CHUNK - 1, "geometry")
+        p, dp = mean_survival(pl, rng, sampler)
+        out["mean_p_ee"], out["mean_p_ee_error"] = p, dp
+        out["signal_events_oscillated"] = n * p
+    return out
+
+
+def sample_card(card_path, output, *, n=None, seed=None, mode=None, chunk_size=None,
+                command=None, progress=None) -> dict:  # fmt: skip
+    """Truth events of a run card's signal (vertices, flight, times) to a file."""
+    from .detsim.writers import format_of, write_events
+    from .generator.events import WEIGHT_MODES
+    from .generator.signal import chunk_sizes, generate_signal_chunk
+    from .provenance import provenance
+    from .randomness import chunk_key, chunk_rng
+    from .setup import signal_spec
+
+    format_of(output)
+    exp, text = load_experiment(card_path)
+    card = exp.card
+    seed = card.seed if seed is None else seed
+    mode = card.mode if mode is None else mode
+    n = card.n_events if n is None else n
+    if mode != "exposure" and n is None:
+        raise ValueError(f"-n is required (mode '{mode}' and the card gives no n_events)")
+    chunk_size = card.chunk_size if chunk_size is None else chunk_size
+    t0 = time.perf_counter()
+    spec, g = signal_spec(exp, mode=mode, n_events=n, seed=seed)
+    sizes = chunk_sizes(spec.n_generated, chunk_size)
+    chunks, first = [], 0
+    for k, m in enumerate(sizes):
+        chunks.append(generate_signal_chunk(spec, chunk_rng(seed, 0, k), m, first_id=first))
+        first += m
+        if progress is not None:
+            progress(m)
+    if not chunks:
+        chunks = [generate_signal_chunk(spec, chunk_rng(seed, 0, 0), 0)]
+    events = np.concatenate(chunks)
+    lo = exp.window_mev[0]
+    meta = {
+        "mode": mode,
+        "mode_description": WEIGHT_MODES[mode],
+        "seed": seed,
+        "chunk_keys": [chunk_key(seed, 0, k) for k in range(len(sizes))],
+        "chunk_size": chunk_size,
+        "n_events": int(len(events)),
+        "n_generated": int(spec.n_generated),
+        "exposure_per_cm2": spec.exposure,
+        "expected_events": spec.expected_events,
+        "gen_norm": spec.gen_norm,
+        "geometric_factor_cm": g.value_cm,
+        "geometric_factor_error_cm": g.error_cm,
+        "decays": exp.decays,
+        "electron_density_cm3": exp.electron_density_cm3,
+        "model": exp.model.to_dict(),
+        "generating_model": spec.gen_model.to_dict(),
+        "window_mev": [lo, spec.xsec.tmax_mev],
+        "flux_averaged_xsec_cm2": {
+            "total": spec.xsec.total,
+            "sm": spec.xsec.sm,
+            "mu": spec.xsec.mu,
+            "zprime": spec.xsec.zprime,
+            "mag_per_mub2": spec.xsec.mag_unit,
+        },
+        "provenance": provenance(command=command, card_text=text),
+    }
+    write_events(output, events, meta)
+    return {
+        "output": str(output),
+        "events": int(len(events)),
+        "expected_events": spec.expected_events,
+        "sigma_cm2": spec.xsec.total,
+        "seconds": time.perf_counter() - t0,
+    }

@@ -12,10 +12,11 @@ import math
 
 import numba
 import numpy as np
+from scipy import stats
+
 from nusource.generator.constants import M_E
 from nusource.generator.flux_average import _T_NODES, _T_WEIGHTS, window_parts
 from nusource.generator.kinematics import t_max
-from scipy import stats
 
 EN, EW = np.polynomial.legendre.leggauss(2)
 TN, TW = np.polynomial.legendre.leggauss(16)

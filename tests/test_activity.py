@@ -4,6 +4,9 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
+from scipy.integrate import quad
+
 from nusource.generator.activity import (
     Deployment,
     activity,
@@ -13,8 +16,6 @@ from nusource.generator.activity import (
     total_decays,
 )
 from nusource.generator.constants import CURIE_BQ, SECONDS_PER_DAY
-from scipy import stats
-from scipy.integrate import quad
 
 DAY = SECONDS_PER_DAY
 CR51_HALF_LIFE = 27.70 * DAY

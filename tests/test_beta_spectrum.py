@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.integrate import quad
+
 from nusource.generator.beta_spectrum import (
     beta_density,
     beta_grid,
@@ -14,7 +16,6 @@ from nusource.generator.beta_spectrum import (
 )
 from nusource.generator.constants import M_E
 from nusource.generator.fermi import fermi_function
-from scipy.integrate import quad
 
 # (Q [MeV], Z_daughter, A, shape, fermi): the built-in branches, the seeds' ¹⁴⁷Pm
 # endpoint, the non-relativistic option, and Z = 0 (a √(Q−E) cusp at the endpoint).

@@ -4,12 +4,13 @@ import math
 
 import numpy as np
 import pytest
+from scipy import integrate
+
 from nusource.generator.constants import M_E, SIGMA0, SIGMA_MU
 from nusource.generator.couplings import radiative_i
 from nusource.generator.flux_average import _T_NODES, _T_WEIGHTS, window_parts
 from nusource.generator.model import PhysicsModel
 from nusource.generator.xsec import dsigma_dt, dsigma_parts, weak_bracket
-from scipy import integrate
 
 from . import reference as ref
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from nusource.generator.constants import ALPHA, HBARC, M_E
 from nusource.generator.fermi import (
     FERMI_KINDS,

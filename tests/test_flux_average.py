@@ -4,11 +4,12 @@ import math
 
 import numpy as np
 import pytest
+from scipy import integrate
+
 from nusource.generator.flux_average import flux_averaged
 from nusource.generator.model import PhysicsModel
 from nusource.generator.neutrino_spectrum import from_source
 from nusource.generator.sources import get_source
-from scipy import integrate
 
 from . import reference as ref
 

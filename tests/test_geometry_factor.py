@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from scipy import integrate
+
 from nusource.geometry import (
     Box,
     Cylinder,
@@ -18,7 +20,6 @@ from nusource.geometry import (
     gf_cylinder_axis,
     gf_spherical_shell,
 )
-from scipy import integrate
 
 LXE_DETECTOR = Cylinder(68.5, 68.5, (0.0, 0.0, 168.5))  # D = H = 137 cm, bottom 100 cm above
 LXE_SOURCE = Source(7.0, 7.0)  # seed 004: 14 cm × 14 cm

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+
 from nusource.geometry import MATERIAL_NAMES, Material, get_material, helium_gas, loglog_interp
 from nusource.geometry.elements import AVOGADRO, parse_formula
 from nusource.geometry.materials import _element_tables, _interp

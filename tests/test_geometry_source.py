@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from nusource.geometry import Cylinder, Source, get_material, shield_path_lengths
 from nusource.geometry.source import shield_paths_kernel
 

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import integrate, stats
+
 from nusource.geometry import (
     AXIAL,
     BOX,
@@ -29,7 +31,6 @@ from nusource.geometry import (
     sample_weighted,
     sampling_plan,
 )
-from scipy import integrate, stats
 
 LXE_DETECTOR = Cylinder(68.5, 68.5, (0.0, 0.0, 168.5))
 LXE_SOURCE = Source(7.0, 7.0)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from nusource.generator.constants import M_E
 from nusource.generator.directions import fill_directions, fill_directions_along, uniform_azimuth
 from nusource.generator.kinematics import (

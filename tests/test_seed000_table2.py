@@ -7,6 +7,7 @@ table; PHYSICS.md §2.
 
 import numpy as np
 import pytest
+
 from nusource.generator.flux_average import flux_averaged
 from nusource.generator.model import PhysicsModel
 from nusource.generator.neutrino_spectrum import from_source

@@ -6,6 +6,7 @@ from importlib import resources
 
 import numpy as np
 import pytest
+
 from nusource.generator.constants import SECONDS_PER_DAY, SECONDS_PER_YEAR
 from nusource.generator.sources import SOURCE_NAMES, Line, Source, Spectrum, get_source
 

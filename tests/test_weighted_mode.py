@@ -2,12 +2,13 @@
 
 import numpy as np
 import pytest
+from scipy import stats
+
 from nusource.generator.model import PhysicsModel
 from nusource.generator.neutrino_spectrum import from_source
 from nusource.generator.signal import generate_signal_chunk, make_signal_spec, reweight
 from nusource.generator.sources import get_source
 from nusource.generator.zprime import parse_zprime
-from scipy import stats
 
 MU = 6e-11
 WINDOW = (0.01, 0.6)

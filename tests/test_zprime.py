@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+
 from nusource.generator.constants import M_E
 from nusource.generator.flux_average import flux_averaged
 from nusource.generator.model import PhysicsModel

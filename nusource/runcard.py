@@ -1,0 +1,237 @@
+"""The run card: a TOML file, validated once into a typed, frozen configuration.
+
+Every key has its unit in its name (``_cm``, ``_kev``, ``_days``, ``_ci``,
+``_bohr``); an unknown key, a wrong type, a value out of range or an
+inconsistent combination gives one line naming the key, the value and what is
+allowed.  Kernels never see this object: :mod:`nusource.setup` turns it into
+plain parameters.
+"""
+
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .generator.sources import SOURCE_NAMES
+
+SourceName = Literal[SOURCE_NAMES]  # type: ignore[valid-type]
+Vec3 = tuple[float, float, float]
+Pos = Annotated[float, Field(gt=0)]
+NonNeg = Annotated[float, Field(ge=0)]
+
+
+class CardError(ValueError):
+    """A run card that cannot be used (one line: file, key, value, what is allowed)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Deployment(_Model):
+    """One deployment of the source: start, length and activity at its start."""
+
+    start_days: NonNeg = 0.0
+    length_days: Pos
+    activity_ci: Pos
+
+
+class Shield(_Model):
+    """A shield layer around the source (innermost first)."""
+
+    material: str
+    thickness_cm: Pos
+
+
+class SourceCard(_Model):
+    """[source]: isotope, activity over time, shape and shields."""
+
+    isotope: SourceName
+    activity_ci: Pos | None = None
+    run_days: Pos | None = None
+    start_days: NonNeg = 0.0
+    deployments: list[Deployment] | None = None
+    endpoint_kev: Pos | None = None
+    spectrum_file: str | None = None
+    fermi: Literal["relativistic", "nonrelativistic"] = "relativistic"
+    shape: Literal["cylinder", "point"] = "cylinder"
+    diameter_cm: Pos | None = None
+    height_cm: Pos | None = None
+    center_cm: Vec3 = (0.0, 0.0, 0.0)
+    shields: list[Shield] = []
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.deployments is None and (self.activity_ci is None or self.run_days is None):
+            raise ValueError(
+                "give activity_ci and run_days, or a list of [[source.deployments]] "
+                "(start_days, length_days, activity_ci)"
+            )
+        if self.deployments is not None and (
+            self.activity_ci is not None or self.run_days is not None
+        ):
+            raise ValueError("give either activity_ci + run_days or deployments, not both")
+        if self.shape == "cylinder" and (self.diameter_cm is None or self.height_cm is None):
+            raise ValueError(
+                "a cylinder source needs diameter_cm and height_cm (or shape = 'point')"
+            )
+        if self.shape == "point" and (self.diameter_cm is not None or self.height_cm is not None):
+            raise ValueError("a point source takes no diameter_cm or height_cm")
+        return self
+
+
+class PhysicsCard(_Model):
+    """[physics]: the interaction model."""
+
+    couplings: Literal["radiative", "tree"] = "radiative"
+    sin2w: Annotated[float, Field(gt=0, lt=0.5)] | None = None
+    mu_bohr: NonNeg = 0.0
+    zprime: str | None = None
+    zprime_form: Literal["exact", "linear"] = "exact"
+    e6_charges: Literal["consistent", "printed"] = "consistent"
+
+
+class OscillationCard(_Model):
+    """[oscillation]: 3+1 sterile oscillation of the source's νe / ν̄e."""
+
+    sin2_2theta: Annotated[float, Field(ge=0, le=1)]
+    dm2_ev2: NonNeg
+    apply: Literal["weight", "accept"] = "weight"
+
+
+DetectorShape = Literal["cylinder", "sphere", "spherical_shell", "cylindrical_shell", "box"]
+
+
+class DetectorCard(_Model):
+    """[detector]: material and solid (the volume in which vertices are generated)."""
+
+    name: str
+    material: Literal["NaI", "LXe", "He", "pseudocumene"]
+    density_g_cm3: Pos | None = None
+    pressure_bar: Pos | None = None
+    temperature_k: Pos | None = None
+    shape: DetectorShape
+    radius_cm: Pos | None = None
+    inner_radius_cm: NonNeg | None = None
+    outer_radius_cm: Pos | None = None
+    height_cm: Pos | None = None
+    size_cm: tuple[Pos, Pos, Pos] | None = None
+    center_cm: Vec3 = (0.0, 0.0, 0.0)
+    source_inside: bool = False
+
+    @model_validator(mode="after")
+    def _check(self):
+        need = {
+            "cylinder": ("radius_cm", "height_cm"),
+            "sphere": ("radius_cm",),
+            "spherical_shell": ("inner_radius_cm", "outer_radius_cm"),
+            "cylindrical_shell": ("inner_radius_cm", "outer_radius_cm", "height_cm"),
+            "box": ("size_cm",),
+        }[self.shape]
+        missing = [k for k in need if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"a {self.shape} detector needs {', '.join(missing)}")
+        if self.material != "He" and (self.pressure_bar or self.temperature_k):
+            raise ValueError("pressure_bar and temperature_k apply to the He gas detector only")
+        return self
+
+
+class WindowCard(_Model):
+    """[window]: the recoil-energy window events are generated in."""
+
+    tmin_kev: NonNeg = 0.0
+    tmax_kev: Pos | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.tmax_kev is not None and self.tmin_kev >= self.tmax_kev:
+            raise ValueError(f"tmin_kev = {self.tmin_kev} must be below tmax_kev = {self.tmax_kev}")
+        return self
+
+
+class ResponseCard(_Model):
+    """[response]: the detector response (see nusource.detsim)."""
+
+    binding: bool = True
+    resolution: Literal["gaussian", "nest", "none"] = "gaussian"
+    resolution_a: NonNeg | None = None
+    resolution_b: NonNeg | None = None
+    nest_mode: Literal["fast", "full"] = "fast"
+    nest_field_v_cm: Pos = 200.0
+    angular_sigma_mrad: NonNeg = 0.0
+    position_sigma_cm: NonNeg = 0.0
+    threshold_kev: NonNeg = 0.0
+    window_kev: tuple[NonNeg, Pos] | None = None
+    efficiency: Annotated[float, Field(gt=0, le=1)] = 1.0
+
+
+class RunCard(_Model):
+    """A whole run card."""
+
+    title: str
+    seed: Annotated[int, Field(ge=0)] = 0
+    mode: Literal["exposure", "fixed", "weighted"] = "exposure"
+    n_events: Annotated[int, Field(ge=0)] | None = None
+    chunk_size: Annotated[int, Field(gt=0)] = 1_000_000
+    proposal_mu_bohr: NonNeg | None = None
+    geometry_mc_samples: Annotated[int, Field(gt=0)] = 4_000_000
+    source: SourceCard
+    physics: PhysicsCard = PhysicsCard()
+    detector: DetectorCard
+    window: WindowCard = WindowCard()
+    oscillation: OscillationCard | None = None
+    response: ResponseCard | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.mode in ("fixed", "weighted") and self.n_events is None:
+            raise ValueError(f"mode = '{self.mode}' needs n_events")
+        if self.physics.mu_bohr > 0 and not self.window.tmin_kev > 0:
+            raise ValueError(
+                "physics.mu_bohr > 0 needs window.tmin_kev > 0 (dσ_μ/dT diverges as 1/T)"
+            )
+        return self
+
+
+def _one_line(path, err: ValidationError) -> str:
+    e = err.errors()[0]
+    loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith("function-"))
+    msg = e["msg"].removeprefix("Value error, ")
+    if e["type"] == "extra_forbidden":
+        msg = "unknown key (check its spelling and unit suffix)"
+    got = e.get("input")
+    shown = "" if isinstance(got, dict) or e["type"] == "missing" else f" (got {got!r})"
+    where = f"{loc}: " if loc else ""
+    more = f" [+{len(err.errors()) - 1} more]" if len(err.errors()) > 1 else ""
+    return f"run card {path}: {where}{msg}{shown}{more}"
+
+
+def parse_card(text: str, path: str = "<card>") -> RunCard:
+    """Validate the text of a run card."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CardError(f"run card {path}: not valid TOML: {exc}") from None
+    try:
+        return RunCard.model_validate(data)
+    except ValidationError as exc:
+        raise CardError(_one_line(path, exc)) from None
+
+
+def load_card(path) -> tuple[RunCard, str]:
+    """Read and validate a run card; returns (card, its text)."""
+    p = Path(path)
+    if not p.is_file():
+        raise CardError(f"run card {path}: no such file")
+    text = p.read_text()
+    return parse_card(text, str(path)), text
+
+
+def days(x: float) -> float:
+    """Days in seconds."""
+    return x * 86400.0
+
+
+__all__ = ["CardError", "RunCard", "load_card", "parse_card", "days", "math"]

@@ -1,0 +1,287 @@
+"""From a validated run card to the plain objects the stages use.
+
+:func:`build_experiment` resolves the source (spectrum, activity over the
+deployments, shape and shields), the interaction model, the detector (solid,
+material, electrons) and checks the geometry: solids must not overlap, and a
+source inside the detector's envelope must be stated in the card
+(``detector.source_inside = true``).
+"""
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .generator.activity import Deployment, total_decays
+from .generator.constants import CURIE_BQ
+from .generator.model import PhysicsModel
+from .generator.neutrino_spectrum import NuSpectrum, from_source
+from .generator.sources import Source as NuSource
+from .generator.sources import get_source
+from .generator.zprime import parse_zprime
+from .geometry import (
+    Box,
+    Cylinder,
+    CylindricalShell,
+    Material,
+    SphericalShell,
+    get_material,
+    helium_gas,
+)
+from .geometry import Source as GeoSource
+from .runcard import CardError, RunCard
+
+DAY = 86400.0
+MATERIAL_REGISTRY = {"NaI": "NaI", "LXe": "LXe", "He": "He", "pseudocumene": "pseudocumene"}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Everything a run needs, resolved from its card (plain values and objects).
+
+    Attributes
+    ----------
+    card : RunCard
+    nu_source : generator Source (isotope data)
+    spectrum : NuSpectrum (per neutrino)
+    model : PhysicsModel
+    deployments : tuple of activity Deployments (times in s, activity in Bq)
+    geo_source : geometry Source (active cylinder or point, shields)
+    detector : geometry solid
+    material : geometry Material of the detector
+    window_mev : (T_lo, T_hi) [MeV]
+    """
+
+    card: RunCard
+    nu_source: NuSource
+    spectrum: NuSpectrum
+    model: PhysicsModel
+    deployments: tuple[Deployment, ...]
+    geo_source: GeoSource
+    detector: object
+    material: Material
+    window_mev: tuple[float, float]
+
+    @property
+    def decays(self) -> float:
+        """Source decays over all deployments."""
+        return total_decays(self.deployments, self.nu_source.half_life_s)
+
+    @property
+    def neutrinos(self) -> float:
+        """Neutrinos emitted over all deployments."""
+        return self.decays * self.spectrum.nu_per_decay
+
+    @property
+    def electron_density_cm3(self) -> float:
+        """Electrons per cm³ of the detector (all shells)."""
+        return self.material.electron_density_cm3
+
+    @property
+    def detector_mass_kg(self) -> float:
+        return self.detector.volume_cm3 * self.material.density_g_cm3 * 1e-3
+
+    @property
+    def electrons(self) -> float:
+        """Electrons in the detector volume."""
+        return self.electron_density_cm3 * self.detector.volume_cm3
+
+    @property
+    def oscillation(self):
+        """(sin²2θ, Δm² [eV²], 'weight'|'accept') or None."""
+        o = self.card.oscillation
+        return None if o is None else (o.sin2_2theta, o.dm2_ev2, o.apply)
+
+
+def _deployments(src_card, half_life_s) -> tuple[Deployment, ...]:
+    if src_card.deployments is not None:
+        deps = [
+            Deployment(d.start_days * DAY, d.length_days * DAY, d.activity_ci * CURIE_BQ)
+            for d in src_card.deployments
+        ]
+    else:
+        # activity_ci is the activity at t = 0; the run starts at start_days
+        tau = half_life_s / math.log(2.0)
+        a_start = src_card.activity_ci * CURIE_BQ * math.exp(-src_card.start_days * DAY / tau)
+        deps = [Deployment(src_card.start_days * DAY, src_card.run_days * DAY, a_start)]
+    return tuple(deps)
+
+
+def _material(det) -> Material:
+    if det.material == "He":
+        m = helium_gas(det.pressure_bar or 5.0, det.temperature_k or 77.0)
+    else:
+        m = get_material(MATERIAL_REGISTRY[det.material])
+    if det.density_g_cm3 is not None:
+        m = Material(m.name, det.density_g_cm3, m.composition)
+    return m
+
+
+def _solid(det):
+    c = tuple(det.center_cm)
+    if det.shape == "cylinder":
+        return Cylinder(det.radius_cm, det.height_cm / 2, c)
+    if det.shape == "sphere":
+        return SphericalShell(0.0, det.radius_cm, c)
+    if det.shape == "spherical_shell":
+        return SphericalShell(det.inner_radius_cm, det.outer_radius_cm, c)
+    if det.shape == "cylindrical_shell":
+        return CylindricalShell(det.inner_radius_cm, det.outer_radius_cm, det.height_cm / 2, c)
+    return Box(*(s / 2 for s in det.size_cm), c)
+
+
+def _envelope_contains(det, point) -> bool:
+    """Is the point inside the detector's outer envelope (material or hollow)?"""
+    x, y, z = (p - c for p, c in zip(point, det.center_cm, strict=True))
+    if det.shape in ("sphere", "spherical_shell"):
+        r = det.radius_cm if det.shape == "sphere" else det.outer_radius_cm
+        return x * x + y * y + z * z < r * r
+    if det.shape in ("cylinder", "cylindrical_shell"):
+        r = det.radius_cm if det.shape == "cylinder" else det.outer_radius_cm
+        return x * x + y * y < r * r and abs(z) < det.height_cm / 2
+    return all(abs(v) < s / 2 for v, s in zip((x, y, z), det.size_cm, strict=True))
+
+
+def _check_geometry(path, card: RunCard, geo_source: GeoSource, solid) -> None:
+    # points on and in the outermost cylinder of the source with its shields
+    r, h = geo_source.outer_radius_cm, geo_source.outer_half_height_cm
+    cx, cy, cz = geo_source.center
+    rr, pp, zz = np.meshgrid(
+        np.linspace(0, r, 9),
+        np.linspace(0, 2 * math.pi, 24, endpoint=False),
+        np.linspace(-h, h, 17),
+    )
+    pts = np.stack([cx + rr * np.cos(pp), cy + rr * np.sin(pp), cz + zz], axis=-1).reshape(-1, 3)
+    if any(solid.contains(p) for p in pts):
+        raise CardError(
+            f"run card {path}: detector: the source with its shields (radius {r:g} cm, "
+            f"height {2 * h:g} cm at {tuple(geo_source.center)}) overlaps the detector volume; "
+            "move the detector (center_cm) or change its size"
+        )
+    inside = _envelope_contains(card.detector, geo_source.center)
+    if inside and not card.detector.source_inside:
+        raise CardError(
+            f"run card {path}: detector.source_inside: the source sits inside the detector's "
+            "envelope; state it with source_inside = true"
+        )
+    if card.detector.source_inside and not inside:
+        raise CardError(
+            f"run card {path}: detector.source_inside = true, but the source at "
+            f"{tuple(geo_source.center)} is outside the detector's envelope"
+        )
+
+
+def build_experiment(card: RunCard, path="<card>") -> Experiment:
+    """Resolve a validated run card (errors name the card's key)."""
+    s = card.source
+    spectrum_file = s.spectrum_file
+    if spectrum_file is not None and not Path(spectrum_file).is_absolute() and path != "<card>":
+        spectrum_file = str(Path(path).parent / spectrum_file)
+    try:
+        nu_source = get_source(
+            s.isotope, endpoint_kev=s.endpoint_kev, fermi=s.fermi, spectrum_file=spectrum_file
+        )
+    except ValueError as exc:
+        raise CardError(f"run card {path}: source: {exc}") from None
+    spectrum = from_source(nu_source)
+    p = card.physics
+    try:
+        zp = parse_zprime(p.zprime, form=p.zprime_form, charges=p.e6_charges) if p.zprime else None
+        model = PhysicsModel(nu_source.flavour, p.couplings, p.sin2w, p.mu_bohr, zp)
+    except ValueError as exc:
+        raise CardError(f"run card {path}: physics: {exc}") from None
+    try:
+        shields = tuple((sh.material, sh.thickness_cm) for sh in s.shields)
+        if s.shape == "point":
+            geo_source = GeoSource.point(tuple(s.center_cm), shields)
+        else:
+            geo_source = GeoSource(s.diameter_cm / 2, s.height_cm / 2, tuple(s.center_cm), shields)
+        solid = _solid(card.detector)
+        material = _material(card.detector)
+    except ValueError as exc:
+        raise CardError(f"run card {path}: {exc}") from None
+    _check_geometry(path, card, geo_source, solid)
+    w = card.window
+    lo = w.tmin_kev * 1e-3
+    hi = math.inf if w.tmax_kev is None else w.tmax_kev * 1e-3
+    from .generator.kinematics import t_max
+
+    top = float(t_max(spectrum.max_energy))
+    if lo >= top:
+        raise CardError(
+            f"run card {path}: window.tmin_kev: {w.tmin_kev} keV is at or beyond T_max = "
+            f"{top * 1e3:.4g} keV of the source's highest neutrino energy"
+        )
+    return Experiment(
+        card=card,
+        nu_source=nu_source,
+        spectrum=spectrum,
+        model=model,
+        deployments=_deployments(s, nu_source.half_life_s),
+        geo_source=geo_source,
+        detector=solid,
+        material=material,
+        window_mev=(lo, hi),
+    )
+
+
+@dataclass(frozen=True)
+class GeometricFactor:
+    """G = ⟨∫ dV/(4πL²)⟩ over the source [cm], with its MC error (0 if analytic)."""
+
+    value_cm: float
+    error_cm: float
+    method: str
+
+
+def geometric_factor(exp: Experiment, *, samples: int | None = None) -> GeometricFactor:
+    """Analytic where a closed form exists (point sources), else Monte Carlo.
+
+    The MC stream is the run's own (seed, component 0, 'geometry'), so the
+    value is reproducible.
+    """
+    from .geometry import geometric_factor_exact, geometric_factor_mc
+    from .randomness import COUNT_CHUNK, chunk_rng
+
+    exact = geometric_factor_exact(exp.geo_source, exp.detector)
+    if exact is not None:
+        return GeometricFactor(float(exact), 0.0, "analytic")
+    n = samples or exp.card.geometry_mc_samples
+    rng = chunk_rng(exp.card.seed, 0, COUNT_CHUNK, "geometry")
+    value, error = geometric_factor_mc(exp.geo_source, exp.detector, n, rng)
+    return GeometricFactor(float(value), float(error), f"Monte Carlo ({n} samples)")
+
+
+def exposure_per_cm2(exp: Experiment, g: GeometricFactor) -> float:
+    """Neutrinos × electron density × geometric factor [cm⁻²]: events = exposure × σ̄."""
+    return exp.neutrinos * exp.electron_density_cm3 * g.value_cm
+
+
+def signal_spec(exp: Experiment, *, mode=None, n_events=None, seed=None, exposure=None):
+    """The generator spec of a run's signal (geometry, activity and oscillation placed).
+
+    Returns (spec, geometric factor).  Defaults come from the card; ``exposure``
+    [cm⁻²] overrides neutrinos × n_e × G (tests use it to scale a run).
+    """
+    from .generator.placement import make_placement
+    from .generator.signal import make_signal_spec
+
+    card = exp.card
+    g = geometric_factor(exp)
+    placement = make_placement(exp.geo_source, exp.detector, exp.deployments,
+                               exp.nu_source.half_life_s, exp.oscillation)  # fmt: skip
+    lo, hi = exp.window_mev
+    spec = make_signal_spec(
+        exp.spectrum,
+        exp.model,
+        tmin_mev=lo,
+        tmax_mev=hi,
+        mode=card.mode if mode is None else mode,
+        n_events=card.n_events if n_events is None else n_events,
+        exposure=exposure_per_cm2(exp, g) if exposure is None else exposure,
+        proposal_mu=card.proposal_mu_bohr,
+        seed=card.seed if seed is None else seed,
+        placement=placement,
+    )
+    return spec, g

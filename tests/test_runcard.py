@@ -1,0 +1,85 @@
+"""Run cards: every shipped card loads; bad cards give one line naming the key."""
+
+import glob
+from pathlib import Path
+
+import pytest
+
+from nusource.runcard import CardError, load_card, parse_card
+from nusource.setup import build_experiment
+
+CONFIGS = sorted(glob.glob(str(Path(__file__).parent.parent / "configs" / "*.toml")))
+NAMES = {Path(c).name for c in CONFIGS}
+
+
+def test_every_card_the_issue_names_is_shipped():
+    for name in ["lama.toml", "lama_1t.toml", "lama_seed000.toml", "lxe_cr51.toml",
+                 "lxe_cr51_5deploy.toml", "hellaz_cr51.toml", "hellaz_sry.toml",
+                 "borexino_cr51.toml"]:  # fmt: skip
+        assert name in NAMES
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: Path(p).name)
+def test_shipped_cards_load(path):
+    card, text = load_card(path)
+    exp = build_experiment(card, path)
+    assert exp.decays > 0 and exp.electrons > 0
+
+
+def test_detector_masses_are_the_setups():
+    masses = {}
+    for path in CONFIGS:
+        card, _ = load_card(path)
+        masses[Path(path).name] = build_experiment(card, path).detector_mass_kg
+    assert masses["lama.toml"] == pytest.approx(400, rel=1e-4)
+    assert masses["lama_1t.toml"] == pytest.approx(1000, rel=1e-4)
+    assert masses["hellaz_cr51.toml"] == pytest.approx(6000, rel=1e-3)
+    assert masses["borexino_cr51.toml"] == pytest.approx(100_000, rel=1e-4)
+    assert 5000 < masses["lxe_cr51.toml"] < 6000
+
+
+BASE = Path(CONFIGS[0]).parent / "lxe_cr51.toml"
+
+
+def card_with(old: str, new: str) -> str:
+    text = BASE.read_text()
+    assert old in text
+    return text.replace(old, new)
+
+
+@pytest.mark.parametrize(
+    "old,new,words",
+    [
+        ("radius_cm = 68.5", "radius_m = 0.685", ["detector.radius_m", "unknown key"]),
+        ("radius_cm = 68.5", "radius_cm = -5.0", ["detector.radius_cm", "greater than 0", "-5.0"]),
+        ('isotope = "cr51"', 'isotope = "co60"', ["source.isotope", "co60"]),
+        ("activity_ci = 5.0e6\n", "", ["source", "activity_ci"]),
+        ("center_cm = [0.0, 0.0, 168.5]", "center_cm = [0.0, 0.0, 50.0]", ["overlaps"]),
+        ("center_cm = [0.0, 0.0, 168.5]", "center_cm = [0.0, 0.0, 0.0]", ["overlaps"]),
+        ("[window]\ntmin_kev = 1.0", "[window]\ntmin_kev = 900.0", ["window.tmin_kev", "T_max"]),
+        ('couplings = "radiative"', 'couplings = "radiative"\nmu_bohr = 1e-10\n', ["tmin_kev"]),
+        ('couplings = "radiative"', 'couplings = "loop"', ["physics.couplings", "loop"]),
+    ],
+)
+def test_bad_cards_name_the_key(old, new, words):
+    text = card_with(old, new)
+    if "mu_bohr" in new:
+        text = text.replace("[window]\ntmin_kev = 1.0", "[window]\ntmin_kev = 0.0")
+    with pytest.raises(CardError) as info:
+        build_experiment(parse_card(text, "x.toml"), "x.toml")
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith("run card x.toml")
+    for w in words:
+        assert w in msg
+
+
+def test_source_inside_must_be_stated():
+    lama = (Path(CONFIGS[0]).parent / "lama.toml").read_text()
+    text = lama.replace("source_inside = true", "source_inside = false")
+    with pytest.raises(CardError, match="source_inside"):
+        build_experiment(parse_card(text, "x.toml"), "x.toml")
+    lxe = BASE.read_text().replace(
+        "center_cm = [0.0, 0.0, 168.5]", "center_cm = [0.0, 0.0, 168.5]\nsource_inside = true"
+    )
+    with pytest.raises(CardError, match="outside the detector"):
+        build_experiment(parse_card(lxe, "x.toml"), "x.toml")
