@@ -1,0 +1,141 @@
+"""Event file write speed of ``EventWriter`` on one core, with the machine's own limits.
+
+Writes N events of EVENT_DTYPE (truth + detected, 280 B each) appended in
+chunks, as a simulation would, to ROOT (LZ4, ZSTD(1)), HDF5 (uncompressed)
+and npz, and prints events/s, MB/s of event data and the file size, beside
+two limits measured in the same run: copying the records into contiguous
+columns (the writer's own work) and writing the raw bytes with ``tofile``.
+Wall time includes the page cache; CPU time is the writer's cost per core.
+Each run writes a new file (the old one is removed outside the timing).
+
+    python benchmarks/io_speed.py [--n 1000000] [--chunk 100000] [--json] [--dir DIR]
+"""
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from nusource.detsim.writers import EventWriter
+from nusource.generator.events import EVENT_DTYPE
+
+CASES = [  # (extension, compression, buffer_events, append columns instead of the array)
+    ("root", "lz4", 1 << 17, False),
+    ("root", "zstd", 1 << 17, False),
+    ("root", "none", 1 << 17, False),
+    ("h5", "none", 1 << 17, False),
+    ("npz", "none", 1 << 17, False),
+    ("root", "lz4", 1 << 17, True),
+    ("h5", "none", 1 << 17, True),
+    ("root", "lz4", 1 << 14, False),
+    ("root", "lz4", 1 << 19, False),
+]
+
+
+def fake_events(n, rng):
+    """Events shaped like a 0.75 MeV line source in a detector (as compressible as real ones)."""
+    ev = np.zeros(n, EVENT_DTYPE)
+    ev["event_id"] = np.arange(n, dtype=np.uint64)
+    ev["time"] = np.sort(rng.uniform(0, 1e7, n))
+    for p in ("src_", "vtx_", "rec_"):
+        for a in "xyz":
+            ev[p + a] = rng.normal(0, 50, n)
+    ev["flight"] = rng.uniform(0, 300, n)
+    ev["enu"] = 0.7473
+    for p in ("nu_d", "e_d", "rec_d"):
+        v = rng.normal(size=(3, n))
+        v /= np.linalg.norm(v, axis=0)
+        for a, c in zip("xyz", v, strict=True):
+            ev[p + a] = c
+    ev["te"] = rng.uniform(0, 0.56, n)
+    ev["cos_theta"] = rng.uniform(0.5, 1, n)
+    for f in ("xs_gen", "xs_sm", "xs_mag", "xs_zlin", "xs_zquad"):
+        ev[f] = rng.uniform(1, 2, n) * 1e-45
+    ev["weight"] = 3.2e-6
+    ev["p_ee"] = 1.0
+    ev["edep"] = ev["te"]
+    ev["erec"] = ev["te"] + rng.normal(0, 0.01, n)
+    ev["flags"] = rng.integers(0, 4, n, dtype=np.uint32)
+    return ev
+
+
+def best_time(fn, repeats, cleanup=None):
+    """Best wall and CPU seconds of several runs (the machine is shared: best = least disturbed)."""
+    wall = cpu = np.inf
+    for _ in range(repeats):
+        if cleanup is not None:
+            cleanup()
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        wall = min(wall, time.perf_counter() - t0)
+        cpu = min(cpu, time.process_time() - c0)
+    return wall, cpu
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--chunk", type=int, default=100_000, help="events per append")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--dir", default=None, help="where to write (default: a temporary directory)")
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args(argv)
+    ev = fake_events(a.n, np.random.default_rng(1))
+    mb = ev.nbytes / 1e6
+    rows = []
+    with tempfile.TemporaryDirectory(dir=a.dir) as tmp:
+        raw = Path(tmp) / "raw.bin"
+        cols = {k: np.empty(a.n, EVENT_DTYPE[k]) for k in EVENT_DTYPE.names}
+
+        def copy_columns():
+            for b in range(0, a.n, 4096):
+                blk = ev[b : b + 4096]
+                for k, c in cols.items():
+                    c[b : b + 4096] = blk[k]
+
+        t, c = best_time(copy_columns, a.repeats)
+        rows.append({"case": "limit: column copy", "s": t, "cpu_s": c})
+        t, c = best_time(lambda: ev.tofile(raw), a.repeats, lambda: raw.unlink(missing_ok=True))
+        rows.append({"case": "limit: raw tofile", "s": t, "cpu_s": c, "size_mb": ev.nbytes / 1e6})
+        raw.unlink()
+        columns = {k: np.ascontiguousarray(ev[k]) for k in EVENT_DTYPE.names}
+        for ext, comp, buf, by_column in CASES:
+            path = Path(tmp) / f"bench.{ext}"
+
+            def write(path=path, comp=comp, buf=buf, by_column=by_column):
+                with EventWriter(path, {"n_events": a.n}, compression=comp, buffer_events=buf) as w:
+                    for s in range(0, a.n, a.chunk):
+                        if by_column:
+                            w.append_columns({k: v[s : s + a.chunk] for k, v in columns.items()})
+                        else:
+                            w.append(ev[s : s + a.chunk])
+
+            t, c = best_time(write, a.repeats, lambda path=path: path.unlink(missing_ok=True))
+            size = path.stat().st_size / 1e6
+            case = f"{ext} {comp} buffer={buf}" + (" columns" if by_column else "")
+            rows.append({"case": case, "s": t, "cpu_s": c, "size_mb": size})
+            os.remove(path)
+    for r in rows:
+        r["events_per_s"] = a.n / r["s"]
+        r["mb_per_s"] = mb / r["s"]
+        r["events_per_cpu_s"] = a.n / r["cpu_s"]
+    if a.json:
+        print(json.dumps({"n": a.n, "event_mb": mb, "rows": rows}, indent=2))
+        return
+    print(
+        f"{a.n} events of EVENT_DTYPE ({EVENT_DTYPE.itemsize} B, {mb:.0f} MB), appends of {a.chunk}"
+    )
+    for r in rows:
+        size = f"{r['size_mb']:7.0f} MB" if "size_mb" in r else ""
+        print(
+            f"{r['case']:36s} {r['events_per_s'] / 1e6:6.2f} M events/s "
+            f"{r['mb_per_s']:7.0f} MB/s {r['events_per_cpu_s'] / 1e6:6.2f} M events/CPU-s {size}"
+        )
+
+
+if __name__ == "__main__":
+    main()

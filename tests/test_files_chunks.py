@@ -1,0 +1,166 @@
+"""Chunk files: a glob reads as their concatenation; merging joins them, refusing mixed cards."""
+
+import numpy as np
+import pytest
+
+from nusource.analysis.merge import merge_files
+from nusource.analysis.readers import expand_paths, read_events, read_metadata
+from nusource.detsim.writers import write_events
+
+from .test_files_roundtrip import assert_same_events, sample_events, sample_metadata
+
+
+def write_chunks(directory, ext, sizes=(700, 0, 1200, 333), *, card="ab" * 32, **meta):
+    """Chunk files of one run, named so that their sorted order is the chunk order."""
+    chunks, paths = [], []
+    for k, n in enumerate(sizes):
+        ev = sample_events(n, seed=k)
+        ev["event_id"] = np.arange(n, dtype=np.uint64) + np.uint64(10_000 * k)
+        m = sample_metadata(n_events=n, chunk_keys=[f"7/0/{k}"], **meta)
+        m["provenance"]["run_card_sha256"] = card
+        paths.append(write_events(directory / f"run_c{k:03d}.{ext}", ev, m))
+        chunks.append(ev)
+    return paths, np.concatenate(chunks)
+
+
+@pytest.mark.parametrize("ext", ["root", "h5", "npz"])
+def test_a_glob_of_chunk_files_reads_as_their_concatenation(tmp_path, ext):
+    paths, expected = write_chunks(tmp_path, ext)
+    got = read_events(str(tmp_path / f"run_c*.{ext}"))
+    assert got.files == paths
+    assert_same_events(got.events, expected)
+    assert [m["n_events"] for m in got.metadata] == [700, 0, 1200, 333]
+
+
+def test_files_are_read_in_sorted_order_once(tmp_path):
+    paths, expected = write_chunks(tmp_path, "h5")
+    got = read_events([paths[3], str(tmp_path / "run_c00[0-2].h5"), paths[0]])
+    assert got.files == paths
+    assert_same_events(got.events, expected)
+
+
+def test_chunks_in_different_formats_read_together(tmp_path):
+    a = sample_events(100, seed=1)
+    b = sample_events(50, seed=2)
+    write_events(tmp_path / "a.root", a, {})
+    write_events(tmp_path / "b.npz", b, {})
+    assert_same_events(read_events(str(tmp_path / "*")).events, np.concatenate([a, b]))
+
+
+def test_format_may_be_given_instead_of_the_extension(tmp_path):
+    ev = sample_events(20)
+    write_events(tmp_path / "ev.h5", ev, {})
+    (tmp_path / "ev.h5").rename(tmp_path / "ev.dat")
+    assert_same_events(read_events(tmp_path / "ev.dat", format="hdf5").events, ev)
+
+
+def test_reading_errors_name_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"'.*nothere\.root' does not exist"):
+        read_events(tmp_path / "nothere.root")
+    with pytest.raises(FileNotFoundError, match=r"no file matches '.*\*\.h5'"):
+        read_events(str(tmp_path / "*.h5"))
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(ValueError, match=r"notes\.txt' has extension '\.txt'"):
+        read_events(tmp_path / "notes.txt")
+    (tmp_path / "junk.root").write_text("not root")
+    with pytest.raises(ValueError, match=r"junk\.root' is not a readable event file"):
+        read_metadata(tmp_path / "junk.root")
+    write_events(tmp_path / "t.h5", sample_events(5, detected=False), {})
+    write_events(tmp_path / "u.h5", sample_events(5, detected=True), {})
+    with pytest.raises(ValueError, match=r"different fields: '.*t\.h5'.*'.*u\.h5' has \['edep"):
+        read_events(str(tmp_path / "*.h5"))
+    with pytest.raises(ValueError, match=r"t\.h5' has no field 'erec'"):
+        read_events(str(tmp_path / "*.h5"), fields=["te", "erec"])
+    got = read_events(str(tmp_path / "*.h5"), fields=["te"])
+    assert len(got.events) == 10
+
+
+def test_expand_paths_takes_paths_patterns_and_lists(tmp_path):
+    paths, _ = write_chunks(tmp_path, "npz", sizes=(1, 2))
+    assert expand_paths(paths[1]) == [paths[1]]
+    assert expand_paths(str(tmp_path / "*.npz")) == paths
+    with pytest.raises(FileNotFoundError, match="no event files"):
+        expand_paths([])
+
+
+@pytest.mark.parametrize(("ext", "out"), [("root", "root"), ("h5", "h5"), ("npz", "root")])
+def test_merge_equals_the_concatenation_with_merged_metadata(tmp_path, ext, out):
+    paths, expected = write_chunks(tmp_path, ext)
+    output = tmp_path / "merged" / f"all.{out}"
+    output.parent.mkdir()
+    r = merge_files(str(tmp_path / f"run_c*.{ext}"), output)
+    assert r == {
+        "output": str(output),
+        "inputs": [p.name for p in paths],
+        "events": len(expected),
+        "n_events": len(expected),
+    }
+    got = read_events(output)
+    assert_same_events(got.events, expected)
+    meta = got.metadata[0]
+    first = read_metadata(paths[0])
+    assert meta["n_events"] == 2233
+    assert meta["chunk_keys"] == ["7/0/0", "7/0/1", "7/0/2", "7/0/3"]
+    assert meta["merged_from"] == [p.name for p in paths]
+    assert meta["expected_events"] == 12.5 and meta["gen_norm"] == 0.0125
+    assert meta["provenance"] == first["provenance"]
+    assert "merged_card_hashes" not in meta
+
+
+def test_merge_keeps_run_items_only_when_equal(tmp_path):
+    paths, _ = write_chunks(tmp_path, "h5", sizes=(10, 20))
+    write_events(
+        tmp_path / "run_c002.h5",
+        sample_events(5),
+        sample_metadata(n_events=5, expected_events=99.0, chunk_keys=["7/0/2"]),
+    )
+    meta = read_metadata(merge_files(str(tmp_path / "run_c*.h5"), tmp_path / "all.h5")["output"])
+    assert "expected_events" not in meta
+    assert meta["expected_events_per_input"] == [12.5, 12.5, 99.0]
+    assert meta["gen_norm"] == 0.0125 and meta["n_events"] == 35
+
+
+def test_merge_refuses_different_run_cards_unless_allowed(tmp_path):
+    write_chunks(tmp_path, "root", sizes=(10, 20))
+    write_events(tmp_path / "run_c002.root", sample_events(5), sample_metadata(provenance={}))
+    pattern = str(tmp_path / "run_c*.root")
+    with pytest.raises(ValueError, match=r"run_c002\.root' was made from a different run card"):
+        merge_files(pattern, tmp_path / "all.root")
+    assert not (tmp_path / "all.root").exists()
+    r = merge_files(pattern, tmp_path / "all.root", allow_different_cards=True)
+    meta = read_metadata(r["output"])
+    assert meta["merged_card_hashes"] == ["ab" * 32, "ab" * 32, None]
+    assert r["events"] == 35
+
+
+def test_merge_refuses_different_card_hashes(tmp_path):
+    write_chunks(tmp_path, "npz", sizes=(3,), card="ab" * 32)
+    write_events(
+        tmp_path / "run_c001.npz",
+        sample_events(4),
+        sample_metadata(provenance={"run_card_sha256": "cd" * 32}),
+    )
+    with pytest.raises(ValueError, match="allow_different_cards"):
+        merge_files(str(tmp_path / "*.npz"), tmp_path / "all.npz")
+    assert merge_files(str(tmp_path / "*.npz"), tmp_path / "all.npz", allow_different_cards=True)
+
+
+def test_merge_refuses_its_own_inputs_an_existing_output_and_different_fields(tmp_path):
+    paths, _ = write_chunks(tmp_path, "h5", sizes=(3, 4))
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        merge_files(paths, paths[0])
+    with pytest.raises(ValueError, match="is one of the inputs"):
+        merge_files(paths, paths[0], overwrite=True)
+    write_events(tmp_path / "run_c009.h5", sample_events(3, detected=False), sample_metadata())
+    with pytest.raises(ValueError, match=r"different fields: '.*run_c009\.h5'"):
+        merge_files(str(tmp_path / "run_c*.h5"), tmp_path / "all.h5")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "run_c000.h5",
+        "run_c001.h5",
+        "run_c009.h5",
+    ]
+
+
+def test_a_directory_is_not_an_event_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="is a directory.*\\*\\.root"):
+        read_events(tmp_path)
