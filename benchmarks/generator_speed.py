@@ -56,20 +56,21 @@ def source_rate(name, n, rng):
 def lxe_rate(n, rng):
     """Full LXe events: (Eν, T), source point, vertex, flight, ν and electron directions, time."""
     from nusource.generator.directions import fill_directions
-    from nusource.generator.placement import PlacementBuffers, place_events
+    from nusource.generator.events import empty_columns
+    from nusource.generator.placement import place_events
     from nusource.jobs import load_experiment
     from nusource.setup import signal_spec
 
     exp, _ = load_experiment(LXE_CARD)
     spec, _ = signal_spec(exp, mode="fixed", n_events=n)
-    e, t, c, dx, dy, dz = (np.empty(n) for _ in range(6))
-    buf = PlacementBuffers.empty(n)
-    nu = buf.direction
+    c = empty_columns(n)
+    e, t = c["enu"], c["te"]
 
     def run():
         spec.sampler.fill(rng, e, t)
-        place_events(spec.placement, rng, e, buf)
-        fill_directions(rng, e, t, nu[:, 0], nu[:, 1], nu[:, 2], c, dx, dy, dz)
+        place_events(spec.placement, rng, e, c)
+        fill_directions(rng, e, t, c["nu_dx"], c["nu_dy"], c["nu_dz"], c["cos_theta"],
+                        c["e_dx"], c["e_dy"], c["e_dz"])  # fmt: skip
 
     return best_rate(run, n)
 

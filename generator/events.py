@@ -19,8 +19,10 @@ represents under any other model are
     w' = gen_norm · [xs_sm + μ²·xs_mag + γ·xs_zlin + γ²·xs_zquad] / xs_gen
 
 (γ = M_Z²/M_Z′², μ in μ_B; the 'linear' Z′ form drops the γ² term), which
-needs no regeneration.  ``weight`` is w' for the run's own model (or 1 for a
-Poisson experiment, see :data:`WEIGHT_MODES`).
+needs no regeneration.  The Z′ parts are those of the run's Z′ model, or of
+the model's ``reference_zprime`` (χ by default) when the run has none.
+``weight`` is w' for the run's own model (or 1 for a Poisson experiment, see
+:data:`WEIGHT_MODES`).
 """
 
 import numpy as np
@@ -90,3 +92,25 @@ DESCRIPTIONS = {n: d for n, _, _, d in TRUTH_FIELDS + DETECTED_FIELDS}
 def empty_events(n: int, *, detected: bool = False) -> np.ndarray:
     """A zero-filled event array of length n (truth fields, plus detected ones if asked)."""
     return np.zeros(n, dtype=EVENT_DTYPE if detected else TRUTH_DTYPE)
+
+
+def empty_columns(n: int, *, detected: bool = False) -> dict:
+    """Contiguous column buffers of length n, one per field, in the dtype's order.
+
+    The production path fills these in place and reuses them chunk after
+    chunk (freshly allocated memory is slow to touch; structured-array
+    columns are strided); :func:`to_array` gives the structured array.
+    """
+    dtype = EVENT_DTYPE if detected else TRUTH_DTYPE
+    return {name: np.empty(n, dtype=dtype[name]) for name in dtype.names}
+
+
+def to_array(columns: dict, n: int | None = None) -> np.ndarray:
+    """The structured array (TRUTH_DTYPE or EVENT_DTYPE) of the first n rows of columns."""
+    names = list(columns)
+    dtype = EVENT_DTYPE if len(names) == len(EVENT_DTYPE.names) else TRUTH_DTYPE
+    n = len(columns[names[0]]) if n is None else n
+    out = np.empty(n, dtype=dtype)
+    for name in dtype.names:
+        out[name] = columns[name][:n]
+    return out

@@ -35,6 +35,10 @@ class PhysicsModel:
     mu : float
         Neutrino magnetic moment [μ_B], ≥ 0.
     zprime : ZPrime or None
+    reference_zprime : str
+        E6 model name (or 'lr') whose δg per unit γ the per-event Z′ parts
+        use when the run has no Z′ (so a Standard-Model production can be
+        reweighted to any mass of that model); default 'chi'.
     """
 
     process: str = "nue"
@@ -42,9 +46,11 @@ class PhysicsModel:
     sin2w: float | None = None
     mu: float = 0.0
     zprime: ZPrime | None = None
+    reference_zprime: str = "chi"
 
     def __post_init__(self):
         make_couplings(self.process, self.couplings, self.sin2w)  # validates
+        ZPrime(self.reference_zprime, 1000.0)  # validates the name
         if not (self.mu >= 0.0 and math.isfinite(self.mu)):
             raise ValueError(f"mu: {self.mu} μ_B is not allowed; it must be ≥ 0")
 
@@ -61,6 +67,8 @@ class PhysicsModel:
             p[P_DL], p[P_DR] = g * dgl, g * dgr
             p[P_DL1], p[P_DR1] = dgl, dgr
             p[P_LINEAR] = 1.0 if self.zprime.form == "linear" else 0.0
+        else:
+            p[P_DL1], p[P_DR1] = ZPrime(self.reference_zprime, 1000.0).delta_g(c.rho, c.sin2w)
         return p
 
     def replace(self, **changes) -> "PhysicsModel":
@@ -77,6 +85,9 @@ class PhysicsModel:
             "sin2w": c.sin2w,
             "rho": c.rho,
             "mu_bohr": self.mu,
+            "zprime_parts_model": self.zprime.label().split(":")[0]
+            if self.zprime is not None
+            else self.reference_zprime,
             "zprime": None
             if self.zprime is None
             else {

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nusource.geometry import sample_unweighted, sampling_plan
+from nusource.geometry import sampling_plan
+from nusource.geometry.vertices import sample_unweighted_columns
 
 from .activity import Deployment, sample_times
 from .oscillation import fill_survival
@@ -57,40 +58,34 @@ def make_placement(geo_source, detector, deployments, half_life_s, oscillation=N
     )
 
 
-@dataclass
-class PlacementBuffers:
-    """Per-chunk work arrays (reused across chunks of the same size)."""
+def place_events(placement: Placement, rng, e_mev, cols: dict):
+    """Fill the placement fields of len(e_mev) events; returns the vertex tries.
 
-    source: np.ndarray
-    direction: np.ndarray
-    vertex: np.ndarray
-    length: np.ndarray
-    p_ee: np.ndarray
-
-    @classmethod
-    def empty(cls, n: int) -> "PlacementBuffers":
-        return cls(np.empty((n, 3)), np.empty((n, 3)), np.empty((n, 3)), np.empty(n), np.empty(n))
-
-
-def place_events(placement: Placement, rng, e_mev, buffers: PlacementBuffers):
-    """Fill the buffers for len(e_mev) events; returns (times [s], n_tries).
-
-    ``p_ee`` is filled with the survival probability (1 without oscillation).
+    ``cols`` maps the truth field names (src_x…, vtx_x…, nu_dx…, flight,
+    time, p_ee) to arrays at least len(e_mev) long (contiguous columns, or
+    any writable views).  ``p_ee`` is the survival probability (1 without
+    oscillation).
     """
     n = e_mev.shape[0]
-    tries, over = sample_unweighted(
+    c = {k: cols[k][:n] for k in _PLACED}
+    tries, over = sample_unweighted_columns(
         rng, placement.src, placement.kind, placement.det, placement.plan,
-        buffers.source[:n], buffers.direction[:n], buffers.length[:n], buffers.vertex[:n],
+        c["src_x"], c["src_y"], c["src_z"], c["nu_dx"], c["nu_dy"], c["nu_dz"], c["flight"],
+        c["vtx_x"], c["vtx_y"], c["vtx_z"],
     )  # fmt: skip
     if over:
         raise RuntimeError(f"vertex sampling bound exceeded in {over} tries: the plan is invalid")
-    times = sample_times(rng, n, placement.deployments, placement.half_life_s)
+    c["time"][:] = sample_times(rng, n, placement.deployments, placement.half_life_s)
     if placement.oscillation is None:
-        buffers.p_ee[:n] = 1.0
+        c["p_ee"][:] = 1.0
     else:
         s2, dm2, _ = placement.oscillation
-        fill_survival(buffers.length[:n], e_mev, s2, dm2, buffers.p_ee[:n])
-    return times, tries
+        fill_survival(c["flight"], e_mev, s2, dm2, c["p_ee"])
+    return tries
+
+
+_PLACED = ("src_x", "src_y", "src_z", "vtx_x", "vtx_y", "vtx_z", "nu_dx", "nu_dy", "nu_dz",
+           "flight", "time", "p_ee")  # fmt: skip
 
 
 def mean_survival(placement: Placement, rng, spectrum_sampler, n: int = 1_000_000):
@@ -98,7 +93,7 @@ def mean_survival(placement: Placement, rng, spectrum_sampler, n: int = 1_000_00
     if placement.oscillation is None:
         return 1.0, 0.0
     e, _ = spectrum_sampler.sample(rng, n)
-    buf = PlacementBuffers.empty(n)
-    place_events(placement, rng, e, buf)
-    p = buf.p_ee[:n]
+    cols = {k: np.empty(n) for k in _PLACED}
+    place_events(placement, rng, e, cols)
+    p = cols["p_ee"]
     return float(p.mean()), float(p.std(ddof=1) / math.sqrt(n))

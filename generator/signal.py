@@ -14,24 +14,44 @@ import numpy as np
 from nusource.jit import jit
 
 from .directions import fill_directions
-from .events import TRUTH_DTYPE, WEIGHT_MODES
+from .events import WEIGHT_MODES, empty_columns, to_array
 from .flux_average import FluxAveraged, flux_averaged
 from .model import PhysicsModel
 from .neutrino_spectrum import NuSpectrum
-from .placement import Placement, PlacementBuffers, place_events
+from .placement import Placement, place_events
 from .recoil_sampler import RecoilSampler, make_recoil_sampler
-from .xsec import dsigma_dt, dsigma_parts
+from .xsec import dsigma_parts
 
 
 @jit
-def fill_weights(e, t, p_model, p_gen, gen_norm, unit_weight, weight, xs_gen, sm, mag, zlin, zquad):
-    """Per-event cross-section parts and weights (see :mod:`.events`)."""
+def fill_weights(e, t, p_model, mix_model, mix_gen, gen_norm, unit_weight, weight, xs_gen, sm,
+                 mag, zlin, zquad):  # fmt: skip
+    """Per-event cross-section parts and weights (see :mod:`.events`).
+
+    The parts are evaluated once per event; the model's and the generating
+    density's dσ/dT are their mixtures ``mix = (μ², γ, γ² or 0)``:
+    dσ = sm + μ²·mag + γ·zlin + γ²·zquad.
+    """
     for i in range(e.shape[0]):
         s, m, zl, zq = dsigma_parts(t[i], e[i], p_model)
         sm[i], mag[i], zlin[i], zquad[i] = s, m, zl, zq
-        g = dsigma_dt(t[i], e[i], p_gen)
+        g = s + mix_gen[0] * m + mix_gen[1] * zl + mix_gen[2] * zq
         xs_gen[i] = g
-        weight[i] = 1.0 if unit_weight else gen_norm * dsigma_dt(t[i], e[i], p_model) / g
+        if unit_weight:
+            weight[i] = 1.0
+        else:
+            weight[i] = (
+                gen_norm * (s + mix_model[0] * m + mix_model[1] * zl + mix_model[2] * zq) / g
+            )
+
+
+def mixture(model: PhysicsModel) -> np.ndarray:
+    """(μ², γ, γ² or 0 for the linear form) of a model: dσ = sm + μ²·mag + γ·zlin + γ²·zquad."""
+    z = model.zprime
+    if z is None:
+        return np.array([model.mu**2, 0.0, 0.0])
+    g = z.gamma
+    return np.array([model.mu**2, g, 0.0 if z.form == "linear" else g * g])
 
 
 @dataclass(frozen=True)
@@ -154,6 +174,63 @@ def chunk_sizes(n_total: int, chunk_size: int) -> list[int]:
     return [chunk_size] * full + ([rest] if rest else [])
 
 
+def fill_signal_chunk(
+    spec: SignalSpec,
+    rng: np.random.Generator,
+    cols: dict,
+    n: int,
+    *,
+    first_id: int = 0,
+    component: int = 0,
+    nu_direction=(0.0, 0.0, 1.0),
+) -> int:
+    """Draw n truth events of the spec into the first n rows of column buffers.
+
+    ``cols`` holds one contiguous array per truth field (see
+    :func:`.events.empty_columns`), at least n long; every truth field is
+    written.  With a placement, every event gets its emission point, vertex,
+    flight length, ν direction, time and P_ee; with oscillation applied as an
+    acceptance, events are kept with probability P_ee and compacted to the
+    front.  Without a placement every neutrino travels along
+    ``nu_direction`` from the origin; positions, flight and time are 0.
+
+    Returns the number of events written (n, or fewer after thinning).
+    """
+    c = {k: v[:n] for k, v in cols.items()}
+    c["event_id"][:] = np.arange(first_id, first_id + n, dtype=np.uint64)
+    c["component"][:] = component
+    e, t = c["enu"], c["te"]
+    pl = spec.placement
+    if pl is None:
+        spec.sampler.fill_along(rng, nu_direction, e, t, c["cos_theta"], c["e_dx"], c["e_dy"],
+                                c["e_dz"])  # fmt: skip
+        u = np.asarray(nu_direction, dtype=float)
+        u = u / np.linalg.norm(u)
+        for k, name in enumerate(("nu_dx", "nu_dy", "nu_dz")):
+            c[name][:] = u[k]
+        for name in ("src_x", "src_y", "src_z", "vtx_x", "vtx_y", "vtx_z", "flight", "time"):
+            c[name][:] = 0.0
+        c["p_ee"][:] = 1.0
+    else:
+        spec.sampler.fill(rng, e, t)
+        place_events(pl, rng, e, c)
+        fill_directions(rng, e, t, c["nu_dx"], c["nu_dy"], c["nu_dz"], c["cos_theta"],
+                        c["e_dx"], c["e_dy"], c["e_dz"])  # fmt: skip
+    fill_weights(
+        e, t, spec.model.params(), mixture(spec.model), mixture(spec.gen_model), spec.gen_norm,
+        spec.mode == "exposure", c["weight"], c["xs_gen"], c["xs_sm"], c["xs_mag"],
+        c["xs_zlin"], c["xs_zquad"],
+    )  # fmt: skip
+    if pl is not None and pl.oscillation is not None and pl.oscillation[2] == "accept":
+        keep = np.nonzero(rng.random(n) < c["p_ee"])[0]
+        for v in c.values():
+            v[: keep.size] = v[keep]
+        return int(keep.size)
+    if pl is not None and pl.oscillation is not None:
+        c["weight"] *= c["p_ee"]
+    return n
+
+
 def generate_signal_chunk(
     spec: SignalSpec,
     rng: np.random.Generator,
@@ -163,52 +240,11 @@ def generate_signal_chunk(
     component: int = 0,
     nu_direction=(0.0, 0.0, 1.0),
 ) -> np.ndarray:
-    """n truth events of the spec, drawn with rng.
-
-    With a placement, every event gets its emission point, vertex, flight
-    length, ν direction, time and P_ee; with oscillation applied as an
-    acceptance, events are kept with probability P_ee (the chunk may then be
-    shorter than n).  Without a placement every neutrino travels along
-    ``nu_direction`` from the origin; positions, flight and time stay 0.
-    """
-    ev = np.zeros(n, dtype=TRUTH_DTYPE)
-    ev["event_id"] = np.arange(first_id, first_id + n, dtype=np.uint64)
-    ev["component"] = component
-    e, t = np.empty(n), np.empty(n)
-    c, dx, dy, dz = (np.empty(n) for _ in range(4))
-    pl = spec.placement
-    if pl is None:
-        spec.sampler.fill_along(rng, nu_direction, e, t, c, dx, dy, dz)
-        u = np.asarray(nu_direction, dtype=float)
-        ev["nu_dx"], ev["nu_dy"], ev["nu_dz"] = u / np.linalg.norm(u)
-        p_ee = np.ones(n)
-    else:
-        spec.sampler.fill(rng, e, t)
-        buf = PlacementBuffers.empty(n)
-        times, _ = place_events(pl, rng, e, buf)
-        nu = buf.direction
-        fill_directions(rng, e, t, nu[:, 0], nu[:, 1], nu[:, 2], c, dx, dy, dz)
-        ev["src_x"], ev["src_y"], ev["src_z"] = buf.source.T
-        ev["vtx_x"], ev["vtx_y"], ev["vtx_z"] = buf.vertex.T
-        ev["nu_dx"], ev["nu_dy"], ev["nu_dz"] = nu.T
-        ev["flight"] = buf.length
-        ev["time"] = times
-        p_ee = buf.p_ee
-    ev["enu"], ev["te"] = e, t
-    ev["cos_theta"], ev["e_dx"], ev["e_dy"], ev["e_dz"] = c, dx, dy, dz
-    w, xg, sm, mag, zl, zq = (np.empty(n) for _ in range(6))
-    fill_weights(
-        e, t, spec.model.params(), spec.gen_model.params(), spec.gen_norm,
-        spec.mode == "exposure", w, xg, sm, mag, zl, zq,
-    )  # fmt: skip
-    ev["xs_gen"], ev["xs_sm"], ev["xs_mag"] = xg, sm, mag
-    ev["xs_zlin"], ev["xs_zquad"] = zl, zq
-    ev["p_ee"] = p_ee
-    if pl is not None and pl.oscillation is not None and pl.oscillation[2] == "accept":
-        ev["weight"] = w
-        return ev[rng.random(n) < p_ee]
-    ev["weight"] = w * p_ee
-    return ev
+    """n truth events of the spec as a structured array (see :func:`fill_signal_chunk`)."""
+    cols = empty_columns(n)
+    m = fill_signal_chunk(spec, rng, cols, n, first_id=first_id, component=component,
+                          nu_direction=nu_direction)  # fmt: skip
+    return to_array(cols, m)
 
 
 def reweight(

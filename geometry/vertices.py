@@ -255,8 +255,27 @@ def sample_weighted(
 
 
 @jit
-def sample_unweighted(rng, src, kind, det, plan, out_source, out_direction, out_length, out_vertex):
-    """Unweighted sampling by rejection: every event has weight 1.
+def sample_unweighted_columns(
+    rng,
+    src,
+    kind,
+    det,
+    plan,
+    sx_out,
+    sy_out,
+    sz_out,
+    dx_out,
+    dy_out,
+    dz_out,
+    l_out,
+    vx_out,
+    vy_out,
+    vz_out,
+):
+    """:func:`sample_unweighted` into separate 1-D columns (source point, ν direction,
+    flight length, vertex), e.g. the contiguous columns of an event chunk.
+
+    Unweighted sampling by rejection: every event has weight 1.
 
     A try is accepted with probability w/M (w its weight, M = ``plan[1]``);
     in the cone method the accepting uniform, rescaled, places the vertex
@@ -295,7 +314,7 @@ def sample_unweighted(rng, src, kind, det, plan, out_source, out_direction, out_
     bound, z_star, sign, inv_a, span = plan[1], plan[2], plan[5], plan[6], plan[7]
     n_tries = 0
     n_over = 0
-    for i in range(out_length.shape[0]):
+    for i in range(l_out.shape[0]):
         if axial:
             while True:
                 n_tries += 1
@@ -322,8 +341,25 @@ def sample_unweighted(rng, src, kind, det, plan, out_source, out_direction, out_
                 if x < w:
                     break
             t = _along(x / f, a0, b0, a1, b1)
-        _store(i, sx, sy, sz, dx, dy, dz, t, out_source, out_direction, out_length, out_vertex)
+        sx_out[i], sy_out[i], sz_out[i] = sx, sy, sz
+        dx_out[i], dy_out[i], dz_out[i] = dx, dy, dz
+        l_out[i] = t
+        vx_out[i], vy_out[i], vz_out[i] = sx + t * dx, sy + t * dy, sz + t * dz
     return n_tries, n_over
+
+
+@jit
+def sample_unweighted(rng, src, kind, det, plan, out_source, out_direction, out_length, out_vertex):
+    """Unweighted sampling by rejection: every event has weight 1.
+
+    Same as :func:`sample_unweighted_columns` with (n, 3) arrays for the
+    source points, directions and vertices; returns (n_tries, n_over).
+    """
+    return sample_unweighted_columns(
+        rng, src, kind, det, plan, out_source[:, 0], out_source[:, 1], out_source[:, 2],
+        out_direction[:, 0], out_direction[:, 1], out_direction[:, 2], out_length,
+        out_vertex[:, 0], out_vertex[:, 1], out_vertex[:, 2],
+    )  # fmt: skip
 
 
 @jit

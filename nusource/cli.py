@@ -3,6 +3,7 @@
 import argparse
 import json
 import sys
+import time
 
 from ._version import __version__
 
@@ -104,6 +105,60 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--json", action="store_true", help="print JSON")
 
+    s = sub.add_parser(
+        "simulate", help="a run card's events through the detector to .root, .h5 or .npz"
+    )
+    s.add_argument("card", help="run card (TOML), e.g. configs/lxe_cr51.toml")
+    s.add_argument("-o", "--output", required=True, help="output file (.root, .h5, .npz)")
+    s.add_argument("-n", type=int, default=None, help="a fixed number of unweighted events")
+    s.add_argument(
+        "--exposure",
+        action="store_true",
+        help="a Poisson number of events for the card's exposure (one experiment)",
+    )
+    s.add_argument("--seed", type=int, default=None, help="master seed (default: the card's)")
+    s.add_argument("--workers", type=int, default=1, help="local processes over chunks")
+    s.add_argument("--chunk-size", type=int, default=None, help="events per chunk")
+    s.add_argument(
+        "--compression",
+        default=None,
+        help="ROOT: lz4 (default), zstd, zlib, none; HDF5: none (default), gzip, lzf",
+    )
+    s.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    s.add_argument("--keep-chunks", action="store_true", help="keep OUTPUT.chunks/ after merging")
+    s.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    g = sub.add_parser("merge", help="join event files (e.g. chunk files) into one")
+    g.add_argument("inputs", nargs="+", help="files or glob patterns")
+    g.add_argument("-o", "--output", required=True)
+    g.add_argument(
+        "--allow-different-cards",
+        action="store_true",
+        help="merge files made from different run cards",
+    )
+    g.add_argument("--compression", default=None)
+    g.add_argument("--overwrite", action="store_true")
+
+    a = sub.add_parser("analyze", help="histogram, fit and Z′ reach of event files")
+    a.add_argument("files", nargs="+", help="event files or glob patterns")
+    a.add_argument("--card", required=True, help="analysis card (TOML), e.g. configs/analysis/")
+    a.add_argument("--json", action="store_true", help="print JSON")
+    a.add_argument("--plots", default=None, metavar="DIR", help="write PNG and PDF figures here")
+
+    p2 = sub.add_parser("reproduce", help="reproduce a seed paper's results end to end")
+    p2.add_argument("study", choices=["lama"], help="lama: seed 000 (Table 2, Z′χ reach)")
+    p2.add_argument(
+        "--input",
+        nargs="+",
+        default=None,
+        help="files of the seed card's run to read instead of simulating",
+    )
+    p2.add_argument("-n", type=int, default=2_000_000, help="events to simulate (default 2e6)")
+    p2.add_argument("--seed", type=int, default=None)
+    p2.add_argument("--workers", type=int, default=1)
+    p2.add_argument("--json", action="store_true", help="print JSON")
+    p2.add_argument("--plots", default=None, metavar="DIR", help="write PNG and PDF figures here")
+
     m = sub.add_parser("sample", help="sample events (of a run card, or a source without geometry)")
     m.add_argument(
         "card",
@@ -168,6 +223,64 @@ def _print_xsec(r) -> None:
     print(f"  σ̄ Z′ part = {r['sigma_zprime_cm2']:.6e} cm²")
 
 
+def _print_analysis(r) -> None:
+    print(r["title"])
+    print(f"  files: {', '.join(r['files'])} ({r['mode']} mode)")
+    print(
+        f"  {r['field']} in [{r['edges_kev'][0]:g}, {r['edges_kev'][-1]:g}] keV: "
+        f"observed {r['observed_total']:.6g}, expected {r['expected_total']:.6g}"
+    )
+    if "template_vs_quadrature_chi2" in r:
+        print(
+            f"  weighted events vs quadrature: χ² = {r['template_vs_quadrature_chi2']:.1f} "
+            f"for {r['template_vs_quadrature_ndf']} bins"
+        )
+    if "fit" in r:
+        f = r["fit"]
+        p = f["parameter"]
+        print(
+            f"  fit ({f['data']}): {p} = {f['values'][p]:.4g} ± {f['errors'][p]:.2g}, "
+            f"s = {f['values']['s']:.4f} ± {f['errors']['s']:.2g}"
+        )
+    if "zprime_sensitivity" in r:
+        z = r["zprime_sensitivity"]
+        row = ", ".join(f"{k} %: {v:.0f} GeV" for k, v in z["mass_gev"].items())
+        print(f"  M_Z′ {z['model']} reach (Δχ² = {z['delta_chi2']}): {row}")
+
+
+def _print_lama(r) -> None:
+    print("Seed 000 (LAMA), Table 2: expected events per 20 keV recoil bin (this geometry)")
+    print(
+        "  bin [keV]      " + "".join(f"{a:>5.0f}-{b:<4.0f}" for a, b in r["bins_kev"]) + "   total"
+    )
+    for k, row in r["events"].items():
+        print(f"  {k:14s} " + "".join(f"{x:>10.1f}" for x in row) + f"{sum(row):>10.1f}")
+        print(
+            f"  {'  seed':14s} "
+            + "".join(f"{x:>10d}" for x in r["seed_table2"][k])
+            + f"{sum(r['seed_table2'][k]):>10d}"
+        )
+    print(
+        "  shares (this / seed): "
+        + ", ".join(f"{a:.4f}/{b:.4f}" for a, b in zip(r["shares"], r["seed_shares"], strict=True))
+    )
+    for k, v in r["excess_percent"].items():
+        print(f"  χ excess {k:8s} {v:6.3f} %   (seed {r['seed_excess_percent'][k]:6.3f} %)")
+    print(f"  M_Z′χ reach, 95 % CL [GeV] ({r['sensitivity_convention']}):")
+    for label, key in (
+        ("this geometry", "mzp_sensitivity_gev"),
+        ("seed's normalisation", "mzp_sensitivity_gev_seed_normalisation"),
+    ):
+        for mass, row in r[key].items():
+            cells = ", ".join(f"{s} %: {v:.0f}" for s, v in row.items())
+            print(f"    {label:21s} {mass:6s} {cells}")
+    print(
+        f"    seed 000: 400 kg ≈ 500, 1 t ≈ 625; 1 t / 400 kg here {r['ratio_1t_over_400kg']:.3f}"
+    )
+    for p in r.get("plots", []):
+        print(f"  wrote {p}")
+
+
 def _print_rate(r) -> None:
     print(f"{r['title']}")
     print(f"  decays               {r['decays']:.4e}")
@@ -205,10 +318,57 @@ def main(argv=None) -> int:
             print(json.dumps(r, indent=2)) if args.json else _print_rate(r)
         elif args.command == "sample":
             _sample(args, command, jobs)
-    except (ValueError, FileNotFoundError, FileExistsError, PermissionError) as exc:
+        elif args.command == "simulate":
+            _simulate(args)
+        elif args.command == "analyze":
+            r = jobs.analyze(args.files, args.card, plots=args.plots)
+            print(json.dumps(r, indent=2)) if args.json else _print_analysis(r)
+        elif args.command == "reproduce":
+            from .progress import progress_bar
+
+            with progress_bar(args.n, "simulating") as tick:
+                r = jobs.reproduce_lama(
+                    files=args.input,
+                    n=args.n,
+                    seed=args.seed,
+                    plots=args.plots,
+                    workers=args.workers,
+                    progress=tick,
+                )
+            print(json.dumps(r, indent=2)) if args.json else _print_lama(r)
+        elif args.command == "merge":
+            from .analysis.merge import merge_files
+
+            out = merge_files(args.inputs, args.output, compression=args.compression,
+                              allow_different_cards=args.allow_different_cards,
+                              overwrite=args.overwrite)  # fmt: skip
+            print(f"merged into {out}")
+    except (ValueError, FileNotFoundError, FileExistsError, PermissionError, OSError) as exc:
         print(f"nusource {args.command}: error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _simulate(args) -> None:
+    from .production import plan, simulate
+    from .progress import progress_bar
+
+    t0 = time.perf_counter()
+    prod = plan(args.card, args.output, n=args.n, exposure=args.exposure, seed=args.seed,
+                chunk_size=args.chunk_size, compression=args.compression,
+                overwrite=args.overwrite)  # fmt: skip
+    with progress_bar(sum(prod.sizes), "simulating") as tick:
+        r = simulate(prod, workers=args.workers, progress=tick, keep_chunks=args.keep_chunks,
+                     overwrite=args.overwrite)  # fmt: skip
+    r["seconds"] = time.perf_counter() - t0
+    if args.json:
+        print(json.dumps(r, indent=2))
+    else:
+        print(
+            f"wrote {r['events']} events to {r['output']} (expected {r['expected_events']:.6g} "
+            f"in the card's exposure; {r['chunks']} chunks, {r['chunks_resumed']} resumed; "
+            f"{r['seconds']:.1f} s)"
+        )
 
 
 def _sample(args, command, jobs) -> None:

@@ -6,6 +6,7 @@ writes files where that is its purpose).
 
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -311,3 +312,65 @@ def sample_card(card_path, output, *, n=None, seed=None, mode=None, chunk_size=N
         "sigma_cm2": spec.xsec.total,
         "seconds": time.perf_counter() - t0,
     }
+
+
+def reproduce_lama(*, files=None, n=2_000_000, seed=None, plots=None, workers=1,
+                   progress=None) -> dict:  # fmt: skip
+    """Seed 000 (LAMA) end to end: simulate the seed card (or read its files) and compare."""
+    import tempfile
+
+    from .analysis import lama
+    from .analysis.readers import read_events
+    from .production import plan, simulate
+    from .runcard import parse_card
+    from .setup import build_experiment, detector_response, geometric_factor
+
+    card_path = lama.repository_card("lama_seed000.toml")
+    if files is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            prod = plan(card_path, Path(tmp) / "lama_seed000.h5", n=n, seed=seed)
+            simulate(prod, workers=workers, progress=progress)
+            data = read_events(prod.output)
+    else:
+        data = read_events(files)
+    meta = data.metadata[0]
+    if meta.get("mode") not in ("fixed", "weighted"):
+        raise ValueError(
+            "reproduce lama needs files of a 'fixed' or 'weighted' run (weights are expected "
+            f"events); these are mode '{meta.get('mode')}'"
+        )
+    text = meta["provenance"]["run_card"]
+    exp = build_experiment(parse_card(text, "the files' run card"))
+    response = detector_response(exp)
+    sigma = (
+        None if response is None or response.resolution is None else (response.resolution.sigma_mev)
+    )
+    exp_1t = build_experiment(parse_card(lama.repository_card("lama_1t.toml").read_text()))
+    g400 = meta["geometric_factor_cm"]
+    g1t = geometric_factor(exp_1t).value_cm
+    exposure = float(meta["exposure_per_cm2"])
+    gen_norm = sum(float(m["gen_norm"]) * m["n_events"] for m in data.metadata) / len(data.events)
+    result = lama.reproduce(data.events, {**meta, "gen_norm": gen_norm}, exp, sigma, exposure,
+                            exposure * g1t / g400, plots_dir=plots)  # fmt: skip
+    result["files"] = [str(f) for f in data.files] if files is not None else None
+    return result
+
+
+def analyze(files, card_path, *, plots=None) -> dict:
+    """Histogram, expectation, fit and sensitivity of event files (see analysis.run_analysis)."""
+    from .analysis.readers import read_events
+    from .analysis.run_analysis import analyze as run
+    from .analysis_card import load_analysis_card
+    from .runcard import parse_card
+    from .setup import build_experiment, detector_response
+
+    card = load_analysis_card(card_path)
+    data = read_events(files)
+    hashes = {m.get("provenance", {}).get("run_card_sha256") for m in data.metadata}
+    if len(hashes) > 1:
+        raise ValueError("analyze: the files come from different run cards; analyse them apart")
+    text = data.metadata[0].get("provenance", {}).get("run_card")
+    if text is None:
+        raise ValueError("analyze: the files carry no run card (made by `sample --source`?)")
+    exp = build_experiment(parse_card(text, "the files' run card"))
+    return run(data, card, exp, detector_response(exp), plots_dir=plots)

@@ -2,7 +2,7 @@
 
 import hashlib
 import platform
-import sys
+from importlib import metadata
 
 from ._version import __version__
 
@@ -12,21 +12,22 @@ def card_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def software_versions() -> dict:
-    """Versions of the package and of the libraries that shape its numbers."""
-    import numba
-    import numpy
+LIBRARIES = ("numpy", "numba", "scipy", "uproot", "awkward", "h5py", "nestpy", "iminuit")
+"""Libraries whose versions every output records (installed or not)."""
 
-    versions = {
-        "nusource": __version__,
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "numba": numba.__version__,
-    }
-    for name in ("scipy", "uproot", "h5py", "awkward", "nestpy"):
-        mod = sys.modules.get(name)
-        if mod is not None:
-            versions[name] = getattr(mod, "__version__", "unknown")
+
+def software_versions() -> dict:
+    """Versions of the package, Python and the libraries that shape its numbers.
+
+    Read from the installed distributions (nothing is imported), so the
+    record does not depend on what a run happened to import.
+    """
+    versions = {"nusource": __version__, "python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
     return versions
 
 

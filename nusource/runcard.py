@@ -91,6 +91,7 @@ class PhysicsCard(_Model):
     zprime: str | None = None
     zprime_form: Literal["exact", "linear"] = "exact"
     e6_charges: Literal["consistent", "printed"] = "consistent"
+    reference_zprime: Literal["chi", "psi", "eta", "lr"] = "chi"
 
 
 class OscillationCard(_Model):
@@ -159,7 +160,7 @@ class ResponseCard(_Model):
     resolution_a: NonNeg | None = None
     resolution_b: NonNeg | None = None
     nest_mode: Literal["fast", "full"] = "fast"
-    nest_field_v_cm: Pos = 200.0
+    nest_field_v_cm: Pos = 96.5
     angular_sigma_mrad: NonNeg = 0.0
     position_sigma_cm: NonNeg = 0.0
     threshold_kev: NonNeg = 0.0
@@ -196,7 +197,10 @@ class RunCard(_Model):
 
 
 def _one_line(path, err: ValidationError) -> str:
-    e = err.errors()[0]
+    errors = err.errors()
+    # an unknown key usually explains a "missing" one (a typo or a wrong unit): name it first
+    errors = sorted(errors, key=lambda x: x["type"] != "extra_forbidden")
+    e = errors[0]
     loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith("function-"))
     msg = e["msg"].removeprefix("Value error, ")
     if e["type"] == "extra_forbidden":
@@ -204,7 +208,7 @@ def _one_line(path, err: ValidationError) -> str:
     got = e.get("input")
     shown = "" if isinstance(got, dict) or e["type"] == "missing" else f" (got {got!r})"
     where = f"{loc}: " if loc else ""
-    more = f" [+{len(err.errors()) - 1} more]" if len(err.errors()) > 1 else ""
+    more = f" [+{len(errors) - 1} more]" if len(errors) > 1 else ""
     return f"run card {path}: {where}{msg}{shown}{more}"
 
 

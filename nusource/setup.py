@@ -188,7 +188,9 @@ def build_experiment(card: RunCard, path="<card>") -> Experiment:
     p = card.physics
     try:
         zp = parse_zprime(p.zprime, form=p.zprime_form, charges=p.e6_charges) if p.zprime else None
-        model = PhysicsModel(nu_source.flavour, p.couplings, p.sin2w, p.mu_bohr, zp)
+        model = PhysicsModel(
+            nu_source.flavour, p.couplings, p.sin2w, p.mu_bohr, zp, p.reference_zprime
+        )
     except ValueError as exc:
         raise CardError(f"run card {path}: physics: {exc}") from None
     try:
@@ -285,3 +287,48 @@ def signal_spec(exp: Experiment, *, mode=None, n_events=None, seed=None, exposur
         placement=placement,
     )
     return spec, g
+
+
+def detector_response(exp: Experiment):
+    """The card's [response] as a detsim DetectorResponse (None: no response section).
+
+    Unset resolution parameters take the material's defaults (PHYSICS.md §6).
+    """
+    from .detsim.resolution import GaussianResolution
+    from .detsim.response import DetectorResponse, default_response
+
+    r = exp.card.response
+    if r is None:
+        return None
+    material = exp.card.detector.material
+    if r.resolution == "none":
+        res = None
+    elif r.resolution == "nest":
+        from .detsim.nest_response import NestResolution
+
+        if material != "LXe":
+            raise CardError(
+                f"run card: response.resolution = 'nest' needs detector.material = 'LXe' "
+                f"(got '{material}')"
+            )
+        res = NestResolution(mode=r.nest_mode, drift_field_v_cm=r.nest_field_v_cm)
+    else:
+        base = default_response(material).resolution
+        res = GaussianResolution(
+            base.a if r.resolution_a is None else r.resolution_a,
+            base.b if r.resolution_b is None else r.resolution_b,
+        )
+    window = None if r.window_kev is None else (r.window_kev[0] * 1e-3, r.window_kev[1] * 1e-3)
+    try:
+        return DetectorResponse(
+            material,
+            binding=r.binding,
+            resolution=res,
+            angular_sigma_rad=r.angular_sigma_mrad * 1e-3,
+            position_sigma_cm=r.position_sigma_cm,
+            threshold_mev=r.threshold_kev * 1e-3,
+            window_mev=window,
+            efficiency=r.efficiency,
+        )
+    except ValueError as exc:
+        raise CardError(f"run card: response: {exc}") from None

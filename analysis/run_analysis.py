@@ -1,0 +1,124 @@
+"""`nusource analyze`: histogram, expectation, fit and Z′ reach of event files.
+
+The files carry the run card they were made from; the exact expectation is
+computed from it by quadrature (the generator's dσ/dT parts with the card's
+binding, resolution and threshold folded in), so nothing is regenerated.
+For files of a 'fixed' or 'weighted' run the weighted histogram is itself an
+expectation: it is compared with the quadrature bin by bin (a validation).
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from .expectation import binned_expectation
+from .fit import fit_nll
+from .likelihood import BinnedModel, BinnedNLL
+from .zprime_sensitivity import limits_vs_syst, zprime_physics_model
+
+
+def expectation_for(exp, response, edges_mev, *, field: str, exposure: float, zprime_model="chi"):
+    """Quadrature expectation (SM, μ², γ, γ² parts) of a run in bins of ``field``."""
+    model = zprime_physics_model(exp.model, zprime_model)
+    if field == "te" or response is None:
+        return binned_expectation(exp.spectrum, model, edges_mev, exposure=exposure)
+    from nusource.detsim.binding import binding_fraction, binding_steps
+    from nusource.detsim.resolution import GaussianResolution
+
+    res = response.resolution
+    if res is not None and not isinstance(res, GaussianResolution):
+        raise ValueError(
+            "analyze: the quadrature expectation needs a Gaussian (or no) resolution; this run "
+            "uses NEST — analyse 'te', or use templates from a weighted run"
+        )
+    kw = {}
+    if response.binding:
+        material = response.material
+        kw = dict(binding=lambda q: binding_fraction(material, q),
+                  binding_steps_mev=binding_steps(material)[0])  # fmt: skip
+    return binned_expectation(
+        exp.spectrum, model, edges_mev, exposure=exposure,
+        sigma=None if res is None else res.sigma_mev, threshold_mev=response.threshold_mev, **kw,
+    )  # fmt: skip
+
+
+def analyze(data, card, exp, response, *, plots_dir=None) -> dict:
+    """Analyse an EventSet with an AnalysisCard; ``exp`` and ``response`` from the files' card."""
+    h = card.histogram
+    edges = np.arange(h.start_kev, h.stop_kev + 0.5 * h.step_kev, h.step_kev) * 1e-3
+    ev = data.events
+    if h.selected_only and "flags" in ev.dtype.names:
+        ev = ev[ev["flags"] == 0]
+    if h.field not in ev.dtype.names:
+        raise ValueError(f"analyze: the files have no field '{h.field}' (simulate with a response)")
+    observed = np.histogram(ev[h.field], edges, weights=ev["weight"])[0]
+    meta = data.metadata[0]
+    exposure = sum(float(m["exposure_per_cm2"]) for m in data.metadata[:1])
+    zmodel = card.sensitivity.zprime_model if card.sensitivity else "chi"
+    ex = expectation_for(exp, response, edges, field=h.field, exposure=exposure,
+                         zprime_model=zmodel)  # fmt: skip
+    expected = ex.counts(mu=exp.model.mu, gamma=0.0)
+    out = {
+        "title": card.title,
+        "files": [str(f) for f in data.files],
+        "mode": meta.get("mode"),
+        "field": h.field,
+        "edges_kev": [float(x) * 1e3 for x in edges],
+        "observed": [float(x) for x in observed],
+        "expected": [float(x) for x in expected],
+        "observed_total": float(observed.sum()),
+        "expected_total": float(expected.sum()),
+    }
+    if meta.get("mode") in ("fixed", "weighted"):
+        err = np.sqrt(np.histogram(ev[h.field], edges, weights=ev["weight"] ** 2)[0])
+        ok = err > 0
+        out["template_vs_quadrature_chi2"] = float(
+            np.sum(((observed - expected)[ok] / err[ok]) ** 2)
+        )
+        out["template_vs_quadrature_ndf"] = int(ok.sum())
+    bm = BinnedModel.from_parts(ex)
+    if card.fit.parameter != "none":
+        data_counts = observed if meta.get("mode") == "exposure" else expected
+        nll = BinnedNLL(bm, data_counts, form=card.fit.form,
+                        sig_norm_sigma=card.fit.signal_norm_sigma,
+                        syst=card.fit.systematic_per_bin)  # fmt: skip
+        poi = "mu2" if card.fit.parameter == "mu" else "gamma"
+        r = fit_nll(nll, pois=(poi,))
+        out["fit"] = {"parameter": poi, "values": r.values, "errors": r.errors, "valid": r.valid,
+                      "fval": r.fval, "data": "observed" if meta.get("mode") == "exposure"
+                      else "Asimov (the files are an expectation)",
+                      "mu2_unit_bohr2": 1e-20}  # fmt: skip
+    if card.sensitivity is not None:
+        s = card.sensitivity
+        lims = limits_vs_syst(bm, [x / 100 for x in s.systematic_percent], form=s.form,
+                              delta_chi2_level=s.delta_chi2,
+                              sig_norm_sigma=s.signal_norm_sigma)  # fmt: skip
+        out["zprime_sensitivity"] = {
+            "model": s.zprime_model,
+            "delta_chi2": s.delta_chi2,
+            "mass_gev": {
+                f"{x:g}": lim.mass_gev for x, lim in zip(s.systematic_percent, lims, strict=True)
+            },  # fmt: skip
+        }
+    if plots_dir is not None:
+        out["plots"] = _plots(Path(plots_dir), edges, expected, observed, ex, out)
+    return out
+
+
+def _plots(d: Path, edges, expected, observed, ex, out) -> list[str]:
+    from nusource.generator.zprime import gamma_of_mass
+
+    from .plots import save, sensitivity_figure, spectrum_figure
+
+    d.mkdir(parents=True, exist_ok=True)
+    files = []
+    z = ex.counts(gamma=gamma_of_mass(330.0))
+    fig = spectrum_figure(edges, expected, z, zprime_label="SM + Z′ (330 GeV)", data=observed,
+                          title=out["title"])  # fmt: skip
+    files += [str(p) for p in save(fig, d / "spectrum")]
+    if "zprime_sensitivity" in out:
+        m = out["zprime_sensitivity"]["mass_gev"]
+        fig = sensitivity_figure([float(k) for k in m], {"this run": list(m.values())},
+                                 title=out["title"])  # fmt: skip
+        files += [str(p) for p in save(fig, d / "zprime_sensitivity")]
+    return files
