@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nusource.jit import jit
+
 
 def _check_half_life(half_life_s: float) -> float:
     try:
@@ -149,14 +151,49 @@ def total_decays(deployments: Sequence[Deployment], half_life_s: float) -> float
     return float(np.sum(deployment_decays(deployments, half_life_s)))
 
 
+def time_tables(deployments: Sequence[Deployment], half_life_s: float):
+    """Tables for :func:`fill_times`: cumulative decay shares, offsets [s], lengths [s],
+    expm1(−length/τ) per deployment, and τ [s]."""
+    counts = deployment_decays(deployments, half_life_s)
+    total = counts.sum()
+    if not total > 0.0:
+        raise ValueError("the deployments have no decays (all activities or lengths are zero)")
+    cum = np.cumsum(counts) / total
+    cum[-1] = 1.0
+    offsets = np.array([d.start_s - deployments[0].start_s for d in deployments])
+    lengths = np.array([d.length_s for d in deployments])
+    tau = _tau(half_life_s)
+    em1 = np.expm1(-lengths / tau) if math.isfinite(tau) else np.zeros_like(lengths)
+    return cum, offsets, lengths, em1, tau
+
+
+@jit
+def fill_times(rng, cum, offsets, lengths, em1, tau, out):
+    """Fill ``out`` with decay times [s] following the activity over the deployments.
+
+    Each time picks a deployment with probability equal to its share of the
+    decays, then a time in [0, length] from the truncated exponential by
+    exact inverse CDF, t = −τ·log1p(u·expm1(−length/τ)) (uniform for τ = ∞).
+    """
+    m = cum.shape[0]
+    for i in range(out.shape[0]):
+        u = rng.random()
+        k = 0
+        while k < m - 1 and u >= cum[k]:
+            k += 1
+        length = lengths[k]
+        v = rng.random()
+        if math.isinf(tau):
+            t = v * length
+        else:
+            t = -tau * math.log1p(v * em1[k])
+        out[i] = offsets[k] + min(t, length)
+
+
 def sample_times(
     rng: np.random.Generator, n: int, deployments: Sequence[Deployment], half_life_s: float
 ) -> np.ndarray:
-    """Draw decay (event) times following the activity over the deployments.
-
-    Each time picks a deployment with probability equal to its share of the decays,
-    then a time in [0, length] from the truncated exponential by exact inverse CDF,
-    t = −τ·log1p(u·expm1(−length/τ)) (uniform for an infinite half-life).
+    """Draw n decay (event) times following the activity over the deployments.
 
     Parameters
     ----------
@@ -172,26 +209,15 @@ def sample_times(
     Returns
     -------
     numpy.ndarray
-        Times [s] measured from the first deployment's start, shape (n,), float64.
+        Times [s] measured from the first deployment's start, shape (n,), float64
+        (see :func:`fill_times`).
     """
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
-    counts = deployment_decays(deployments, half_life_s)
-    total = counts.sum()
-    if n == 0:
-        return np.empty(0)
-    if not total > 0.0:
-        raise ValueError("the deployments have no decays (all activities or lengths are zero)")
-    tau = _tau(half_life_s)
-    which = rng.choice(len(deployments), size=n, p=counts / total)
-    length = np.array([d.length_s for d in deployments])[which]
-    offset = np.array([d.start_s - deployments[0].start_s for d in deployments])[which]
-    u = rng.random(n)
-    if math.isinf(tau):
-        t = u * length
-    else:
-        t = -tau * np.log1p(u * np.expm1(-length / tau))
-    return offset + np.minimum(t, length)
+    tables = time_tables(deployments, half_life_s)
+    out = np.empty(n)
+    fill_times(rng, *tables, out)
+    return out
 
 
 __all__ = [
@@ -199,6 +225,8 @@ __all__ = [
     "activity",
     "decays_in_run",
     "deployment_decays",
+    "fill_times",
     "sample_times",
+    "time_tables",
     "total_decays",
 ]

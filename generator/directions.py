@@ -6,24 +6,17 @@ helper that returns a tuple): numba then keeps the hot path in registers.
 
 import math
 
-from nusource.jit import jit
+from nusource.jit import jit, jit_inline
+from nusource.rng_kernels import split_pair, unit_disc_azimuth
 
 from .constants import M_E
 from .kinematics import rotate_to
 
-
-@jit
-def uniform_azimuth(rng):
-    """(cosφ, sinφ) of a uniform azimuth, by rejection in the unit disc (no trigonometry)."""
-    while True:
-        x = 2.0 * rng.random() - 1.0
-        y = 2.0 * rng.random() - 1.0
-        r2 = x * x + y * y
-        if 0.0 < r2 <= 1.0:
-            return (x * x - y * y) / r2, 2.0 * x * y / r2
+uniform_azimuth = unit_disc_azimuth
+"""(cosφ, sinφ) of a uniform azimuth (see :mod:`nusource.rng_kernels`)."""
 
 
-@jit
+@jit_inline
 def frame(ux, uy, uz):
     """Orthonormal vectors (a, b) completing the unit vector u to a right-handed frame.
 
@@ -47,8 +40,7 @@ def fill_directions_along(rng, e, t, ux, uy, uz, out_cos, out_dx, out_dy, out_dz
         c = math.sqrt(c2)
         s = math.sqrt(1.0 - c2)
         while True:
-            x = 2.0 * rng.random() - 1.0
-            y = 2.0 * rng.random() - 1.0
+            x, y = split_pair(rng)
             r2 = x * x + y * y
             if 0.0 < r2 <= 1.0:
                 break

@@ -6,7 +6,7 @@ the electron to the incoming neutrino direction.
 
 import math
 
-from nusource.jit import jit
+from nusource.jit import jit, jit_inline
 
 from .constants import M_E
 
@@ -50,7 +50,7 @@ def jacobian_de_dcos(t, c):
     return M_E * p * t / (d * d)
 
 
-@jit
+@jit_inline
 def rotate_to(ux, uy, uz, cth, cphi, sphi):
     """Direction at polar angle θ and azimuth φ about the unit vector u.
 

@@ -17,7 +17,7 @@ import numpy as np
 from nusource.geometry import sampling_plan
 from nusource.geometry.vertices import sample_unweighted_columns
 
-from .activity import Deployment, sample_times
+from .activity import Deployment, fill_times, time_tables
 from .oscillation import fill_survival
 
 
@@ -43,6 +43,8 @@ class Placement:
     deployments: tuple[Deployment, ...]
     half_life_s: float
     oscillation: tuple | None = None
+    times: tuple = ()
+    """Tables of :func:`.activity.fill_times` (built once)."""
 
 
 def make_placement(geo_source, detector, deployments, half_life_s, oscillation=None) -> Placement:
@@ -55,6 +57,7 @@ def make_placement(geo_source, detector, deployments, half_life_s, oscillation=N
         deployments=tuple(deployments),
         half_life_s=float(half_life_s),
         oscillation=oscillation,
+        times=time_tables(deployments, half_life_s),
     )
 
 
@@ -75,7 +78,7 @@ def place_events(placement: Placement, rng, e_mev, cols: dict):
     )  # fmt: skip
     if over:
         raise RuntimeError(f"vertex sampling bound exceeded in {over} tries: the plan is invalid")
-    c["time"][:] = sample_times(rng, n, placement.deployments, placement.half_life_s)
+    fill_times(rng, *placement.times, c["time"])
     if placement.oscillation is None:
         c["p_ee"][:] = 1.0
     else:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nusource.jit import jit
+from nusource.rng_kernels import split_pair
 
 from .alias import build_alias
 from .constants import M_E, SIGMA0, SIGMA_MU
@@ -153,8 +154,7 @@ def sample_events_along(
             # cos²θ = T(E + mₑ)²/(E²(T + 2mₑ)), azimuth by rejection in the unit disc
             c2 = min(t * (e + M_E) * (e + M_E) / (e * e * (t + 2.0 * M_E)), 1.0)
             while True:
-                px = 2.0 * rng.random() - 1.0
-                py = 2.0 * rng.random() - 1.0
+                px, py = split_pair(rng)
                 r2 = px * px + py * py
                 if 0.0 < r2 <= 1.0:
                     break

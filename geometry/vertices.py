@@ -37,7 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nusource.jit import jit
+from nusource.jit import jit, jit_inline
+from nusource.rng_kernels import split_pair
 
 from .solids import (
     BOX,
@@ -61,26 +62,13 @@ _BOUND_MARGIN = 1e-9
 # --------------------------------------------------------------------------- kernels
 
 
-@jit
-def _pair(rng):
-    """Two independent uniforms on [-1, 1) from one 53-bit uniform double.
-
-    The double's top 26 bits give the first (spacing 2⁻²⁵), its low 27 bits
-    the second (spacing 2⁻²⁶): finer than any length or angle here needs
-    (2e-6 cm on a 1 m disk), at half the generator calls.
-    """
-    r = rng.random() * 67108864.0  # 2**26
-    k = math.floor(r)
-    return k * (2.0 / 67108864.0) - 1.0, 2.0 * (r - k) - 1.0
-
-
-@jit
+@jit_inline
 def _source_point(rng, cx, cy, cz, r, h):
     """Uniform point in the cylinder (centre c, radius r, half height h) [cm]; c if r = h = 0."""
     if r == 0.0 and h == 0.0:
         return cx, cy, cz
     while True:
-        u, v = _pair(rng)
+        u, v = split_pair(rng)
         if u * u + v * v <= 1.0:
             break
     w = 2.0 * rng.random() - 1.0
@@ -111,7 +99,7 @@ def _cap_direction(rng, f, wx, wy, wz):
     radius, maps to cos θ = 1 − 2q and the azimuth of the point.
     """
     while True:
-        u, v = _pair(rng)
+        u, v = split_pair(rng)
         q = u * u + v * v
         if q <= 1.0:
             break
@@ -129,7 +117,7 @@ def _cap_direction(rng, f, wx, wy, wz):
     return dx, dy, dz
 
 
-@jit
+@jit_inline
 def _along(x, a0, b0, a1, b1):
     """Ray parameter t of the point at length x along the chord intervals.
 
@@ -142,7 +130,7 @@ def _along(x, a0, b0, a1, b1):
     return min(a1 + (x - first), b1)
 
 
-@jit
+@jit_inline
 def _cone_try(rng, s0, s1, s2, s3, s4, kind, p0, p1, p2, p3, p4, p5, bx, by, bz, rb):
     """One cone try: source point, direction, cone fraction f and the chord intervals."""
     sx, sy, sz = _source_point(rng, s0, s1, s2, s3, s4)
@@ -152,7 +140,7 @@ def _cone_try(rng, s0, s1, s2, s3, s4, kind, p0, p1, p2, p3, p4, p5, bx, by, bz,
     return sx, sy, sz, dx, dy, dz, f, n, a0, b0, a1, b1
 
 
-@jit
+@jit_inline
 def _axial_try(rng, s0, s1, s2, s3, s4, kind, p0, p1, p2, p3, p4, z_star, sign, inv_a, span):
     """One axial try: source point, vertex, and ζ² and L² for the acceptance ζ²/L².
 
@@ -162,7 +150,7 @@ def _axial_try(rng, s0, s1, s2, s3, s4, kind, p0, p1, p2, p3, p4, z_star, sign, 
     """
     sx, sy, sz = _source_point(rng, s0, s1, s2, s3, s4)
     if kind == BOX:
-        u, v = _pair(rng)
+        u, v = split_pair(rng)
         vx = p0 + p3 * u
         vy = p1 + p4 * v
     else:
@@ -172,7 +160,7 @@ def _axial_try(rng, s0, s1, s2, s3, s4, kind, p0, p1, p2, p3, p4, z_star, sign, 
             r_out = p4
             r_in2 = (p3 / p4) ** 2
         while True:
-            u, v = _pair(rng)
+            u, v = split_pair(rng)
             q = u * u + v * v
             if q <= 1.0 and q >= r_in2:
                 break
