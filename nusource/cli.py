@@ -188,7 +188,9 @@ def _parser() -> argparse.ArgumentParser:
         help="weighted mode: μν [μ_B] of the proposal density",
     )
     m.add_argument("--chunk-size", type=int, default=None)
-    m.add_argument("-o", "--output", required=True, help="output file (.npz, .h5)")
+    m.add_argument("-o", "--output", required=True, help="output file (.root, .h5, .npz)")
+    m.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    m.add_argument("--workers", type=int, default=1, help="local processes over chunks (card)")
     m.add_argument("--json", action="store_true", help="print JSON")
     return p
 
@@ -385,6 +387,8 @@ def _sample(args, command, jobs) -> None:
                 chunk_size=args.chunk_size,
                 command=command,
                 progress=tick,
+                workers=args.workers,
+                overwrite=args.overwrite,
             )
         else:
             if args.source is None:
@@ -400,6 +404,7 @@ def _sample(args, command, jobs) -> None:
                 chunk_size=args.chunk_size or 1_000_000,
                 command=command,
                 progress=tick,
+                overwrite=args.overwrite,
                 **_model_kwargs(args),
             )
     if args.json:

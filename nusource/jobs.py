@@ -115,16 +115,17 @@ def sample(
     spectrum_file=None,
     command=None,
     progress=None,
+    overwrite=False,
     **model_options,
 ) -> dict:
-    """Sample events of a source (no geometry) and write them to ``output`` (.npz or .h5)."""
-    from .detsim.writers import format_of, write_events
-    from .generator.events import WEIGHT_MODES
+    """Sample events of a source (no geometry) and write them to ``output``."""
+    from .detsim.writers import check_output, write_events
     from .generator.signal import chunk_sizes, generate_signal_chunk, make_signal_spec
+    from .production import signal_metadata
     from .provenance import provenance
     from .randomness import chunk_key, chunk_rng
 
-    format_of(output)
+    check_output(output, overwrite=overwrite)
     src = get_source(
         source_name, endpoint_kev=endpoint_kev, fermi=fermi, spectrum_file=spectrum_file
     )
@@ -156,32 +157,18 @@ def sample(
         np.concatenate(chunks) if chunks else generate_signal_chunk(spec, chunk_rng(seed, 0, 0), 0)
     )
     meta = {
-        "mode": mode,
-        "mode_description": WEIGHT_MODES[mode],
+        **signal_metadata(spec, mode),
         "seed": seed,
         "chunk_keys": [chunk_key(seed, 0, k) for k in range(len(sizes))],
         "chunk_size": chunk_size,
         "n_events": int(spec.n_generated),
-        "exposure_per_cm2": exposure,
         "exposure_description": (
             "neutrinos × electrons per cm² (1: weights are cross sections in cm²)"
         ),
-        "expected_events": spec.expected_events,
-        "gen_norm": spec.gen_norm,
         "source": src.to_dict(),
-        "model": model.to_dict(),
-        "generating_model": spec.gen_model.to_dict(),
-        "window_mev": [lo, spec.xsec.tmax_mev],
-        "flux_averaged_xsec_cm2": {
-            "total": spec.xsec.total,
-            "sm": spec.xsec.sm,
-            "mu": spec.xsec.mu,
-            "zprime": spec.xsec.zprime,
-            "mag_per_mub2": spec.xsec.mag_unit,
-        },
         "provenance": provenance(command=command),
     }
-    write_events(output, events, meta)
+    write_events(output, events, meta, overwrite=overwrite)
     return {
         "output": str(output),
         "events": int(spec.n_generated),
@@ -246,72 +233,20 @@ def rate(card_path, *, geometry_samples=None) -> dict:
 
 
 def sample_card(card_path, output, *, n=None, seed=None, mode=None, chunk_size=None,
-                command=None, progress=None) -> dict:  # fmt: skip
-    """Truth events of a run card's signal (vertices, flight, times) to a file."""
-    from .detsim.writers import format_of, write_events
-    from .generator.events import WEIGHT_MODES
-    from .generator.signal import chunk_sizes, generate_signal_chunk
-    from .provenance import provenance
-    from .randomness import chunk_key, chunk_rng
-    from .setup import signal_spec
+                command=None, progress=None, workers=1, overwrite=False) -> dict:  # fmt: skip
+    """Generator truth of a run card's signal (vertices, flight, times) to a file.
 
-    format_of(output)
-    exp, text = load_experiment(card_path)
-    card = exp.card
-    seed = card.seed if seed is None else seed
-    mode = card.mode if mode is None else mode
-    n = card.n_events if n is None else n
-    if mode != "exposure" and n is None:
-        raise ValueError(f"-n is required (mode '{mode}' and the card gives no n_events)")
-    chunk_size = card.chunk_size if chunk_size is None else chunk_size
+    The same resumable, chunked production as `simulate`, without the detector.
+    """
+    from .production import plan, simulate
+
+    prod = plan(card_path, output, n=n, mode=mode, seed=seed, chunk_size=chunk_size,
+                overwrite=overwrite, detector=False)  # fmt: skip
     t0 = time.perf_counter()
-    spec, g = signal_spec(exp, mode=mode, n_events=n, seed=seed)
-    sizes = chunk_sizes(spec.n_generated, chunk_size)
-    chunks, first = [], 0
-    for k, m in enumerate(sizes):
-        chunks.append(generate_signal_chunk(spec, chunk_rng(seed, 0, k), m, first_id=first))
-        first += m
-        if progress is not None:
-            progress(m)
-    if not chunks:
-        chunks = [generate_signal_chunk(spec, chunk_rng(seed, 0, 0), 0)]
-    events = np.concatenate(chunks)
-    lo = exp.window_mev[0]
-    meta = {
-        "mode": mode,
-        "mode_description": WEIGHT_MODES[mode],
-        "seed": seed,
-        "chunk_keys": [chunk_key(seed, 0, k) for k in range(len(sizes))],
-        "chunk_size": chunk_size,
-        "n_events": int(len(events)),
-        "n_generated": int(spec.n_generated),
-        "exposure_per_cm2": spec.exposure,
-        "expected_events": spec.expected_events,
-        "gen_norm": spec.gen_norm,
-        "geometric_factor_cm": g.value_cm,
-        "geometric_factor_error_cm": g.error_cm,
-        "decays": exp.decays,
-        "electron_density_cm3": exp.electron_density_cm3,
-        "model": exp.model.to_dict(),
-        "generating_model": spec.gen_model.to_dict(),
-        "window_mev": [lo, spec.xsec.tmax_mev],
-        "flux_averaged_xsec_cm2": {
-            "total": spec.xsec.total,
-            "sm": spec.xsec.sm,
-            "mu": spec.xsec.mu,
-            "zprime": spec.xsec.zprime,
-            "mag_per_mub2": spec.xsec.mag_unit,
-        },
-        "provenance": provenance(command=command, card_text=text),
-    }
-    write_events(output, events, meta)
-    return {
-        "output": str(output),
-        "events": int(len(events)),
-        "expected_events": spec.expected_events,
-        "sigma_cm2": spec.xsec.total,
-        "seconds": time.perf_counter() - t0,
-    }
+    r = simulate(prod, workers=workers, progress=progress, overwrite=overwrite)
+    r["sigma_cm2"] = prod.spec.xsec.total
+    r["seconds"] = time.perf_counter() - t0
+    return r
 
 
 def reproduce_lama(*, files=None, n=2_000_000, seed=None, plots=None, workers=1,

@@ -4,10 +4,13 @@ The work is cut into chunks of a fixed size.  Chunk k's events depend only on
 the card, the master seed and k (its Generators come from the seed tree), so
 the events are the same whatever the number of workers or the order in which
 chunks finish.  Every chunk is written atomically to
-``OUTPUT.chunks/chunk_NNNNNN.EXT``; a run started again with the same command
-finds the complete chunks, checks they belong to the same run, and makes only
-the missing ones.  The chunks are then streamed into OUTPUT (atomically) and
-removed.
+``OUTPUT.chunks/chunk_NNNNNN.h5`` (uncompressed HDF5 whatever the output's
+format: the journal must be cheap to write and to read back); a run started
+again with the same command finds the complete chunks, checks they belong to
+the same run, and makes only the missing ones.  The chunks are then streamed
+into OUTPUT (atomically, in the output's format and compression) and removed
+one by one as they are merged (``--keep-chunks`` keeps them: they are
+ordinary event files).
 """
 
 import hashlib
@@ -25,6 +28,9 @@ from .generator.events import EVENT_DTYPE, TRUTH_DTYPE, WEIGHT_MODES, empty_colu
 from .generator.signal import SignalSpec, chunk_sizes, fill_signal_chunk
 from .provenance import provenance
 from .randomness import chunk_key, chunk_rng
+
+CHUNK_SUFFIX = ".h5"
+"""Format of the chunk journal (uncompressed HDF5)."""
 
 
 @dataclass(frozen=True)
@@ -47,16 +53,46 @@ class Production:
         return self.output.with_name(self.output.name + ".chunks")
 
     def chunk_path(self, k: int) -> Path:
-        return self.chunk_dir / f"chunk_{k:06d}{self.output.suffix}"
+        return self.chunk_dir / f"chunk_{k:06d}{CHUNK_SUFFIX}"
 
     @property
     def first_ids(self) -> list[int]:
         return [int(x) for x in np.concatenate([[0], np.cumsum(self.sizes)[:-1]])]
 
 
-def plan(card_path, output, *, n=None, exposure=False, seed=None, chunk_size=None,
-         compression=None, overwrite=False) -> Production:  # fmt: skip
-    """Validate everything and fix the chunks before any work is done."""
+def signal_metadata(spec: SignalSpec, mode: str) -> dict:
+    """What a file records about its signal: mode, exposure, normalisation, cross sections."""
+    return {
+        "mode": mode,
+        "mode_description": WEIGHT_MODES[mode],
+        "n_generated": int(spec.n_generated),
+        "exposure_per_cm2": spec.exposure,
+        "expected_events": spec.expected_events,
+        "gen_norm": spec.gen_norm,
+        "weight_formula": "gen_norm*(xs_sm+mu^2*xs_mag+gamma*xs_zlin+gamma^2*xs_zquad)/xs_gen*p_ee",
+        "model": spec.model.to_dict(),
+        "generating_model": spec.gen_model.to_dict(),
+        "window_mev": [spec.sampler.tmin_mev, spec.xsec.tmax_mev],
+        "flux_averaged_xsec_cm2": {
+            "total": spec.xsec.total,
+            "sm": spec.xsec.sm,
+            "mu": spec.xsec.mu,
+            "zprime": spec.xsec.zprime,
+            "mag_per_mub2": spec.xsec.mag_unit,
+            "zprime_per_gamma": spec.xsec.zlin_unit,
+            "zprime_per_gamma2": spec.xsec.zquad_unit,
+        },
+    }
+
+
+def plan(card_path, output, *, n=None, exposure=False, mode=None, seed=None, chunk_size=None,
+         compression=None, overwrite=False, detector=True) -> Production:  # fmt: skip
+    """Validate everything and fix the chunks before any work is done.
+
+    ``n`` asks for a fixed number of events, ``exposure`` for a Poisson number
+    (one experiment); otherwise ``mode`` or the card's mode holds.
+    ``detector=False`` writes the generator's truth only (`nusource sample`).
+    """
     from .detsim.writers import check_output
     from .jobs import load_experiment
     from .setup import detector_response, signal_spec
@@ -69,7 +105,8 @@ def plan(card_path, output, *, n=None, exposure=False, seed=None, chunk_size=Non
     card = exp.card
     if n is not None and exposure:
         raise ValueError("give -n N (a fixed number of events) or --exposure, not both")
-    mode = "fixed" if n is not None else ("exposure" if exposure else card.mode)
+    if mode is None:
+        mode = "fixed" if n is not None else ("exposure" if exposure else card.mode)
     n = card.n_events if n is None else n
     if mode != "exposure" and n is None:
         raise ValueError(f"mode '{mode}' needs a number of events: -n N or n_events in the card")
@@ -77,20 +114,14 @@ def plan(card_path, output, *, n=None, exposure=False, seed=None, chunk_size=Non
     chunk_size = card.chunk_size if chunk_size is None else chunk_size
     if chunk_size <= 0:
         raise ValueError(f"--chunk-size: {chunk_size} is not allowed; it must be > 0")
-    response = detector_response(exp)
+    response = detector_response(exp) if detector else None
     spec, g = signal_spec(exp, mode=mode, n_events=n, seed=seed)
     sizes = tuple(chunk_sizes(spec.n_generated, chunk_size))
     meta = {
-        "mode": mode,
-        "mode_description": WEIGHT_MODES[mode],
+        **signal_metadata(spec, mode),
         "seed": seed,
         "chunk_size": chunk_size,
-        "n_generated": int(spec.n_generated),
         "components": {"0": "signal"},
-        "exposure_per_cm2": spec.exposure,
-        "expected_events": spec.expected_events,
-        "gen_norm": spec.gen_norm,
-        "weight_formula": "gen_norm*(xs_sm+mu^2*xs_mag+gamma*xs_zlin+gamma^2*xs_zquad)/xs_gen*p_ee",
         "geometric_factor_cm": g.value_cm,
         "geometric_factor_error_cm": g.error_cm,
         "geometric_factor_method": g.method,
@@ -100,18 +131,6 @@ def plan(card_path, output, *, n=None, exposure=False, seed=None, chunk_size=Non
         "electron_density_cm3": exp.electron_density_cm3,
         "detector_mass_kg": exp.detector_mass_kg,
         "source": exp.nu_source.to_dict(),
-        "model": exp.model.to_dict(),
-        "generating_model": spec.gen_model.to_dict(),
-        "window_mev": [exp.window_mev[0], spec.xsec.tmax_mev],
-        "flux_averaged_xsec_cm2": {
-            "total": spec.xsec.total,
-            "sm": spec.xsec.sm,
-            "mu": spec.xsec.mu,
-            "zprime": spec.xsec.zprime,
-            "mag_per_mub2": spec.xsec.mag_unit,
-            "zprime_per_gamma": spec.xsec.zlin_unit,
-            "zprime_per_gamma2": spec.xsec.zquad_unit,
-        },
         "response": None if response is None else repr(response),
         "provenance": provenance(card_text=text),
     }
@@ -185,7 +204,7 @@ def run_chunk(prod: Production, k: int) -> tuple[int, int]:
     meta = {"run_key": prod.run_key, "chunk": k, "chunk_key": chunk_key(prod.seed, 0, k),
             "n_events": n, "seed": prod.seed}  # fmt: skip
     dtype = EVENT_DTYPE if prod.response is not None else TRUTH_DTYPE
-    with EventWriter(path, meta, compression=prod.compression, dtype=dtype, size_hint=n) as w:
+    with EventWriter(path, meta, compression="none", dtype=dtype, size_hint=n) as w:
         w.append_columns(cols, n)
     return k, n
 
@@ -201,7 +220,7 @@ def prepare_chunk_dir(prod: Production, *, overwrite: bool = False) -> int:
     d = prod.chunk_dir
     d.mkdir(exist_ok=True)
     ours = 0
-    for path in sorted(d.glob(f"chunk_*{prod.output.suffix}")):
+    for path in sorted(d.glob(f"chunk_*{CHUNK_SUFFIX}")):
         if read_metadata(path).get("run_key") == prod.run_key:
             ours += 1
         elif overwrite:
@@ -251,6 +270,10 @@ def simulate(prod: Production, *, workers: int = 1, progress=None, keep_chunks=F
         for k in range(len(prod.sizes)):
             for block in iter_columns(prod.chunk_path(k)):
                 w.append_columns(block)
+            if not keep_chunks:
+                # merged: its disk space goes now (if the merge is interrupted, a
+                # resumed run regenerates it; its events depend only on k)
+                prod.chunk_path(k).unlink()
     if not keep_chunks:
         shutil.rmtree(prod.chunk_dir, ignore_errors=True)
     return {

@@ -41,7 +41,7 @@ def test_interrupted_run_resumes_to_the_same_file(tmp_path):
     run_chunk(part, 0)
     run_chunk(part, 2)
     # a half-written chunk of a killed run: only its temporary name exists
-    (part.chunk_dir / ".chunk_000001.root.tmp-dead").write_bytes(b"\\0" * 100)
+    (part.chunk_dir / ".chunk_000001.h5.tmp-dead").write_bytes(b"\\0" * 100)
     r = simulate(part)
     assert r["chunks_resumed"] == 2
     ef, ep = events_of(full.output), events_of(part.output)
