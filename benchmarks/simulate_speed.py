@@ -16,7 +16,6 @@ The 10⁸-event run writes ~25 GB (deleted afterwards) and takes minutes;
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -42,16 +41,16 @@ def timed_run(out: Path, n: int) -> float:
 
 
 def peak_rss_mb(out: Path, n: int) -> float:
-    """Peak RSS [MB] of a `nusource simulate` subprocess of n events."""
-    cmd = [sys.executable, "-m", "nusource.cli", "simulate", str(CARD), "-o", str(out), "-n",
-           str(n), "--seed", "1", "--overwrite"]  # fmt: skip
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run(cmd, check=True, capture_output=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Peak RSS [MB] of a `nusource simulate` of n events, in a fresh process of its own."""
+    code = (
+        "import resource, sys; from nusource.cli import main; "
+        f"code = main(['simulate', {str(CARD)!r}, '-o', {str(out)!r}, '-n', '{n}', "
+        "'--seed', '1', '--overwrite']); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     out.unlink()
-    if after <= before:  # ru_maxrss of children is the max over all children so far
-        raise RuntimeError("run the memory measurements from the smallest to the largest")
-    return after / 1024.0
+    return int(r.stdout.strip().splitlines()[-1]) / 1024.0
 
 
 def disk_write_rate(d: Path, mb: int = 512) -> float:
