@@ -7,6 +7,7 @@ For files of a 'fixed' or 'weighted' run the weighted histogram is itself an
 expectation: it is compared with the quadrature bin by bin (a validation).
 """
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +18,19 @@ from .likelihood import BinnedModel, BinnedNLL
 from .zprime_sensitivity import limits_vs_syst, zprime_physics_model
 
 
+def zprime_family(name: str):
+    """'chi', 'psi', 'eta', 'lr', or 'beta=DEG' (an E6 angle in degrees) → the model argument."""
+    if name.startswith("beta="):
+        try:
+            return math.radians(float(name[5:]))
+        except ValueError:
+            raise ValueError(f"zprime_model: '{name}' is not beta=DEGREES") from None
+    return name
+
+
 def expectation_for(exp, response, edges_mev, *, field: str, exposure: float, zprime_model="chi"):
     """Quadrature expectation (SM, μ², γ, γ² parts) of a run in bins of ``field``."""
-    model = zprime_physics_model(exp.model, zprime_model)
+    model = zprime_physics_model(exp.model, zprime_family(zprime_model))
     if field == "te" or response is None:
         return binned_expectation(exp.spectrum, model, edges_mev, exposure=exposure)
     from nusource.detsim.binding import binding_fraction, binding_steps

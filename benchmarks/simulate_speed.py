@@ -96,8 +96,10 @@ def main(argv=None):
         print(f"{k:24s}  {res[k]:.3e} /s  (target {target:.0e}, ratio {res[k] / target:.2f})")
     print(f"peak RSS 1e6 events       {res['peak_rss_mb_1e6']:.0f} MB")
     if "peak_rss_mb_1e8" in res:
-        print(f"peak RSS {a.big:.0e} events     {res['peak_rss_mb_1e8']:.0f} MB "
-              f"(ratio {res['peak_rss_ratio_1e8_over_1e6']:.3f}; target ≤ 1.2)")
+        print(
+            f"peak RSS {a.big:.0e} events     {res['peak_rss_mb_1e8']:.0f} MB "
+            f"(ratio {res['peak_rss_ratio_1e8_over_1e6']:.3f}; target ≤ 1.2)"
+        )
 
 
 if __name__ == "__main__":

@@ -172,8 +172,12 @@ def fill_times(rng, cum, offsets, lengths, em1, tau, out):
     """Fill ``out`` with decay times [s] following the activity over the deployments.
 
     Each time picks a deployment with probability equal to its share of the
-    decays, then a time in [0, length] from the truncated exponential by
-    exact inverse CDF, t = −τ·log1p(u·expm1(−length/τ)) (uniform for τ = ∞).
+    decays, then a time in [0, length] from the exponential truncated at the
+    deployment's length: by rejection of the Generator's (ziggurat) exponential
+    draws beyond the length where that keeps more than half of them
+    (1 − e^{−length/τ} > ½), otherwise by the exact inverse CDF
+    t = −τ·log1p(u·expm1(−length/τ)) (uniform for τ = ∞).  Both are exact; the
+    first is ~4× faster.
     """
     m = cum.shape[0]
     for i in range(out.shape[0]):
@@ -182,11 +186,15 @@ def fill_times(rng, cum, offsets, lengths, em1, tau, out):
         while k < m - 1 and u >= cum[k]:
             k += 1
         length = lengths[k]
-        v = rng.random()
         if math.isinf(tau):
-            t = v * length
+            t = rng.random() * length
+        elif em1[k] < -0.5:
+            while True:
+                t = tau * rng.standard_exponential()
+                if t < length:
+                    break
         else:
-            t = -tau * math.log1p(v * em1[k])
+            t = -tau * math.log1p(rng.random() * em1[k])
         out[i] = offsets[k] + min(t, length)
 
 

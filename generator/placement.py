@@ -61,15 +61,14 @@ def make_placement(geo_source, detector, deployments, half_life_s, oscillation=N
     )
 
 
-def place_events(placement: Placement, rng, e_mev, cols: dict):
-    """Fill the placement fields of len(e_mev) events; returns the vertex tries.
+def place_events(placement: Placement, rng, n: int, cols: dict):
+    """Fill the placement fields of n events (source point, ν direction, flight,
+    vertex, time); returns the vertex tries.
 
-    ``cols`` maps the truth field names (src_x…, vtx_x…, nu_dx…, flight,
-    time, p_ee) to arrays at least len(e_mev) long (contiguous columns, or
-    any writable views).  ``p_ee`` is the survival probability (1 without
-    oscillation).
+    ``cols`` maps the truth field names (src_x…, vtx_x…, nu_dx…, flight, time)
+    to arrays at least n long (contiguous columns, or any writable views).
+    P_ee needs the neutrino energies: :func:`fill_p_ee` afterwards.
     """
-    n = e_mev.shape[0]
     c = {k: cols[k][:n] for k in _PLACED}
     tries, over = sample_unweighted_columns(
         rng, placement.src, placement.kind, placement.det, placement.plan,
@@ -79,16 +78,20 @@ def place_events(placement: Placement, rng, e_mev, cols: dict):
     if over:
         raise RuntimeError(f"vertex sampling bound exceeded in {over} tries: the plan is invalid")
     fill_times(rng, *placement.times, c["time"])
-    if placement.oscillation is None:
-        c["p_ee"][:] = 1.0
-    else:
-        s2, dm2, _ = placement.oscillation
-        fill_survival(c["flight"], e_mev, s2, dm2, c["p_ee"])
     return tries
 
 
+def fill_p_ee(placement: Placement, e_mev, flight_cm, out) -> None:
+    """νe survival probability per event (1 without oscillation)."""
+    if placement.oscillation is None:
+        out[:] = 1.0
+    else:
+        s2, dm2, _ = placement.oscillation
+        fill_survival(flight_cm, e_mev, s2, dm2, out)
+
+
 _PLACED = ("src_x", "src_y", "src_z", "vtx_x", "vtx_y", "vtx_z", "nu_dx", "nu_dy", "nu_dz",
-           "flight", "time", "p_ee")  # fmt: skip
+           "flight", "time")  # fmt: skip
 
 
 def mean_survival(placement: Placement, rng, spectrum_sampler, n: int = 1_000_000):
@@ -97,6 +100,7 @@ def mean_survival(placement: Placement, rng, spectrum_sampler, n: int = 1_000_00
         return 1.0, 0.0
     e, _ = spectrum_sampler.sample(rng, n)
     cols = {k: np.empty(n) for k in _PLACED}
-    place_events(placement, rng, e, cols)
-    p = cols["p_ee"]
+    place_events(placement, rng, n, cols)
+    p = np.empty(n)
+    fill_p_ee(placement, e, cols["flight"], p)
     return float(p.mean()), float(p.std(ddof=1) / math.sqrt(n))

@@ -47,6 +47,8 @@ from .xsec import couplings_at, weak_bracket, zprime_coefficients, zprime_shifts
 C_PROB, C_ALIAS, C_E0, C_DE, C_X0, C_DX, C_L, C_H = range(8)
 C_SIZE = 8
 
+_NO_AXES = np.empty(0)
+
 # layout of the window array
 W_TLO, W_THI, W_MU = 0, 1, 2
 
@@ -104,10 +106,13 @@ def sample_recoils(rng, cells, win, p, grid, dens, out_e, out_t):
 
 @jit
 def sample_events_along(
-    rng, cells, win, p, grid, dens, ux, uy, uz, out_e, out_t, out_cos, out_dx, out_dy, out_dz
-):
+    rng, cells, win, p, grid, dens, ux, uy, uz, out_e, out_t, out_cos, out_dx, out_dy, out_dz,
+    axes_x=_NO_AXES, axes_y=_NO_AXES, axes_z=_NO_AXES,
+):  # fmt: skip
     """(Eν, T) as :func:`sample_recoils`, and, if ``out_cos`` is not empty, cosθ and the
-    electron direction for neutrinos along the unit vector u (azimuth uniform).
+    electron direction (azimuth uniform) about the neutrino direction: the unit
+    vector u for every event, or event i's own (axes_x[i], axes_y[i], axes_z[i])
+    when those arrays are given.
 
     One loop does both: the event's E and T are still in registers when its
     direction is computed.  (The loop is written out rather than calling a
@@ -118,6 +123,7 @@ def sample_events_along(
     a = win[W_TLO]
     t_hi = win[W_THI]
     directions = out_cos.shape[0] > 0
+    per_event = axes_x.shape[0] > 0
     fa, fb = frame(ux, uy, uz)
     trials = 0
     for i in range(out_e.shape[0]):
@@ -161,6 +167,9 @@ def sample_events_along(
             c = math.sqrt(c2)
             q = math.sqrt(1.0 - c2) / r2
             px, py = (px * px - py * py) * q, 2.0 * px * py * q
+            if per_event:
+                ux, uy, uz = axes_x[i], axes_y[i], axes_z[i]
+                fa, fb = frame(ux, uy, uz)
             out_cos[i] = c
             out_dx[i] = px * fa[0] + py * fb[0] + c * ux
             out_dy[i] = px * fa[1] + py * fb[1] + c * uy
@@ -412,6 +421,12 @@ class RecoilSampler:
             out_dy,
             out_dz,
         )
+
+    def fill_about(self, rng, nux, nuy, nuz, out_e, out_t, out_cos, out_dx, out_dy, out_dz):
+        """Fill Eν, T [MeV], cosθ and the electron direction about each event's ν direction."""
+        return sample_events_along(rng, self.cells, self.win, self.p, self.grid, self.dens,
+                                   0.0, 0.0, 1.0, out_e, out_t, out_cos, out_dx, out_dy, out_dz,
+                                   nux, nuy, nuz)  # fmt: skip
 
     def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """n draws of (Eν, T) [MeV]."""

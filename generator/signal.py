@@ -13,12 +13,11 @@ import numpy as np
 
 from nusource.jit import jit
 
-from .directions import fill_directions
 from .events import WEIGHT_MODES, empty_columns, to_array
 from .flux_average import FluxAveraged, flux_averaged
 from .model import PhysicsModel
 from .neutrino_spectrum import NuSpectrum
-from .placement import Placement, place_events
+from .placement import Placement, fill_p_ee, place_events
 from .recoil_sampler import RecoilSampler, make_recoil_sampler
 from .xsec import dsigma_parts
 
@@ -212,10 +211,10 @@ def fill_signal_chunk(
             c[name][:] = 0.0
         c["p_ee"][:] = 1.0
     else:
-        spec.sampler.fill(rng, e, t)
-        place_events(pl, rng, e, c)
-        fill_directions(rng, e, t, c["nu_dx"], c["nu_dy"], c["nu_dz"], c["cos_theta"],
-                        c["e_dx"], c["e_dy"], c["e_dz"])  # fmt: skip
+        place_events(pl, rng, n, c)
+        spec.sampler.fill_about(rng, c["nu_dx"], c["nu_dy"], c["nu_dz"], e, t, c["cos_theta"],
+                                c["e_dx"], c["e_dy"], c["e_dz"])  # fmt: skip
+        fill_p_ee(pl, e, c["flight"], c["p_ee"])
     fill_weights(
         e, t, spec.model.params(), mixture(spec.model), mixture(spec.gen_model), spec.gen_norm,
         spec.mode == "exposure", c["weight"], c["xs_gen"], c["xs_sm"], c["xs_mag"],

@@ -47,7 +47,7 @@ class FitCard(_Model):
 class SensitivityCard(_Model):
     """[sensitivity]: Asimov Z′ mass reach versus the systematic error per bin."""
 
-    zprime_model: str = "chi"
+    zprime_model: str = Field("chi", pattern=r"^(chi|psi|eta|lr|beta=-?[0-9.]+)$")
     form: Literal["poisson", "gaussian"] = "gaussian"
     delta_chi2: Annotated[float, Field(gt=0)] = 2.71
     systematic_percent: list[Annotated[float, Field(ge=0, lt=100)]] = [0.0, 1.0, 2.0, 5.0]

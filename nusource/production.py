@@ -60,6 +60,19 @@ class Production:
         return [int(x) for x in np.concatenate([[0], np.cumsum(self.sizes)[:-1]])]
 
 
+def _check_writable(directory: Path) -> None:
+    """Fail before any work if files cannot be created in the output's directory."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise ValueError(
+            f"output: cannot write in directory '{directory}' ({exc.strerror or exc})"
+        ) from None
+
+
 def signal_metadata(spec: SignalSpec, mode: str) -> dict:
     """What a file records about its signal: mode, exposure, normalisation, cross sections."""
     return {
@@ -99,8 +112,7 @@ def plan(card_path, output, *, n=None, exposure=False, mode=None, seed=None, chu
 
     output = Path(output)
     check_output(output, overwrite=overwrite)
-    if not output.parent.exists():
-        raise ValueError(f"output: directory '{output.parent}' does not exist")
+    _check_writable(output.parent if str(output.parent) else Path("."))
     exp, text = load_experiment(card_path)
     card = exp.card
     if n is not None and exposure:

@@ -83,6 +83,7 @@ def test_simulate_command_line(tmp_path, capsys):
     "args,words",
     [
         (["-o", "/nonexistent-dir/x.root"], ["does not exist"]),
+        (["-o", "/proc/x.root", "-n", "10"], ["cannot write", "/proc"]),
         (["-o", "{tmp}/x.txt"], [".root"]),
         (["-o", "{tmp}/x.root", "-n", "10", "--exposure"], ["not both"]),
         (["-o", "{tmp}/x.root", "--workers", "0", "-n", "10"], ["--workers"]),
