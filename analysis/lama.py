@@ -22,7 +22,6 @@ geometry is not given (see the card); the shares and the relative excess do
 not depend on it.
 """
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -167,4 +166,4 @@ def _plots(d: Path, events, gen_norm, result) -> list[str]:
     return files
 
 
-__all__ = ["SEED_TABLE2", "reproduce", "repository_card", "table2", "math"]
+__all__ = ["SEED_TABLE2", "reproduce", "repository_card", "table2"]

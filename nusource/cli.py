@@ -118,6 +118,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--seed", type=int, default=None, help="master seed (default: the card's)")
     s.add_argument("--workers", type=int, default=1, help="local processes over chunks")
+    s.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="run the chunks on a dask.distributed scheduler ('local': a local cluster)",
+    )
     s.add_argument("--chunk-size", type=int, default=None, help="events per chunk")
     s.add_argument(
         "--compression",
@@ -361,7 +367,7 @@ def _simulate(args) -> None:
                 overwrite=args.overwrite)  # fmt: skip
     with progress_bar(sum(prod.sizes), "simulating") as tick:
         r = simulate(prod, workers=args.workers, progress=tick, keep_chunks=args.keep_chunks,
-                     overwrite=args.overwrite)  # fmt: skip
+                     overwrite=args.overwrite, dask=args.dask)  # fmt: skip
     r["seconds"] = time.perf_counter() - t0
     if args.json:
         print(json.dumps(r, indent=2))

@@ -245,9 +245,38 @@ def prepare_chunk_dir(prod: Production, *, overwrite: bool = False) -> int:
     return ours
 
 
+def _run_on_dask(prod: Production, todo, address, progress, counts) -> None:
+    """Run chunks as tasks of a dask.distributed scheduler (a cluster shares the file system).
+
+    ``address`` is a scheduler address ('tcp://host:8786'), or 'local' for a
+    LocalCluster on this machine.  The tasks call the same :func:`run_chunk`,
+    so the events are those of a local run.
+    """
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise ValueError("--dask needs dask.distributed: pip install 'nusource[dask]'") from None
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1) if address == "local" else None
+    with Client(cluster if cluster is not None else address) as client:
+        futures = client.map(run_chunk, [prod] * len(todo), todo, pure=False)
+        for f in dask_completed(futures):
+            k, m = f.result()
+            counts[k] = m
+            if progress:
+                progress(prod.sizes[k])
+    if cluster is not None:
+        cluster.close()
+
+
 def simulate(prod: Production, *, workers: int = 1, progress=None, keep_chunks=False,
-             overwrite=False) -> dict:  # fmt: skip
-    """Run every chunk (resuming), merge into the output, return a summary."""
+             overwrite=False, dask=None) -> dict:  # fmt: skip
+    """Run every chunk (resuming), merge into the output, return a summary.
+
+    Chunks run in this process (``workers=1``), in local worker processes, or
+    as tasks of a dask.distributed scheduler (``dask`` = its address or
+    'local').
+    """
     from .analysis.readers import iter_columns
     from .detsim.writers import EventWriter
 
@@ -257,7 +286,9 @@ def simulate(prod: Production, *, workers: int = 1, progress=None, keep_chunks=F
     resumed = prepare_chunk_dir(prod, overwrite=overwrite)
     counts = {}
     todo = list(range(len(prod.sizes)))
-    if workers == 1 or len(todo) <= 1:
+    if dask is not None:
+        _run_on_dask(prod, todo, dask, progress, counts)
+    elif workers == 1 or len(todo) <= 1:
         for k in todo:
             k, m = run_chunk(prod, k)
             counts[k] = m
@@ -294,6 +325,6 @@ def simulate(prod: Production, *, workers: int = 1, progress=None, keep_chunks=F
         "expected_events": prod.spec.expected_events,
         "chunks": len(prod.sizes),
         "chunks_resumed": resumed,
-        "workers": workers,
+        "workers": workers if dask is None else f"dask ({dask})",
         "seconds": time.perf_counter() - t0,
     }

@@ -7,7 +7,6 @@ allowed.  Kernels never see this object: :mod:`nusource.setup` turns it into
 plain parameters.
 """
 
-import math
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
@@ -233,9 +232,4 @@ def load_card(path) -> tuple[RunCard, str]:
     return parse_card(text, str(path)), text
 
 
-def days(x: float) -> float:
-    """Days in seconds."""
-    return x * 86400.0
-
-
-__all__ = ["CardError", "RunCard", "load_card", "parse_card", "days", "math"]
+__all__ = ["CardError", "RunCard", "load_card", "parse_card"]

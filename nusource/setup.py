@@ -33,7 +33,6 @@ from .geometry import Source as GeoSource
 from .runcard import CardError, RunCard
 
 DAY = 86400.0
-MATERIAL_REGISTRY = {"NaI": "NaI", "LXe": "LXe", "He": "He", "pseudocumene": "pseudocumene"}
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def _material(det) -> Material:
     if det.material == "He":
         m = helium_gas(det.pressure_bar or 5.0, det.temperature_k or 77.0)
     else:
-        m = get_material(MATERIAL_REGISTRY[det.material])
+        m = get_material(det.material)
     if det.density_g_cm3 is not None:
         m = Material(m.name, det.density_g_cm3, m.composition)
     return m

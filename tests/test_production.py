@@ -122,3 +122,16 @@ def test_killed_process_resumes(tmp_path):
     ea, eb = events_of(out), events_of(ref)
     for name in ea.dtype.names:
         assert np.array_equal(ea[name], eb[name], equal_nan=True), name
+
+
+def test_dask_scheduler_gives_the_same_events(tmp_path):
+    """Chunks as tasks of a dask.distributed (local) cluster: the events of a local run."""
+    pytest.importorskip("distributed")
+    a = plan(LXE, tmp_path / "local.h5", n=12_000, chunk_size=4_000, seed=21)
+    b = plan(LXE, tmp_path / "dask.h5", n=12_000, chunk_size=4_000, seed=21)
+    simulate(a)
+    r = simulate(b, dask="local")
+    assert r["workers"] == "dask (local)"
+    ea, eb = events_of(a.output), events_of(b.output)
+    for name in ea.dtype.names:
+        assert np.array_equal(ea[name], eb[name], equal_nan=True), name
