@@ -354,6 +354,14 @@ def main(argv=None) -> int:
     except (ValueError, FileNotFoundError, FileExistsError, PermissionError, OSError) as exc:
         print(f"nusource {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        hint = (
+            "; the complete chunks are kept: run the same command again to resume"
+            if args.command in ("simulate", "sample")
+            else ""
+        )
+        print(f"nusource {args.command}: interrupted{hint}", file=sys.stderr)
+        return 130
     return 0
 
 
