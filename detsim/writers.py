@@ -470,7 +470,12 @@ def _copy_columns(events, columns, at):
 
 
 def _temp_beside(path: Path) -> str:
+    """A new empty temporary file beside ``path``, with the permissions a plain
+    ``open(path, "w")`` would give (mkstemp makes it private: 0600)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
     os.close(fd)
     return tmp
 
