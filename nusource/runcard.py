@@ -102,6 +102,13 @@ class OscillationCard(_Model):
 
 
 DetectorShape = Literal["cylinder", "sphere", "spherical_shell", "cylindrical_shell", "box"]
+_SHAPE_KEYS = {
+    "cylinder": ("radius_cm", "height_cm"),
+    "sphere": ("radius_cm",),
+    "spherical_shell": ("inner_radius_cm", "outer_radius_cm"),
+    "cylindrical_shell": ("inner_radius_cm", "outer_radius_cm", "height_cm"),
+    "box": ("size_cm",),
+}
 
 
 class DetectorCard(_Model):
@@ -123,14 +130,7 @@ class DetectorCard(_Model):
 
     @model_validator(mode="after")
     def _check(self):
-        need = {
-            "cylinder": ("radius_cm", "height_cm"),
-            "sphere": ("radius_cm",),
-            "spherical_shell": ("inner_radius_cm", "outer_radius_cm"),
-            "cylindrical_shell": ("inner_radius_cm", "outer_radius_cm", "height_cm"),
-            "box": ("size_cm",),
-        }[self.shape]
-        missing = [k for k in need if getattr(self, k) is None]
+        missing = [k for k in _SHAPE_KEYS[self.shape] if getattr(self, k) is None]
         if missing:
             raise ValueError(f"a {self.shape} detector needs {', '.join(missing)}")
         if self.material != "He" and (self.pressure_bar or self.temperature_k):
@@ -151,6 +151,26 @@ class WindowCard(_Model):
         return self
 
 
+class FiducialCard(_Model):
+    """[response.fiducial]: a fiducial volume inside the detector (a solid, as [detector])."""
+
+    shape: DetectorShape
+    radius_cm: Pos | None = None
+    inner_radius_cm: NonNeg | None = None
+    outer_radius_cm: Pos | None = None
+    height_cm: Pos | None = None
+    size_cm: tuple[Pos, Pos, Pos] | None = None
+    center_cm: Vec3 = (0.0, 0.0, 0.0)
+    on: Literal["reconstructed", "true"] = "reconstructed"
+
+    @model_validator(mode="after")
+    def _check(self):
+        missing = [k for k in _SHAPE_KEYS[self.shape] if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"a {self.shape} fiducial volume needs {', '.join(missing)}")
+        return self
+
+
 class ResponseCard(_Model):
     """[response]: the detector response (see nusource.detsim)."""
 
@@ -165,6 +185,7 @@ class ResponseCard(_Model):
     threshold_kev: NonNeg = 0.0
     window_kev: tuple[NonNeg, Pos] | None = None
     efficiency: Annotated[float, Field(gt=0, le=1)] = 1.0
+    fiducial: FiducialCard | None = None
 
 
 class RunCard(_Model):

@@ -319,6 +319,7 @@ def detector_response(exp: Experiment):
         )
     window = None if r.window_kev is None else (r.window_kev[0] * 1e-3, r.window_kev[1] * 1e-3)
     try:
+        fiducial = None if r.fiducial is None else _solid(r.fiducial)
         return DetectorResponse(
             material,
             binding=r.binding,
@@ -328,6 +329,8 @@ def detector_response(exp: Experiment):
             threshold_mev=r.threshold_kev * 1e-3,
             window_mev=window,
             efficiency=r.efficiency,
+            fiducial=fiducial,
+            fiducial_on="reconstructed" if r.fiducial is None else r.fiducial.on,
         )
     except ValueError as exc:
         raise CardError(f"run card: response: {exc}") from None

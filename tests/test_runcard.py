@@ -83,3 +83,31 @@ def test_source_inside_must_be_stated():
     )
     with pytest.raises(CardError, match="outside the detector"):
         build_experiment(parse_card(lxe, "x.toml"), "x.toml")
+
+
+def test_fiducial_volume_from_the_card_flags_events_outside_it():
+    """A fiducial cylinder 10 cm inside the LXe volume: events outside it carry the flag."""
+    import numpy as np
+
+    from nusource.generator.events import FLAGS
+    from nusource.production import chunk_events, plan
+    from nusource.runcard import load_card
+
+    text = BASE.read_text() + (
+        '\n[response.fiducial]\nshape = "cylinder"\nradius_cm = 58.5\nheight_cm = 117.0\n'
+        'center_cm = [0.0, 0.0, 168.5]\non = "true"\n'
+    )
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        card = Path(d) / "fid.toml"
+        card.write_text(text)
+        load_card(card)
+        prod = plan(card, Path(d) / "x.h5", n=20_000, seed=4)
+        ev = chunk_events(prod, 0)
+    r = np.hypot(ev["vtx_x"], ev["vtx_y"])
+    outside = (r > 58.5) | (np.abs(ev["vtx_z"] - 168.5) > 58.5)
+    flagged = (ev["flags"] & FLAGS["outside_fiducial"]) != 0
+    kept = ev["flags"] & FLAGS["binding_removed"] == 0
+    assert np.array_equal(flagged[kept], outside[kept])
+    assert 0.2 < outside.mean() < 0.6
