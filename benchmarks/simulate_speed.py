@@ -1,8 +1,9 @@
 """End-to-end `simulate` speed and memory for the LXe card, on one core.
 
 Prints events per second for a whole production (generation, detector
-response, chunk files, merge into the output) writing LZ4 ROOT and
-uncompressed HDF5, with one worker; and the peak resident memory of the
+response, chunk journal, merge into the output) writing LZ4 ROOT and
+uncompressed HDF5, with one worker, and the same with --no-journal (each
+event written once, no resume); and the peak resident memory of the
 `nusource simulate` process for 10⁶ and 10⁸ events (memory must stay flat in
 the number of events).  Beside them: this machine's raw write rate to the
 same disk, measured in the same run.
@@ -28,13 +29,16 @@ CARD = Path(__file__).resolve().parent.parent / "configs" / "lxe_cr51.toml"
 TARGETS = {"root_events_per_s": 2e6, "hdf5_events_per_s": 2e6}
 
 
-def timed_run(out: Path, n: int) -> float:
+def timed_run(out: Path, n: int, *, journal: bool = True) -> float:
     """Events per second of one production (numba's cache warmed beforehand)."""
-    from nusource.production import plan, simulate
+    from nusource.production import plan, simulate, stream
 
     t0 = time.perf_counter()
     prod = plan(CARD, out, n=n, seed=1, overwrite=True)
-    simulate(prod, workers=1, overwrite=True)
+    if journal:
+        simulate(prod, workers=1, overwrite=True)
+    else:
+        stream(prod, overwrite=True)
     rate = n / (time.perf_counter() - t0)
     out.unlink()
     return rate
@@ -81,6 +85,8 @@ def main(argv=None):
             "disk_write_mb_per_s": disk_write_rate(d),
             "root_events_per_s": timed_run(d / "lxe.root", a.n),
             "hdf5_events_per_s": timed_run(d / "lxe.h5", a.n),
+            "root_events_per_s_no_journal": timed_run(d / "lxe.root", a.n, journal=False),
+            "hdf5_events_per_s_no_journal": timed_run(d / "lxe.h5", a.n, journal=False),
             "peak_rss_mb_1e6": peak_rss_mb(d / "m6.root", 1_000_000),
         }
         if a.big:
@@ -94,6 +100,8 @@ def main(argv=None):
     print(f"disk write (raw, fsync)   {res['disk_write_mb_per_s']:.0f} MB/s")
     for k, target in TARGETS.items():
         print(f"{k:24s}  {res[k]:.3e} /s  (target {target:.0e}, ratio {res[k] / target:.2f})")
+        nj = res[k + "_no_journal"]
+        print(f"{'  with --no-journal':24s}  {nj:.3e} /s  (ratio {nj / target:.2f})")
     print(f"peak RSS 1e6 events       {res['peak_rss_mb_1e6']:.0f} MB")
     if "peak_rss_mb_1e8" in res:
         print(

@@ -269,6 +269,41 @@ def _run_on_dask(prod: Production, todo, address, progress, counts) -> None:
         cluster.close()
 
 
+def stream(prod: Production, *, progress=None, overwrite=False) -> dict:
+    """Generate every chunk in this process straight into the output (no journal).
+
+    About twice as fast as :func:`simulate` (each event is written once), but
+    an interrupted run leaves nothing to resume from: started again, it
+    starts over (and gives the same file).
+    """
+    from .detsim.writers import EventWriter
+
+    t0 = time.perf_counter()
+    meta = dict(prod.metadata)
+    meta["chunk_keys"] = [chunk_key(prod.seed, 0, k) for k in range(len(prod.sizes))]
+    meta["run_key"] = prod.run_key
+    dtype = EVENT_DTYPE if prod.response is not None else TRUTH_DTYPE
+    n_total = 0
+    with EventWriter(prod.output, meta, compression=prod.compression, dtype=dtype,
+                     overwrite=overwrite, size_hint=sum(prod.sizes)) as w:  # fmt: skip
+        for k in range(len(prod.sizes)):
+            cols, n = chunk_columns(prod, k)
+            w.append_columns(cols, n)
+            n_total += n
+            if progress:
+                progress(prod.sizes[k])
+        w.metadata["n_events"] = n_total
+    return {
+        "output": str(prod.output),
+        "events": n_total,
+        "expected_events": prod.spec.expected_events,
+        "chunks": len(prod.sizes),
+        "chunks_resumed": 0,
+        "workers": "1 (no journal)",
+        "seconds": time.perf_counter() - t0,
+    }
+
+
 def simulate(prod: Production, *, workers: int = 1, progress=None, keep_chunks=False,
              overwrite=False, dask=None) -> dict:  # fmt: skip
     """Run every chunk (resuming), merge into the output, return a summary.

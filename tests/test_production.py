@@ -135,3 +135,17 @@ def test_dask_scheduler_gives_the_same_events(tmp_path):
     ea, eb = events_of(a.output), events_of(b.output)
     for name in ea.dtype.names:
         assert np.array_equal(ea[name], eb[name], equal_nan=True), name
+
+
+def test_no_journal_gives_the_same_file(tmp_path):
+    from nusource.production import stream
+
+    a = plan(LXE, tmp_path / "j.h5", n=9_000, chunk_size=4_000, seed=8)
+    b = plan(LXE, tmp_path / "s.h5", n=9_000, chunk_size=4_000, seed=8)
+    simulate(a)
+    r = stream(b)
+    assert r["events"] == 9_000 and not b.chunk_dir.exists()
+    ea, eb = events_of(a.output), events_of(b.output)
+    for name in ea.dtype.names:
+        assert np.array_equal(ea[name], eb[name], equal_nan=True), name
+    assert read_metadata(a.output) == read_metadata(b.output)
