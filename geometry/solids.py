@@ -57,6 +57,15 @@ def _check_length(owner: str, name: str, value: float, *, allow_zero: bool = Fal
     return v
 
 
+def _check_radii(owner: str, r_inner, r_outer) -> tuple[float, float]:
+    """Validated (r_inner_cm, r_outer_cm) of a shell: 0 ≤ r_inner < r_outer."""
+    ri = _check_length(owner, "r_inner_cm", r_inner, allow_zero=True)
+    ro = _check_length(owner, "r_outer_cm", r_outer)
+    if not ri < ro:
+        raise ValueError(f"{owner}.r_inner_cm = {r_inner!r}: must be < r_outer_cm = {ro!r}")
+    return ri, ro
+
+
 def _check_center(owner: str, center) -> tuple[float, float, float]:
     """Return ``center`` as a tuple of three finite floats or raise a ValueError."""
     try:
@@ -177,12 +186,7 @@ class SphericalShell(_Solid):
     kind = SPHERICAL_SHELL
 
     def __post_init__(self):
-        ri = _check_length("SphericalShell", "r_inner_cm", self.r_inner_cm, allow_zero=True)
-        ro = _check_length("SphericalShell", "r_outer_cm", self.r_outer_cm)
-        if not ri < ro:
-            raise ValueError(
-                f"SphericalShell.r_inner_cm = {self.r_inner_cm!r}: must be < r_outer_cm = {ro!r}"
-            )
+        ri, ro = _check_radii("SphericalShell", self.r_inner_cm, self.r_outer_cm)
         object.__setattr__(self, "r_inner_cm", ri)
         object.__setattr__(self, "r_outer_cm", ro)
         object.__setattr__(self, "center", _check_center("SphericalShell", self.center))
@@ -220,12 +224,7 @@ class CylindricalShell(_Solid):
     kind = CYLINDRICAL_SHELL
 
     def __post_init__(self):
-        ri = _check_length("CylindricalShell", "r_inner_cm", self.r_inner_cm, allow_zero=True)
-        ro = _check_length("CylindricalShell", "r_outer_cm", self.r_outer_cm)
-        if not ri < ro:
-            raise ValueError(
-                f"CylindricalShell.r_inner_cm = {self.r_inner_cm!r}: must be < r_outer_cm = {ro!r}"
-            )
+        ri, ro = _check_radii("CylindricalShell", self.r_inner_cm, self.r_outer_cm)
         h = _check_length("CylindricalShell", "half_height_cm", self.half_height_cm)
         object.__setattr__(self, "r_inner_cm", ri)
         object.__setattr__(self, "r_outer_cm", ro)
