@@ -51,6 +51,18 @@ def jacobian_de_dcos(t, c):
 
 
 @jit_inline
+def frame(ux, uy, uz):
+    """Orthonormal vectors (a, b) completing the unit vector u to a right-handed frame.
+
+    Duff et al., J. Comput. Graph. Tech. 6 (2017) 1: no branch beyond the sign of uz.
+    """
+    s = 1.0 if uz >= 0.0 else -1.0
+    h = -1.0 / (s + uz)
+    g = ux * uy * h
+    return (1.0 + s * ux * ux * h, s * g, -s * ux), (g, s + uy * uy * h, -uy)
+
+
+@jit_inline
 def rotate_to(ux, uy, uz, cth, cphi, sphi):
     """Direction at polar angle θ and azimuth φ about the unit vector u.
 
@@ -68,15 +80,10 @@ def rotate_to(ux, uy, uz, cth, cphi, sphi):
     (dx, dy, dz) : unit vector.
     """
     sth = math.sqrt(max(0.0, 1.0 - cth * cth))
-    # orthonormal frame (a, b, u) built without branches on the sign of uz
-    s = 1.0 if uz >= 0.0 else -1.0
-    h = -1.0 / (s + uz)
-    g = ux * uy * h
-    ax, ay, az = 1.0 + s * ux * ux * h, s * g, -s * ux
-    bx, by, bz = g, s + uy * uy * h, -uy
+    a, b = frame(ux, uy, uz)
     px, py = sth * cphi, sth * sphi
     return (
-        px * ax + py * bx + cth * ux,
-        px * ay + py * by + cth * uy,
-        px * az + py * bz + cth * uz,
+        px * a[0] + py * b[0] + cth * ux,
+        px * a[1] + py * b[1] + cth * uy,
+        px * a[2] + py * b[2] + cth * uz,
     )

@@ -35,8 +35,7 @@ from nusource.rng_kernels import split_pair
 from .alias import build_alias
 from .constants import M_E, SIGMA0, SIGMA_MU
 from .couplings import radiative_i
-from .directions import frame
-from .kinematics import e_min, t_max
+from .kinematics import e_min, frame, t_max
 from .model import P_K0, P_K1, P_LINEAR, P_MU2, PhysicsModel
 from .neutrino_spectrum import NuSpectrum
 from .xsec import couplings_at, weak_bracket, zprime_coefficients, zprime_shifts

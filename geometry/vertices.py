@@ -281,10 +281,14 @@ def sample_unweighted_columns(
         Detector packed parameters [cm].
     plan : float64[8]
         From :func:`sampling_plan`.
-    out_source, out_direction, out_vertex : float64[n, 3]
-        Source point [cm], unit ν direction, vertex [cm].
-    out_length : float64[n]
+    sx_out, sy_out, sz_out : float64[n]
+        Source point [cm].
+    dx_out, dy_out, dz_out : float64[n]
+        Unit ν direction.
+    l_out : float64[n]
         Flight length L [cm].
+    vx_out, vy_out, vz_out : float64[n]
+        Vertex [cm].
 
     Returns
     -------

@@ -20,13 +20,3 @@ def split_pair(rng):
     r = rng.random() * _TWO26
     k = math.floor(r)
     return k * (2.0 / _TWO26) - 1.0, 2.0 * (r - k) - 1.0
-
-
-@jit_inline
-def unit_disc_azimuth(rng):
-    """(cosφ, sinφ) of a uniform azimuth, by rejection of split pairs in the unit disc."""
-    while True:
-        x, y = split_pair(rng)
-        r2 = x * x + y * y
-        if 0.0 < r2 <= 1.0:
-            return (x * x - y * y) / r2, 2.0 * x * y / r2

@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nusource.generator.constants import M_E
-from nusource.generator.directions import fill_directions, fill_directions_along, uniform_azimuth
 from nusource.generator.kinematics import (
     cos_theta,
     e_min,
@@ -77,22 +76,17 @@ def test_rotation_keeps_the_angle_to_the_axis(u, c, phi):
 
 
 def test_azimuth_is_uniform():
-    """φ from the disc rejection is uniform: χ² against flat in 36 bins, fixed seed."""
+    """φ from the sampler's disc rejection is uniform: χ² against flat in 36 bins, fixed seed."""
     from scipy import stats
 
     rng = np.random.default_rng(42)
     n = 200_000
-    e = np.full(n, 0.7469)
-    t = np.full(n, 0.2)
-    c, dx, dy, dz = (np.empty(n) for _ in range(4))
-    fill_directions_along(rng, e, t, 0.0, 0.0, 1.0, c, dx, dy, dz)
+    e, t, c, dx, dy, dz = (np.empty(n) for _ in range(6))
+    cr51_sampler().fill_along(rng, (0.0, 0.0, 1.0), e, t, c, dx, dy, dz)
     phi = np.arctan2(dy, dx)
     h, _ = np.histogram(phi, bins=36, range=(-math.pi, math.pi))
     assert stats.chisquare(h).pvalue > 1e-3
     assert np.allclose(dz, c)
-    assert uniform_azimuth.py_func(np.random.default_rng(1)) == uniform_azimuth(
-        np.random.default_rng(1)
-    )
 
 
 def test_per_event_axes():
@@ -100,8 +94,18 @@ def test_per_event_axes():
     n = 1000
     v = rng.normal(size=(n, 3))
     v /= np.linalg.norm(v, axis=1)[:, None]
-    e = np.full(n, 0.5)
-    t = np.full(n, 0.1)
-    c, dx, dy, dz = (np.empty(n) for _ in range(4))
-    fill_directions(rng, e, t, v[:, 0].copy(), v[:, 1].copy(), v[:, 2].copy(), c, dx, dy, dz)
-    assert np.allclose(dx * v[:, 0] + dy * v[:, 1] + dz * v[:, 2], cos_theta(0.1, 0.5))
+    e, t, c, dx, dy, dz = (np.empty(n) for _ in range(6))
+    nux, nuy, nuz = v[:, 0].copy(), v[:, 1].copy(), v[:, 2].copy()
+    cr51_sampler().fill_about(rng, nux, nuy, nuz, e, t, c, dx, dy, dz)
+    want = np.array([cos_theta(ti, ei) for ti, ei in zip(t, e, strict=True)])
+    assert np.allclose(dx * v[:, 0] + dy * v[:, 1] + dz * v[:, 2], want)
+    assert np.allclose(dx * dx + dy * dy + dz * dz, 1.0)
+
+
+def cr51_sampler():
+    from nusource.generator.model import PhysicsModel
+    from nusource.generator.neutrino_spectrum import from_source
+    from nusource.generator.recoil_sampler import make_recoil_sampler
+    from nusource.generator.sources import get_source
+
+    return make_recoil_sampler(from_source(get_source("cr51")), PhysicsModel("nue"))
