@@ -172,12 +172,18 @@ def iter_events(
 
 
 def iter_columns(
-    path, *, fields=None, format: str | None = None, step_events: int = STEP_EVENTS
+    path,
+    *,
+    fields=None,
+    format: str | None = None,
+    step_events: int = STEP_EVENTS,
+    stop: int | None = None,
 ) -> Iterator[dict]:
     """Read one file in pieces, as one 1-d array per field (no structured array is built).
 
     The cheapest way to stream events from file to file (e.g.
     ``EventWriter.append_columns``); arrays may be views of one piece's records.
+    ``stop`` reads only the first ``stop`` events (ValueError if there are fewer).
 
     Yields
     ------
@@ -186,8 +192,11 @@ def iter_columns(
     """
     with _open(path, format) as f:
         names = list(_select(_ordered(f.fields()), fields, path))
-        for start in range(0, f.n, step_events):
-            yield f.read_columns(names, start, min(start + step_events, f.n))
+        n = f.n if stop is None else stop
+        if n > f.n:
+            raise ValueError(f"'{path}' holds {f.n} events, fewer than {n}")
+        for start in range(0, n, step_events):
+            yield f.read_columns(names, start, min(start + step_events, n))
 
 
 def _ordered(types: dict) -> dict:

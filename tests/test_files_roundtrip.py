@@ -8,7 +8,7 @@ import pytest
 import uproot
 
 from nusource.analysis.readers import count_events, field_types, read_events, read_metadata
-from nusource.detsim.writers import COMPRESSIONS, metadata_json, write_events
+from nusource.detsim.writers import COMPRESSIONS, EventWriter, metadata_json, write_events
 from nusource.generator.events import EVENT_DTYPE, TRUTH_DTYPE, UNITS
 
 EXTENSIONS = ["root", "h5", "hdf5", "npz"]
@@ -119,15 +119,22 @@ def test_root_file_is_a_flat_ttree_with_units_and_run_metadata(tmp_path):
         assert row["exposure_per_cm2"][0] == 1.0
 
 
-def test_hdf5_layout_has_chunked_datasets_with_units(tmp_path):
+def test_hdf5_layout_one_dataset_per_field_with_units(tmp_path):
+    """Known length, uncompressed: contiguous datasets; compressed or streamed: chunked."""
     ev = sample_events(300, detected=False)
     path = write_events(tmp_path / "ev.h5", ev, sample_metadata())
     with h5py.File(path) as f:
         assert list(f["events"]) == list(TRUTH_DTYPE.names)
         d = f["events/te"]
-        assert d.chunks is not None and d.attrs["unit"] == "MeV" and d.attrs["description"]
+        assert d.chunks is None and d.attrs["unit"] == "MeV" and d.attrs["description"]
         assert json.loads(f.attrs["metadata"])["mode"] == "fixed"
         assert f.attrs["seed"] == 7 and f.attrs["expected_events"] == 12.5
+    path = write_events(tmp_path / "gz.h5", ev, sample_metadata(), compression="gzip")
+    with EventWriter(tmp_path / "stream.h5", {}) as w:
+        w.append(ev)
+    for name in ("gz.h5", "stream.h5"):
+        with h5py.File(tmp_path / name) as f:
+            assert f["events/te"].chunks is not None and f["events/te"].shape == (300,)
 
 
 def test_npz_loads_with_plain_numpy(tmp_path):

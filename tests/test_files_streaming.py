@@ -191,3 +191,87 @@ def test_iter_columns_gives_the_fields_in_pieces(tmp_path, ext):
     assert [list(p) for p in pieces] == [["flags", "te"]] * 3
     assert np.array_equal(np.concatenate([p["te"] for p in pieces]), ev["te"])
     assert np.array_equal(np.concatenate([p["flags"] for p in pieces]), ev["flags"])
+
+
+@pytest.mark.parametrize("ext", ["root", "h5"])
+def test_a_partial_file_is_kept_at_its_checkpoint(tmp_path, ext):
+    """With ``partial``: an interruption keeps the file as at the last checkpoint
+    (buffered events are dropped); an HDF5 one is continued into the same file as one write."""
+    from nusource.detsim.writers import read_partial
+
+    ev = sample_events(5000)
+    write_events(tmp_path / f"one.{ext}", ev, sample_metadata())
+    partial = tmp_path / f"partial.{ext}"
+    target = tmp_path / f"cont.{ext}"
+    with pytest.raises(KeyboardInterrupt):
+        with EventWriter(target, sample_metadata(), buffer_events=1000, n_events=5000,
+                         partial=partial) as w:  # fmt: skip
+            w.append(ev[:1800])
+            w.checkpoint()
+            w.append(ev[1800:2500])  # buffered: lost
+            raise KeyboardInterrupt
+    assert partial.exists() and not target.exists()
+    n, te = read_partial(partial, "te", 1800)
+    assert n == (1800 if ext == "root" else None)
+    assert np.array_equal(te, ev["te"][:1800])
+    if ext == "root":
+        with pytest.raises(ValueError, match="root files cannot be continued"):
+            EventWriter.resume(target, partial, {}, n_written=1800, dtype=ev.dtype)
+        return
+    with EventWriter.resume(target, partial, sample_metadata(), n_written=1800, dtype=ev.dtype,
+                            buffer_events=1000, n_events=5000) as w:  # fmt: skip
+        w.append(ev[1800:])
+    assert not partial.exists()
+    one, cont = read_events(tmp_path / f"one.{ext}"), read_events(target)
+    assert_same_events(cont.events, one.events)
+    assert cont.metadata == one.metadata
+
+
+def test_resume_refuses_a_file_it_cannot_continue(tmp_path):
+    ev = sample_events(100)
+    partial = tmp_path / "partial.h5"
+    with pytest.raises(KeyboardInterrupt):
+        with EventWriter(tmp_path / "x.h5", {}, partial=partial, n_events=100) as w:
+            w.append(ev[:60])
+            w.checkpoint()
+            raise KeyboardInterrupt
+    with pytest.raises(ValueError, match="lengths \\[100\\], not the run's 120"):
+        EventWriter.resume(tmp_path / "x.h5", partial, {}, n_written=60, dtype=ev.dtype,
+                           n_events=120)  # fmt: skip
+    with pytest.raises(ValueError, match="its fields"):
+        EventWriter.resume(tmp_path / "x.h5", partial, {}, n_written=60, n_events=100,
+                           dtype=ev[["te", "enu"]].dtype)  # fmt: skip
+    partial.write_bytes(b"not an hdf5 file" * 100)
+    with pytest.raises(ValueError, match="cannot be continued"):
+        EventWriter.resume(tmp_path / "x.h5", partial, {}, n_written=60, dtype=ev.dtype,
+                           n_events=100)  # fmt: skip
+    with pytest.raises(ValueError, match="npz files cannot be continued"):
+        EventWriter.resume(tmp_path / "x.npz", tmp_path / "p.npz", {}, n_written=0,
+                           dtype=ev.dtype)  # fmt: skip
+
+
+@pytest.mark.parametrize("ext", EXTENSIONS)
+def test_a_file_of_announced_length_must_get_it(tmp_path, ext):
+    ev = sample_events(100)
+    with pytest.raises(ValueError, match="99 events were written, 100 were announced"):
+        with EventWriter(tmp_path / f"x.{ext}", {}, n_events=100) as w:
+            w.append(ev[:99])
+    assert list(tmp_path.iterdir()) == []
+    write_events(tmp_path / f"y.{ext}", ev[:0], {})
+    assert len(read_events(tmp_path / f"y.{ext}").events) == 0
+
+
+def test_root_branches_that_do_not_compress_are_stored_as_they_are(tmp_path):
+    """LZ4 is kept where it shrinks a branch's first basket by ≥ 10 %; the file reads the same."""
+    rng = np.random.default_rng(3)
+    ev = sample_events(20_000)
+    ev["te"] = rng.random(len(ev))  # random doubles: LZ4 gains nothing
+    ev["component"] = 0  # constant: LZ4 gains almost everything
+    path = tmp_path / "c.root"
+    with EventWriter(path, {}, buffer_events=4096) as w:
+        w.append(ev)
+    with uproot.open(path) as f:
+        te, comp = f["events"]["te"], f["events"]["component"]
+        assert te.compressed_bytes == te.uncompressed_bytes
+        assert comp.compressed_bytes < 0.05 * comp.uncompressed_bytes
+    assert_same_events(read_events(path).events, ev)
