@@ -131,12 +131,10 @@ def _parser() -> argparse.ArgumentParser:
         help="ROOT: lz4 (default), zstd, zlib, none; HDF5: none (default), gzip, lzf",
     )
     s.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    s.add_argument("--keep-chunks", action="store_true", help="keep OUTPUT.chunks/ after merging")
     s.add_argument(
-        "--no-journal",
+        "--keep-chunks",
         action="store_true",
-        help="one process, straight into the output: ~2x faster, but an interrupted "
-        "run cannot resume (it starts over)",
+        help="also keep each chunk as an event file in OUTPUT.chunks/ (each event written twice)",
     )
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -361,8 +359,8 @@ def main(argv=None) -> int:
         print(f"nusource {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        resumable = args.command in ("simulate", "sample") and not getattr(args, "no_journal", 0)
-        hint = "; the complete chunks are kept: run the same command again to resume"
+        resumable = args.command in ("simulate", "sample") and getattr(args, "card", None)
+        hint = "; what was written is kept: run the same command again to go on from there"
         hint = hint if resumable else ""
         print(f"nusource {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
@@ -370,24 +368,19 @@ def main(argv=None) -> int:
 
 
 def _simulate(args) -> None:
-    from .production import plan, simulate, stream
+    from .production import plan, simulate
     from .progress import progress_bar
 
     t0 = time.perf_counter()
     prod = plan(args.card, args.output, n=args.n, exposure=args.exposure, seed=args.seed,
                 chunk_size=args.chunk_size, compression=args.compression,
                 overwrite=args.overwrite)  # fmt: skip
-    if args.no_journal and (args.workers != 1 or args.dask or args.keep_chunks):
-        raise ValueError(
-            "--no-journal runs in this process: it takes no --workers, --dask or --keep-chunks"
-        )
     with progress_bar(sum(prod.sizes), "simulating") as tick:
-        if args.no_journal:
-            r = stream(prod, progress=tick, overwrite=args.overwrite)
-        else:
-            r = simulate(prod, workers=args.workers, progress=tick, keep_chunks=args.keep_chunks,
-                         overwrite=args.overwrite, dask=args.dask)  # fmt: skip
+        r = simulate(prod, workers=args.workers, progress=tick, keep_chunks=args.keep_chunks,
+                     overwrite=args.overwrite, dask=args.dask)  # fmt: skip
     r["seconds"] = time.perf_counter() - t0
+    for note in r["notes"]:
+        print(f"nusource simulate: note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(r, indent=2))
     else:

@@ -3,21 +3,33 @@
 The work is cut into chunks of a fixed size.  Chunk k's events depend only on
 the card, the master seed and k (its Generators come from the seed tree), so
 the events are the same whatever the number of workers or the order in which
-chunks finish.  Every chunk is written atomically to
-``OUTPUT.chunks/chunk_NNNNNN.h5`` (uncompressed HDF5 whatever the output's
-format: the journal must be cheap to write and to read back); a run started
-again with the same command finds the complete chunks, checks they belong to
-the same run, and makes only the missing ones.  The chunks are then streamed
-into OUTPUT (atomically, in the output's format and compression) and removed
-one by one as they are merged (``--keep-chunks`` keeps them: they are
-ordinary event files).
+chunks finish.
+
+Each event is written once: chunk after chunk, in order, into
+``OUTPUT.chunks/partial.EXT`` (the output itself, in its format and
+compression).  After each chunk the file is checkpointed and
+``OUTPUT.chunks/progress.json`` records the chunk's size and a digest of its
+recoil energies; after the last, the metadata are written and the file is
+renamed to OUTPUT.  A run interrupted by Ctrl-C or killed, started again with
+the same command, checks the partial output against the digests and goes on
+after the last good chunk (HDF5 in place; ROOT by copying the good chunks into
+a new file, see :func:`_resume`); what does not check out is made again, with a
+note.  One process at a time writes an output (a lock in ``OUTPUT.chunks/``).
+
+Parallel runs (``workers > 1``, dask) make chunks in other processes or on
+other machines: each chunk is written atomically as its own uncompressed HDF5
+file ``OUTPUT.chunks/chunk_NNNNNN.h5`` (an ordinary event file), and this
+process appends the chunks to the output in order as they arrive, removing
+each (``keep_chunks`` keeps them, and in a serial run writes them too).
+Chunk files of an interrupted run are used again.
 """
 
 import hashlib
 import json
+import os
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +42,10 @@ from .provenance import provenance
 from .randomness import chunk_key, chunk_rng
 
 CHUNK_SUFFIX = ".h5"
-"""Format of the chunk journal (uncompressed HDF5)."""
+"""Format of the chunk files of parallel runs (uncompressed HDF5)."""
+
+WRITE_EVENTS = 1 << 17
+"""Events per write into the output (one ROOT basket per branch)."""
 
 
 @dataclass(frozen=True)
@@ -221,145 +236,313 @@ def run_chunk(prod: Production, k: int) -> tuple[int, int]:
     return k, n
 
 
-def prepare_chunk_dir(prod: Production, *, overwrite: bool = False) -> int:
-    """Create the chunk directory; returns how many complete chunks of this run it holds.
+def _digest(te: np.ndarray) -> str:
+    """A chunk's fingerprint: SHA-256 of its recoil energies (little-endian float64)."""
+    return hashlib.sha256(np.asarray(te, dtype="<f8").tobytes()).hexdigest()
 
-    Chunks of another run (their run key differs) are an error, or are
-    removed with ``overwrite``.
+
+def _lock(directory: Path) -> int | None:
+    """An exclusive lock on a run's state directory: one process writes an output.
+
+    Returns the locked file's descriptor (None where file locks are not
+    available); the lock goes when it is closed or the process ends.
     """
-    from .analysis.readers import read_metadata
+    import fcntl
 
-    d = prod.chunk_dir
-    d.mkdir(exist_ok=True)
-    ours = 0
-    for path in sorted(d.glob(f"chunk_*{CHUNK_SUFFIX}")):
-        if read_metadata(path).get("run_key") == prod.run_key:
-            ours += 1
-        elif overwrite:
-            path.unlink()
-        else:
+    fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ValueError(
+            f"another process is writing this output (its state is in '{directory}'); "
+            "wait for it to finish or stop it, then run the same command again"
+        ) from None
+    except OSError:  # a file system without locks
+        os.close(fd)
+        return None
+    return fd
+
+
+class _State:
+    """``OUTPUT.chunks/``: progress of the output and chunk files of parallel workers."""
+
+    def __init__(self, prod: Production, *, overwrite: bool = False):
+        self.prod = prod
+        self.dir = prod.chunk_dir
+        self.dir.mkdir(exist_ok=True)
+        self._lock = _lock(self.dir)
+        self.progress = self.dir / "progress.json"
+        self.partial = self.dir / f"partial{prod.output.suffix}"
+        self.old = self.dir / f"partial.old{prod.output.suffix}"
+        try:
+            self._look(prod, overwrite)
+        except BaseException:
+            self.release()
+            raise
+
+    def _look(self, prod: Production, overwrite: bool) -> None:
+        from .analysis.readers import read_metadata
+
+        self.records = []
+        foreign = []
+        if self.progress.exists():
+            try:
+                saved = json.loads(self.progress.read_text())
+                same = saved.get("run_key") == prod.run_key
+            except (OSError, ValueError, AttributeError):
+                saved, same = {}, True  # unreadable: its run cannot be told; start over
+            if not same:
+                foreign.append(self.progress)
+            else:
+                self.records = [tuple(r) for r in saved.get("chunks", [])]
+        self.chunk_files = set()
+        for path in sorted(self.dir.glob(f"chunk_*{CHUNK_SUFFIX}")):
+            if read_metadata(path).get("run_key") == prod.run_key:
+                self.chunk_files.add(int(path.stem.split("_")[1]))
+            else:
+                foreign.append(path)
+        if foreign and not overwrite:
             raise ValueError(
-                f"'{d}' holds chunks of another run (different card, seed, mode, chunk size or "
-                "version); remove it, or run with --overwrite"
+                f"'{self.dir}' holds the state of another run (different card, seed, mode, "
+                "chunk size or version); remove it, or run with --overwrite"
             )
-    return ours
+        for path in foreign:
+            path.unlink()
+        if foreign and self.progress in foreign:
+            self.partial.unlink(missing_ok=True)
+            self.old.unlink(missing_ok=True)
+
+    def record(self, n: int, digest: str) -> None:
+        """Chunk len(records) is in the output, checkpointed: say so, atomically."""
+        self.records.append((n, digest))
+        tmp = self.progress.with_name(".progress.json.tmp")
+        tmp.write_text(json.dumps({"run_key": self.prod.run_key, "chunks": self.records}))
+        tmp.replace(self.progress)
+
+    def release(self) -> None:
+        """Let other processes take this directory (its lock goes with the process anyway)."""
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def forget(self) -> None:
+        self.records = []
+        self.progress.unlink(missing_ok=True)
+        self.partial.unlink(missing_ok=True)
 
 
-def _run_on_dask(prod: Production, todo, address, progress, counts) -> None:
-    """Run chunks as tasks of a dask.distributed scheduler (a cluster shares the file system).
+def _new_writer(prod: Production, state: _State, overwrite: bool, *, keep_records=False):
+    from .detsim.writers import EventWriter
+
+    if not keep_records:
+        state.forget()
+    meta = _output_metadata(prod)
+    return EventWriter(prod.output, meta, compression=prod.compression, dtype=_dtype(prod),
+                       overwrite=overwrite, n_events=sum(prod.sizes), partial=state.partial,
+                       buffer_events=WRITE_EVENTS)  # fmt: skip
+
+
+def _output_metadata(prod: Production) -> dict:
+    meta = dict(prod.metadata)
+    meta["n_events"] = sum(prod.sizes)
+    meta["chunk_keys"] = [chunk_key(prod.seed, 0, k) for k in range(len(prod.sizes))]
+    meta["run_key"] = prod.run_key
+    return meta
+
+
+def _dtype(prod: Production) -> np.dtype:
+    return EVENT_DTYPE if prod.response is not None else TRUTH_DTYPE
+
+
+def _resume(prod: Production, state: _State, notes: list, overwrite: bool):
+    """(writer, first chunk to write): the interrupted run's output, checked against
+    the progress record chunk by chunk and continued after the last good chunk.
+
+    HDF5 files are continued in place.  A ROOT file is not reopened (uproot cannot
+    safely grow a reopened file past 2 GB, nor shorten a tree): its good chunks
+    are copied into a new file, which costs less than making them again.
+    """
+    from .analysis.readers import iter_columns
+    from .detsim.writers import EventWriter, read_partial
+
+    if state.old.exists():  # a copy was interrupted: the old file holds the events
+        state.old.replace(state.partial)
+    if state.records and not state.partial.exists():
+        notes.append("the interrupted run's output is gone (removed, or npz, which cannot be "
+                     "continued); started over")  # fmt: skip
+    if not state.records or not state.partial.exists():
+        return _new_writer(prod, state, overwrite), 0
+    ends = np.cumsum([0] + [n for n, _ in state.records])
+    try:
+        _, te = read_partial(state.partial, "te", int(ends[-1]))
+        done = 0
+        for k, (n, digest) in enumerate(state.records):
+            if n != prod.sizes[k] or _digest(te[ends[k] : ends[k + 1]]) != digest:
+                break
+            done = k + 1
+        if done < len(state.records):
+            notes.append(f"chunks {done} to {len(state.records) - 1} in the interrupted run's "
+                         "output differ from the progress record; made again")  # fmt: skip
+        state.records = state.records[:done]
+        if state.partial.suffix != ".root":
+            writer = EventWriter.resume(prod.output, state.partial, _output_metadata(prod),
+                                        n_written=int(ends[done]), dtype=_dtype(prod),
+                                        overwrite=overwrite, compression=prod.compression,
+                                        buffer_events=WRITE_EVENTS,
+                                        n_events=sum(prod.sizes))  # fmt: skip
+            return writer, done
+        state.partial.replace(state.old)
+        writer = _new_writer(prod, state, overwrite, keep_records=True)
+        try:
+            for cols in iter_columns(state.old, stop=int(ends[done])):
+                writer.append_columns(cols)
+            writer.checkpoint()
+        except BaseException:
+            writer.abort()
+            raise
+        state.old.unlink()
+        return writer, done
+    except ValueError as err:
+        notes.append(f"the interrupted run's output could not be continued ({err}); started over")
+        state.old.unlink(missing_ok=True)
+        return _new_writer(prod, state, overwrite), 0
+
+
+def _append_chunk(writer, pieces) -> tuple[int, str]:
+    """Append a chunk's pieces (column dicts, in order); (events, digest)."""
+    h = hashlib.sha256()
+    n = 0
+    for cols in pieces:
+        h.update(np.asarray(cols["te"], dtype="<f8").tobytes())
+        writer.append_columns(cols)
+        n += len(cols["te"])
+    return n, h.hexdigest()
+
+
+def _chunk_pieces(prod: Production, state: _State, k: int, keep_chunks: bool):
+    """Chunk k as a list of column pieces: read from its chunk file, or made here."""
+    from .analysis.readers import iter_columns
+
+    if k in state.chunk_files:
+        return iter_columns(prod.chunk_path(k))
+    if keep_chunks:
+        run_chunk(prod, k)
+        return iter_columns(prod.chunk_path(k))
+    cols, n = chunk_columns(prod, k)
+    return [{name: col[:n] for name, col in cols.items()}]
+
+
+def _serial(prod, state, first, keep_chunks):
+    for k in range(first, len(prod.sizes)):
+        yield k, _chunk_pieces(prod, state, k, keep_chunks)
+
+
+def _local_pool(prod, state, first, workers):
+    """Chunks made by local worker processes, yielded in order as they are ready."""
+    from .analysis.readers import iter_columns
+
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try:
+        todo = [k for k in range(first, len(prod.sizes)) if k not in state.chunk_files]
+        futures = {k: pool.submit(run_chunk, prod, k) for k in todo}
+        for k in range(first, len(prod.sizes)):
+            if k in futures:
+                futures.pop(k).result()
+            yield k, iter_columns(prod.chunk_path(k))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _dask(prod, state, first, address):
+    """Chunks as tasks of a dask.distributed scheduler (a cluster shares the file system).
 
     ``address`` is a scheduler address ('tcp://host:8786'), or 'local' for a
     LocalCluster on this machine.  The tasks call the same :func:`run_chunk`,
     so the events are those of a local run.
     """
+    from .analysis.readers import iter_columns
+
     try:
         from distributed import Client, LocalCluster
-        from distributed import as_completed as dask_completed
     except ImportError:
         raise ValueError("--dask needs dask.distributed: pip install 'nusource[dask]'") from None
     cluster = LocalCluster(n_workers=2, threads_per_worker=1) if address == "local" else None
-    with Client(cluster if cluster is not None else address) as client:
-        futures = client.map(run_chunk, [prod] * len(todo), todo, pure=False)
-        for f in dask_completed(futures):
-            k, m = f.result()
-            counts[k] = m
-            if progress:
-                progress(prod.sizes[k])
-    if cluster is not None:
-        cluster.close()
-
-
-def stream(prod: Production, *, progress=None, overwrite=False) -> dict:
-    """Generate every chunk in this process straight into the output (no journal).
-
-    About twice as fast as :func:`simulate` (each event is written once), but
-    an interrupted run leaves nothing to resume from: started again, it
-    starts over (and gives the same file).
-    """
-    from .detsim.writers import EventWriter
-
-    t0 = time.perf_counter()
-    meta = dict(prod.metadata)
-    meta["chunk_keys"] = [chunk_key(prod.seed, 0, k) for k in range(len(prod.sizes))]
-    meta["run_key"] = prod.run_key
-    dtype = EVENT_DTYPE if prod.response is not None else TRUTH_DTYPE
-    n_total = 0
-    with EventWriter(prod.output, meta, compression=prod.compression, dtype=dtype,
-                     overwrite=overwrite, size_hint=sum(prod.sizes)) as w:  # fmt: skip
-        for k in range(len(prod.sizes)):
-            cols, n = chunk_columns(prod, k)
-            w.append_columns(cols, n)
-            n_total += n
-            if progress:
-                progress(prod.sizes[k])
-        w.metadata["n_events"] = n_total
-    return {
-        "output": str(prod.output),
-        "events": n_total,
-        "expected_events": prod.spec.expected_events,
-        "chunks": len(prod.sizes),
-        "chunks_resumed": 0,
-        "workers": "1 (no journal)",
-        "seconds": time.perf_counter() - t0,
-    }
+    try:
+        with Client(cluster if cluster is not None else address) as client:
+            todo = [k for k in range(first, len(prod.sizes)) if k not in state.chunk_files]
+            mapped = client.map(run_chunk, [prod] * len(todo), todo, pure=False)
+            futures = dict(zip(todo, mapped, strict=True))
+            for k in range(first, len(prod.sizes)):
+                if k in futures:
+                    futures.pop(k).result()
+                yield k, iter_columns(prod.chunk_path(k))
+    finally:
+        if cluster is not None:
+            cluster.close()
 
 
 def simulate(prod: Production, *, workers: int = 1, progress=None, keep_chunks=False,
              overwrite=False, dask=None) -> dict:  # fmt: skip
-    """Run every chunk (resuming), merge into the output, return a summary.
+    """Write every chunk into the output (resuming an interrupted run); a summary.
 
-    Chunks run in this process (``workers=1``), in local worker processes, or
-    as tasks of a dask.distributed scheduler (``dask`` = its address or
-    'local').
+    Chunks are made in this process (``workers=1``), by local worker processes,
+    or as tasks of a dask.distributed scheduler (``dask`` = its address or
+    'local'); the output is the same.  The summary's ``notes`` say if an
+    interrupted run's output had to be started over.
     """
-    from .analysis.readers import iter_columns
-    from .detsim.writers import EventWriter
-
     if workers < 1:
         raise ValueError(f"--workers: {workers} is not allowed; it must be ≥ 1")
     t0 = time.perf_counter()
-    resumed = prepare_chunk_dir(prod, overwrite=overwrite)
-    counts = {}
-    todo = list(range(len(prod.sizes)))
-    if dask is not None:
-        _run_on_dask(prod, todo, dask, progress, counts)
-    elif workers == 1 or len(todo) <= 1:
-        for k in todo:
-            k, m = run_chunk(prod, k)
-            counts[k] = m
-            if progress:
-                progress(prod.sizes[k])
+    tick = progress or (lambda n: None)
+    state = _State(prod, overwrite=overwrite)
+    notes = []
+    try:
+        writer, first = _resume(prod, state, notes, overwrite)
+        try:
+            tick(writer.n_written)
+            _write_chunks(prod, state, writer, first, tick, workers=workers, dask=dask,
+                          keep_chunks=keep_chunks)  # fmt: skip
+            writer.close()
+        except BaseException:
+            writer.abort()  # a partial output is kept as it was at its last checkpoint
+            raise
+    finally:
+        state.release()
+    if keep_chunks:
+        state.progress.unlink(missing_ok=True)
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(run_chunk, prod, k) for k in todo]
-            for f in as_completed(futures):
-                k, m = f.result()
-                counts[k] = m
-                if progress:
-                    progress(prod.sizes[k])
-    n_total = sum(counts.values())
-    meta = dict(prod.metadata)
-    meta["n_events"] = n_total
-    meta["chunk_keys"] = [chunk_key(prod.seed, 0, k) for k in range(len(prod.sizes))]
-    meta["run_key"] = prod.run_key
-    dtype = EVENT_DTYPE if prod.response is not None else TRUTH_DTYPE
-    with EventWriter(prod.output, meta, compression=prod.compression, dtype=dtype,
-                     overwrite=overwrite, size_hint=n_total) as w:  # fmt: skip
-        for k in range(len(prod.sizes)):
-            for block in iter_columns(prod.chunk_path(k)):
-                w.append_columns(block)
-            if not keep_chunks:
-                # merged: its disk space goes now (if the merge is interrupted, a
-                # resumed run regenerates it; its events depend only on k)
-                prod.chunk_path(k).unlink()
-    if not keep_chunks:
-        shutil.rmtree(prod.chunk_dir, ignore_errors=True)
+        shutil.rmtree(state.dir, ignore_errors=True)
     return {
         "output": str(prod.output),
-        "events": n_total,
+        "events": sum(prod.sizes),
         "expected_events": prod.spec.expected_events,
         "chunks": len(prod.sizes),
-        "chunks_resumed": resumed,
+        "chunks_resumed": first,
         "workers": workers if dask is None else f"dask ({dask})",
         "seconds": time.perf_counter() - t0,
+        "notes": notes,
     }
+
+
+def _write_chunks(prod, state, writer, first, tick, *, workers, dask, keep_chunks):
+    """Append chunks first, first+1, ... in order, checkpointing and recording each."""
+    if dask is not None:
+        chunks = _dask(prod, state, first, dask)
+    elif workers > 1 and len(prod.sizes) - first > 1:
+        chunks = _local_pool(prod, state, first, workers)
+    else:
+        chunks = _serial(prod, state, first, keep_chunks)
+    from_files = dask is not None or workers > 1
+    try:
+        for k, pieces in chunks:
+            n, digest = _append_chunk(writer, pieces)
+            if n != prod.sizes[k]:
+                raise RuntimeError(f"chunk {k} has {n} events, not {prod.sizes[k]}")
+            writer.checkpoint()
+            state.record(n, digest)
+            if (from_files or k in state.chunk_files) and not keep_chunks:
+                prod.chunk_path(k).unlink(missing_ok=True)
+            tick(n)
+    finally:
+        chunks.close()

@@ -9,6 +9,7 @@ import pytest
 
 from nusource.analysis.readers import read_events, read_metadata
 from nusource.cli import main
+from nusource.generator.events import EVENT_DTYPE
 from nusource.production import plan, run_chunk, simulate
 
 from .test_runcard import CONFIGS
@@ -33,21 +34,156 @@ def test_workers_do_not_change_the_events(tmp_path):
     assert not a.chunk_dir.exists()
 
 
-def test_interrupted_run_resumes_to_the_same_file(tmp_path):
+def same_events(a, b):
+    ea, eb = events_of(a), events_of(b)
+    assert len(ea) == len(eb)
+    for name in ea.dtype.names:
+        assert np.array_equal(ea[name], eb[name], equal_nan=True), name
+    assert read_metadata(a) == read_metadata(b)
+
+
+def interrupt_after(chunks):
+    """A progress callback that interrupts the run after `chunks` chunks are in the output."""
+    seen = []
+
+    def tick(n):
+        if n > 0:
+            seen.append(n)
+        if len(seen) == chunks:
+            raise KeyboardInterrupt
+
+    return tick
+
+
+def interrupted_run(tmp_path, ext, chunks):
+    """An uninterrupted run and the same run interrupted after `chunks` chunks: (full, part)."""
+    full = plan(LXE, tmp_path / f"full{ext}", n=20_000, chunk_size=6_000, seed=5)
+    simulate(full)
+    part = plan(LXE, tmp_path / f"part{ext}", n=20_000, chunk_size=6_000, seed=5)
+    with pytest.raises(KeyboardInterrupt):
+        simulate(part, progress=interrupt_after(chunks))
+    return full, part
+
+
+def progress_records(prod):
+    return json.loads((prod.chunk_dir / "progress.json").read_text())["chunks"]
+
+
+@pytest.mark.parametrize("ext", [".root", ".h5"])
+def test_interrupted_run_resumes_to_the_same_file(tmp_path, ext):
+    full, part = interrupted_run(tmp_path, ext, 2)
+    assert not part.output.exists()
+    assert [n for n, _ in progress_records(part)] == [6_000, 6_000]
+    assert (part.chunk_dir / f"partial{ext}").exists()
+    r = simulate(part)
+    assert r["chunks_resumed"] == 2 and r["notes"] == []
+    same_events(full.output, part.output)
+    assert not part.chunk_dir.exists()
+
+
+def test_events_past_the_progress_record_are_made_again(tmp_path, monkeypatch):
+    """ROOT: a run killed in the middle of a chunk leaves some of its events in the
+    file; the good chunks are copied into a new file and the chunk is made again."""
+    import uproot
+
+    import nusource.production as production
+    from nusource.detsim.writers import EventWriter
+
     full = plan(LXE, tmp_path / "full.root", n=20_000, chunk_size=6_000, seed=5)
     simulate(full)
     part = plan(LXE, tmp_path / "part.root", n=20_000, chunk_size=6_000, seed=5)
+    monkeypatch.setattr(production, "WRITE_EVENTS", 2_500)
+    checkpoint = EventWriter.checkpoint
+    calls = []
+
+    def dies_at_the_second(self):
+        calls.append(1)
+        if len(calls) == 2:  # chunk 1: 5000 of its 6000 events are in the file
+            raise KeyboardInterrupt
+        checkpoint(self)
+
+    monkeypatch.setattr(EventWriter, "checkpoint", dies_at_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        simulate(part)
+    monkeypatch.setattr(EventWriter, "checkpoint", checkpoint)
+    assert len(progress_records(part)) == 1
+    with uproot.open(part.chunk_dir / "partial.root") as f:
+        assert f["events"].num_entries == 11_000
+    r = simulate(part)
+    assert r["chunks_resumed"] == 1 and r["notes"] == []
+    same_events(full.output, part.output)
+
+
+def test_an_interrupted_copy_is_taken_up_again(tmp_path):
+    """ROOT: killed while copying the good chunks into the new file, the old file is used."""
+    full, part = interrupted_run(tmp_path, ".root", 2)
+    (part.chunk_dir / "partial.root").replace(part.chunk_dir / "partial.old.root")
+    (part.chunk_dir / "partial.root").write_bytes(b"half a copy")
+    r = simulate(part)
+    assert r["chunks_resumed"] == 2 and r["notes"] == []
+    same_events(full.output, part.output)
+
+
+def test_a_partial_output_that_does_not_check_out_is_made_again(tmp_path):
+    full, part = interrupted_run(tmp_path, ".root", 2)
+    progress = part.chunk_dir / "progress.json"
+    saved = json.loads(progress.read_text())
+    saved["chunks"][1][1] = "0" * 64  # chunk 1 in the file is not what was recorded
+    progress.write_text(json.dumps(saved))
+    r = simulate(part)
+    assert r["chunks_resumed"] == 1 and "chunks 1 to 1" in r["notes"][0]
+    same_events(full.output, part.output)
+    # a damaged file (e.g. a killed process in the middle of a write)
+    with pytest.raises(KeyboardInterrupt):
+        simulate(part, progress=interrupt_after(2), overwrite=True)
+    (part.chunk_dir / "partial.root").write_bytes(b"root" * 1000)
+    r = simulate(part, overwrite=True)
+    assert r["chunks_resumed"] == 0 and "not readable" in r["notes"][0]
+    same_events(full.output, part.output)
+
+
+def test_hdf5_output_is_rewritten_in_place_from_the_first_bad_chunk(tmp_path):
+    full, part = interrupted_run(tmp_path, ".h5", 3)
+    import h5py
+
+    with h5py.File(part.chunk_dir / "partial.h5", "r+") as f:
+        f["events/te"][7_000] = 0.0  # chunk 1 damaged (e.g. lost in a power cut)
+    r = simulate(part)
+    assert r["chunks_resumed"] == 1 and "chunks 1 to 2" in r["notes"][0]
+    same_events(full.output, part.output)
+
+
+def test_chunk_files_of_an_interrupted_parallel_run_are_used(tmp_path):
+    full = plan(LXE, tmp_path / "full.h5", n=20_000, chunk_size=6_000, seed=5)
+    simulate(full)
+    part = plan(LXE, tmp_path / "part.h5", n=20_000, chunk_size=6_000, seed=5)
     part.chunk_dir.mkdir()
     run_chunk(part, 0)
     run_chunk(part, 2)
-    # a half-written chunk of a killed run: only its temporary name exists
+    # a half-written chunk of a killed worker: only its temporary name exists
     (part.chunk_dir / ".chunk_000001.h5.tmp-dead").write_bytes(b"\\0" * 100)
-    r = simulate(part)
-    assert r["chunks_resumed"] == 2
-    ef, ep = events_of(full.output), events_of(part.output)
-    for name in ef.dtype.names:
-        assert np.array_equal(ef[name], ep[name], equal_nan=True), name
-    assert read_metadata(full.output) == read_metadata(part.output)
+    simulate(part)
+    same_events(full.output, part.output)
+    assert not part.chunk_dir.exists()
+
+
+def test_keep_chunks_writes_every_chunk_as_an_event_file(tmp_path):
+    a = plan(LXE, tmp_path / "k.root", n=10_000, chunk_size=4_000, seed=4)
+    simulate(a, keep_chunks=True)
+    files = sorted(a.chunk_dir.glob("chunk_*.h5"))
+    assert [f.name for f in files] == [f"chunk_{k:06d}.h5" for k in range(3)]
+    whole, pieces = events_of(a.output), read_events(files).events
+    for name in whole.dtype.names:
+        assert np.array_equal(whole[name], pieces[name], equal_nan=True), name
+    assert not (a.chunk_dir / "progress.json").exists()
+
+
+def test_uncompressed_hdf5_output_is_its_data(tmp_path):
+    """Contiguous datasets of the final length: no chunk padding (was ~13 MB per file)."""
+    a = plan(LXE, tmp_path / "c.h5", n=300_000, chunk_size=100_000, seed=4)
+    simulate(a)
+    data = 300_000 * EVENT_DTYPE.itemsize
+    assert data < a.output.stat().st_size < data + 200_000
 
 
 def test_chunks_of_another_run_are_refused(tmp_path):
@@ -59,6 +195,16 @@ def test_chunks_of_another_run_are_refused(tmp_path):
         simulate(b)
     simulate(b, overwrite=True)
     assert read_metadata(b.output)["seed"] == 2
+    # the partial output of another interrupted run
+    c = plan(LXE, tmp_path / "y.h5", n=1000, chunk_size=500, seed=1)
+    with pytest.raises(KeyboardInterrupt):
+        simulate(c, progress=interrupt_after(1))
+    d = plan(LXE, tmp_path / "y.h5", n=1000, chunk_size=500, seed=2)
+    with pytest.raises(ValueError, match="another run"):
+        simulate(d)
+    assert (c.chunk_dir / "partial.h5").exists()
+    r = simulate(d, overwrite=True)
+    assert r["chunks_resumed"] == 0 and read_metadata(d.output)["seed"] == 2
 
 
 def test_simulate_command_line(tmp_path, capsys):
@@ -100,24 +246,29 @@ def test_simulate_bad_input(tmp_path, capsys, args, words):
 
 
 @pytest.mark.slow
-def test_killed_process_resumes(tmp_path):
+@pytest.mark.parametrize("ext", [".root", ".h5"])
+def test_killed_process_resumes(tmp_path, ext):
     """A real SIGKILL in the middle of a run, then the same command again."""
-    out = tmp_path / "k.h5"
-    cmd = [sys.executable, "-m", "nusource.cli", "simulate", LXE, "-o", str(out), "-n", "400000",
-           "--chunk-size", "20000", "--seed", "9"]  # fmt: skip
+    out = tmp_path / f"k{ext}"
+    cmd = [sys.executable, "-m", "nusource.cli", "simulate", LXE, "-o", str(out), "-n", "3000000",
+           "--chunk-size", "50000", "--seed", "9"]  # fmt: skip
     p = subprocess.Popen(cmd)
     import time
 
-    chunks = out.with_name(out.name + ".chunks")
+    progress = out.with_name(out.name + ".chunks") / "progress.json"
     for _ in range(600):
         time.sleep(0.1)
-        if chunks.exists() and len(list(chunks.glob("chunk_*.h5"))) >= 3:
-            break
+        try:
+            if len(json.loads(progress.read_text())["chunks"]) >= 3:
+                break
+        except (OSError, ValueError):
+            pass
     p.kill()
     p.wait()
     assert not out.exists()
-    subprocess.run(cmd, check=True)
-    ref = tmp_path / "ref.h5"
+    again = subprocess.run(cmd + ["--json"], check=True, capture_output=True, text=True)
+    assert json.loads(again.stdout)["chunks_resumed"] >= 3
+    ref = tmp_path / f"ref{ext}"
     subprocess.run(cmd[:6] + [str(ref)] + cmd[7:], check=True)
     ea, eb = events_of(out), events_of(ref)
     for name in ea.dtype.names:
@@ -135,17 +286,3 @@ def test_dask_scheduler_gives_the_same_events(tmp_path):
     ea, eb = events_of(a.output), events_of(b.output)
     for name in ea.dtype.names:
         assert np.array_equal(ea[name], eb[name], equal_nan=True), name
-
-
-def test_no_journal_gives_the_same_file(tmp_path):
-    from nusource.production import stream
-
-    a = plan(LXE, tmp_path / "j.h5", n=9_000, chunk_size=4_000, seed=8)
-    b = plan(LXE, tmp_path / "s.h5", n=9_000, chunk_size=4_000, seed=8)
-    simulate(a)
-    r = stream(b)
-    assert r["events"] == 9_000 and not b.chunk_dir.exists()
-    ea, eb = events_of(a.output), events_of(b.output)
-    for name in ea.dtype.names:
-        assert np.array_equal(ea[name], eb[name], equal_nan=True), name
-    assert read_metadata(a.output) == read_metadata(b.output)
