@@ -357,8 +357,9 @@ class EventWriter:
                n_events=None) -> "EventWriter":  # fmt: skip
         """Continue the ``partial`` file of an interrupted writer after its first n_written events.
 
-        Parameters are those of the interrupted writer.  HDF5 files made with
-        ``n_events`` are continued in place, from event ``n_written`` on.  ROOT
+        Parameters are those of the interrupted writer.  HDF5 files are
+        continued in place, from event ``n_written`` on (those made without
+        ``n_events`` are first cut back to n_written events).  ROOT
         files are not reopened (uproot cannot safely grow a reopened file past
         2 GB, nor shorten a tree): copy their events into a new writer instead
         (see :func:`read_partial`); npz files cannot be continued.
@@ -814,13 +815,21 @@ class _Hdf5Sink:
                 raise ValueError(f"its fields {list(group)} are not {list(dtype.names)}")
             self._sets = [(field, group[field]) for field in dtype.names]
             lengths = {d.shape[0] for _, d in self._sets}
-            if writer._n_events is None or lengths != {writer._n_events}:
+            growing = {d.maxshape[0] for _, d in self._sets} == {None}
+            if writer._n_events is None:
+                # grown write by write: cut back to the events written before the interruption
+                if not growing or min(lengths) < writer.n_written:
+                    raise ValueError(f"its datasets (lengths {sorted(lengths)}) do not hold the "
+                                     f"{writer.n_written} events written")  # fmt: skip
+                for _, d in self._sets:
+                    d.resize((writer.n_written,))
+            elif lengths != {writer._n_events}:
                 raise ValueError(f"its datasets have lengths {sorted(lengths)}, "
                                  f"not the run's {writer._n_events}")  # fmt: skip
         except BaseException:
             self._file.close()
             raise
-        self._fixed = True
+        self._fixed = writer._n_events is not None
         self._n = writer.n_written
         return self
 

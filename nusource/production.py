@@ -71,6 +71,17 @@ class Production:
         return self.chunk_dir / f"chunk_{k:06d}{CHUNK_SUFFIX}"
 
     @property
+    def thinned(self) -> bool:
+        """Whether chunks lose events as they are made (oscillation applied as an acceptance)."""
+        pl = self.spec.placement
+        return pl is not None and pl.oscillation is not None and pl.oscillation[2] == "accept"
+
+    @property
+    def n_events(self) -> int | None:
+        """Events in the output, when known before the run (None for a thinned run)."""
+        return None if self.thinned else sum(self.sizes)
+
+    @property
     def first_ids(self) -> list[int]:
         return [int(x) for x in np.concatenate([[0], np.cumsum(self.sizes)[:-1]])]
 
@@ -339,13 +350,13 @@ def _new_writer(prod: Production, state: _State, overwrite: bool, *, keep_record
         state.forget()
     meta = _output_metadata(prod)
     return EventWriter(prod.output, meta, compression=prod.compression, dtype=_dtype(prod),
-                       overwrite=overwrite, n_events=sum(prod.sizes), partial=state.partial,
+                       overwrite=overwrite, n_events=prod.n_events, partial=state.partial,
                        buffer_events=WRITE_EVENTS)  # fmt: skip
 
 
 def _output_metadata(prod: Production) -> dict:
     meta = dict(prod.metadata)
-    meta["n_events"] = sum(prod.sizes)
+    meta["n_events"] = prod.n_events  # (a thinned run's count is set when it is known)
     meta["chunk_keys"] = [chunk_key(prod.seed, 0, k) for k in range(len(prod.sizes))]
     meta["run_key"] = prod.run_key
     return meta
@@ -378,7 +389,8 @@ def _resume(prod: Production, state: _State, notes: list, overwrite: bool):
         _, te = read_partial(state.partial, "te", int(ends[-1]))
         done = 0
         for k, (n, digest) in enumerate(state.records):
-            if n != prod.sizes[k] or _digest(te[ends[k] : ends[k + 1]]) != digest:
+            wrong_size = n > prod.sizes[k] if prod.thinned else n != prod.sizes[k]
+            if wrong_size or _digest(te[ends[k] : ends[k + 1]]) != digest:
                 break
             done = k + 1
         if done < len(state.records):
@@ -390,7 +402,7 @@ def _resume(prod: Production, state: _State, notes: list, overwrite: bool):
                                         n_written=int(ends[done]), dtype=_dtype(prod),
                                         overwrite=overwrite, compression=prod.compression,
                                         buffer_events=WRITE_EVENTS,
-                                        n_events=sum(prod.sizes))  # fmt: skip
+                                        n_events=prod.n_events)  # fmt: skip
             return writer, done
         state.partial.replace(state.old)
         writer = _new_writer(prod, state, overwrite, keep_records=True)
@@ -503,6 +515,7 @@ def simulate(prod: Production, *, workers: int = 1, progress=None, keep_chunks=F
             tick(writer.n_written)
             _write_chunks(prod, state, writer, first, tick, workers=workers, dask=dask,
                           keep_chunks=keep_chunks)  # fmt: skip
+            writer.metadata["n_events"] = writer.n_written
             writer.close()
         except BaseException:
             writer.abort()  # a partial output is kept as it was at its last checkpoint
@@ -515,7 +528,7 @@ def simulate(prod: Production, *, workers: int = 1, progress=None, keep_chunks=F
         shutil.rmtree(state.dir, ignore_errors=True)
     return {
         "output": str(prod.output),
-        "events": sum(prod.sizes),
+        "events": writer.n_written,
         "expected_events": prod.spec.expected_events,
         "chunks": len(prod.sizes),
         "chunks_resumed": first,
@@ -537,7 +550,7 @@ def _write_chunks(prod, state, writer, first, tick, *, workers, dask, keep_chunk
     try:
         for k, pieces in chunks:
             n, digest = _append_chunk(writer, pieces)
-            if n != prod.sizes[k]:
+            if n > prod.sizes[k] or (n < prod.sizes[k] and not prod.thinned):
                 raise RuntimeError(f"chunk {k} has {n} events, not {prod.sizes[k]}")
             writer.checkpoint()
             state.record(n, digest)
