@@ -16,12 +16,13 @@ after the last good chunk (HDF5 in place; ROOT by copying the good chunks into
 a new file, see :func:`_resume`); what does not check out is made again, with a
 note.  One process at a time writes an output (a lock in ``OUTPUT.chunks/``).
 
-Parallel runs (``workers > 1``, dask) make chunks in other processes or on
-other machines: each chunk is written atomically as its own uncompressed HDF5
-file ``OUTPUT.chunks/chunk_NNNNNN.h5`` (an ordinary event file), and this
-process appends the chunks to the output in order as they arrive, removing
-each (``keep_chunks`` keeps them, and in a serial run writes them too).
-Chunk files of an interrupted run are used again.
+Local worker processes (``workers > 1``) make chunks into shared memory
+(:mod:`.slots`), which this process writes in order.  Dask tasks, possibly on
+other machines, write each chunk atomically as its own uncompressed HDF5 file
+``OUTPUT.chunks/chunk_NNNNNN.h5`` (an ordinary event file), which this process
+appends in order as they arrive and removes (``keep_chunks`` keeps them, and
+makes them in serial and local runs too).  Chunk files of an interrupted run
+are used again.
 """
 
 import hashlib
@@ -205,17 +206,21 @@ def chunk_columns(prod: Production, k: int) -> tuple[dict, int]:
     A pure function of (card, seed, k); the columns are this process's
     reused buffers, valid until the next call.
     """
-    detected = prod.response is not None
-    cols = _buffers(prod.chunk_size, detected)
+    cols = _buffers(prod.chunk_size, prod.response is not None)
+    return cols, fill_chunk(prod, k, cols)
+
+
+def fill_chunk(prod: Production, k: int, cols: dict) -> int:
+    """Chunk k's events into the first rows of column buffers; the number of rows."""
     n = fill_signal_chunk(prod.spec, chunk_rng(prod.seed, 0, k), cols, prod.sizes[k],
                           first_id=prod.first_ids[k])  # fmt: skip
-    if detected:
+    if prod.response is not None:
         from .detsim.response import respond
 
         view = {name: col[:n] for name, col in cols.items()}
         nest_seed = int(chunk_rng(prod.seed, 0, k, "nest").integers(0, 2**31 - 1))
         respond(chunk_rng(prod.seed, 0, k, "detector"), view, prod.response, nest_seed=nest_seed)
-    return cols, n
+    return n
 
 
 def chunk_events(prod: Production, k: int) -> np.ndarray:
@@ -451,7 +456,27 @@ def _serial(prod, state, first, keep_chunks):
 
 
 def _local_pool(prod, state, first, workers):
-    """Chunks made by local worker processes, yielded in order as they are ready."""
+    """Chunks made by local worker processes into shared memory, yielded in order."""
+    from .analysis.readers import iter_columns
+    from .slots import ChunkSlots
+
+    todo = [k for k in range(first, len(prod.sizes)) if k not in state.chunk_files]
+    with ChunkSlots(_dtype(prod), prod.chunk_size, workers) as slots:
+        made = slots.chunks(fill_chunk, prod, todo)
+        try:
+            for k in range(first, len(prod.sizes)):
+                if k in state.chunk_files:
+                    yield k, iter_columns(prod.chunk_path(k))
+                else:
+                    k_made, cols = next(made)
+                    yield k_made, [cols]
+                    del cols  # the slot is free again
+        finally:
+            made.close()
+
+
+def _local_files(prod, state, first, workers):
+    """Chunks made by local worker processes as chunk files, yielded in order."""
     from .analysis.readers import iter_columns
 
     pool = ProcessPoolExecutor(max_workers=workers)
@@ -543,10 +568,11 @@ def _write_chunks(prod, state, writer, first, tick, *, workers, dask, keep_chunk
     if dask is not None:
         chunks = _dask(prod, state, first, dask)
     elif workers > 1 and len(prod.sizes) - first > 1:
-        chunks = _local_pool(prod, state, first, workers)
+        local = _local_files if keep_chunks else _local_pool
+        chunks = local(prod, state, first, workers)
     else:
         chunks = _serial(prod, state, first, keep_chunks)
-    from_files = dask is not None or workers > 1
+    from_files = dask is not None or (workers > 1 and keep_chunks)
     try:
         for k, pieces in chunks:
             n, digest = _append_chunk(writer, pieces)

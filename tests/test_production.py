@@ -305,3 +305,33 @@ def test_a_thinned_run_resumes_too(tmp_path, ext):
         simulate(part, progress=interrupt_after(2))
     assert simulate(part)["chunks_resumed"] == 2
     same_events(full.output, part.output)
+
+
+def test_workers_hand_chunks_over_in_shared_memory_and_resume(tmp_path):
+    """--workers 2: chunks come from shared memory (no chunk files, none left in
+    /dev/shm); an interrupted parallel run resumes to the serial run's file."""
+    shm = Path("/dev/shm")
+    before = set(shm.iterdir()) if shm.is_dir() else set()
+    full = plan(LXE, tmp_path / "full.root", n=30_000, chunk_size=4_000, seed=12)
+    simulate(full)
+    part = plan(LXE, tmp_path / "part.root", n=30_000, chunk_size=4_000, seed=12)
+    seen = []
+
+    def tick(n):
+        if n > 0:
+            seen.append(n)
+            assert not list(part.chunk_dir.glob("chunk_*"))
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        simulate(part, workers=2, progress=tick)
+    r = simulate(part, workers=2)
+    assert r["chunks_resumed"] == 3
+    same_events(full.output, part.output)
+    if shm.is_dir():
+        assert set(shm.iterdir()) <= before
+    kept = plan(LXE, tmp_path / "kept.root", n=30_000, chunk_size=4_000, seed=12)
+    simulate(kept, workers=2, keep_chunks=True)
+    assert len(list(kept.chunk_dir.glob("chunk_*.h5"))) == 8
+    same_events(full.output, kept.output)
