@@ -335,3 +335,25 @@ def test_workers_hand_chunks_over_in_shared_memory_and_resume(tmp_path):
     simulate(kept, workers=2, keep_chunks=True)
     assert len(list(kept.chunk_dir.glob("chunk_*.h5"))) == 8
     same_events(full.output, kept.output)
+
+
+def test_one_process_at_a_time_writes_an_output(tmp_path, capsys):
+    """A second `simulate` of the same output while one runs: one clear line, nothing touched."""
+    import os
+
+    from nusource.production import _lock
+
+    out = tmp_path / "busy.h5"
+    state = out.with_name(out.name + ".chunks")
+    state.mkdir()
+    held = _lock(state)  # as a running simulate holds it
+    try:
+        code = main(["simulate", LXE, "-o", str(out), "-n", "1000"])
+        err = capsys.readouterr().err
+        assert code == 2 and "another process is writing" in err
+        assert len(err.strip().splitlines()) == 1
+        assert sorted(p.name for p in state.iterdir()) == ["lock"] and not out.exists()
+    finally:
+        os.close(held)
+    assert main(["simulate", LXE, "-o", str(out), "-n", "1000"]) == 0
+    assert len(events_of(out)) == 1000 and not state.exists()
