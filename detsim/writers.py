@@ -290,8 +290,8 @@ class EventWriter:
     partial : str or os.PathLike, optional
         Write into this file instead of a hidden temporary one, and keep it if
         the writer is interrupted: everything up to the last
-        :meth:`checkpoint` is in it (:func:`read_partial` looks into it;
-        :meth:`resume` continues an HDF5 one).
+        :meth:`checkpoint` is in it (readers open it; :meth:`resume` continues
+        an HDF5 one).
 
     Attributes
     ----------
@@ -361,8 +361,8 @@ class EventWriter:
         continued in place, from event ``n_written`` on (those made without
         ``n_events`` are first cut back to n_written events).  ROOT
         files are not reopened (uproot cannot safely grow a reopened file past
-        2 GB, nor shorten a tree): copy their events into a new writer instead
-        (see :func:`read_partial`); npz files cannot be continued.
+        2 GB, nor shorten a tree): copy their events into a new writer instead;
+        npz files cannot be continued.
 
         Raises
         ------
@@ -547,56 +547,6 @@ class EventWriter:
             self._sink = _SINKS[self.format](self._tmp, self._dtype, self._codec, first, self)
         if m:
             self._sink.write({k: c[:m] for k, c in self._columns.items()}, m)
-
-
-def read_partial(partial, field: str, stop: int | None = None) -> tuple[int | None, np.ndarray]:
-    """Look into a ``partial`` file an interrupted :class:`EventWriter` left.
-
-    Parameters
-    ----------
-    partial : str or os.PathLike
-        The file (format by extension).
-    field : str
-        The event field to read.
-    stop : int, optional
-        Read its first ``stop`` values (default: as many as the file holds).
-
-    Returns
-    -------
-    (int or None, numpy.ndarray)
-        The number of events the file holds (None for HDF5 datasets made at
-        their final length: the file does not know how many were written),
-        and the values read.
-
-    Raises
-    ------
-    ValueError
-        The file cannot be read (e.g. damaged by a killed process).
-    """
-    fmt = format_of(partial)
-    try:
-        if fmt == "root":
-            import uproot
-
-            with uproot.open(partial) as f:
-                tree = f["events"]
-                n = int(tree.num_entries)
-                stop = n if stop is None else stop
-                if stop > n:
-                    raise ValueError(f"it holds {n} events, fewer than {stop}")
-                return n, tree[field].array(entry_stop=stop, library="np")
-        if fmt == "hdf5":
-            import h5py
-
-            with h5py.File(partial, "r") as f:
-                d = f["events"][field]
-                stop = d.shape[0] if stop is None else stop
-                if stop > d.shape[0]:
-                    raise ValueError(f"its datasets are {d.shape[0]} long, shorter than {stop}")
-                return None, d[:stop]
-    except Exception as err:  # a damaged file fails in many ways inside uproot or h5py
-        raise ValueError(f"'{partial}' is not readable: {err}") from err
-    raise ValueError(f"'{partial}': {fmt} files cannot be continued")
 
 
 def _copy_columns(events, columns, at):

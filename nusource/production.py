@@ -252,9 +252,32 @@ def run_chunk(prod: Production, k: int) -> tuple[int, int]:
     return k, n
 
 
-def _digest(te: np.ndarray) -> str:
-    """A chunk's fingerprint: SHA-256 of its recoil energies (little-endian float64)."""
-    return hashlib.sha256(np.asarray(te, dtype="<f8").tobytes()).hexdigest()
+class _ChunkDigest:
+    """A chunk's fingerprint, the same whatever pieces it is fed in.
+
+    SHA-256 of its recoil energies and, for every field, the sum (modulo 2⁶⁴) of
+    the values' bit patterns: a damaged basket or dataset of any field shows.
+    Costs ~0.015 µs per event.
+    """
+
+    def __init__(self):
+        self._te = hashlib.sha256()
+        self._sums = {}
+        self.n = 0
+
+    def update(self, cols: dict) -> None:
+        for name, col in cols.items():
+            col = np.asarray(col)
+            native = col.astype(col.dtype.newbyteorder("="), copy=False)
+            bits = native.view(np.uint64 if native.dtype.itemsize == 8 else np.uint32)
+            self._sums[name] = (self._sums.get(name, 0) + int(bits.sum(dtype=np.uint64))) % 2**64
+        self._te.update(np.asarray(cols["te"], dtype="<f8").tobytes())
+        self.n += len(cols["te"])
+
+    def hexdigest(self) -> str:
+        h = self._te.copy()
+        h.update(json.dumps(sorted(self._sums.items())).encode())
+        return h.hexdigest()
 
 
 def _lock(directory: Path) -> int | None:
@@ -380,7 +403,7 @@ def _resume(prod: Production, state: _State, notes: list, overwrite: bool):
     are copied into a new file, which costs less than making them again.
     """
     from .analysis.readers import iter_columns
-    from .detsim.writers import EventWriter, read_partial
+    from .detsim.writers import EventWriter
 
     if state.old.exists():  # a copy was interrupted: the old file holds the events
         state.old.replace(state.partial)
@@ -391,13 +414,7 @@ def _resume(prod: Production, state: _State, notes: list, overwrite: bool):
         return _new_writer(prod, state, overwrite), 0
     ends = np.cumsum([0] + [n for n, _ in state.records])
     try:
-        _, te = read_partial(state.partial, "te", int(ends[-1]))
-        done = 0
-        for k, (n, digest) in enumerate(state.records):
-            wrong_size = n > prod.sizes[k] if prod.thinned else n != prod.sizes[k]
-            if wrong_size or _digest(te[ends[k] : ends[k + 1]]) != digest:
-                break
-            done = k + 1
+        done = _good_chunks(prod, state.partial, state.records)
         if done < len(state.records):
             notes.append(f"chunks {done} to {len(state.records) - 1} in the interrupted run's "
                          "output differ from the progress record; made again")  # fmt: skip
@@ -415,6 +432,9 @@ def _resume(prod: Production, state: _State, notes: list, overwrite: bool):
             for cols in iter_columns(state.old, stop=int(ends[done])):
                 writer.append_columns(cols)
             writer.checkpoint()
+        except Exception as err:  # a damaged basket fails in many ways inside uproot
+            writer.abort()
+            raise ValueError(f"its events could not be read back: {err!r}") from err
         except BaseException:
             writer.abort()
             raise
@@ -426,15 +446,37 @@ def _resume(prod: Production, state: _State, notes: list, overwrite: bool):
         return _new_writer(prod, state, overwrite), 0
 
 
+def _good_chunks(prod: Production, partial: Path, records: list) -> int:
+    """How many of the recorded chunks at the front of a partial output match their records."""
+    from .analysis.readers import iter_columns
+
+    ends = np.cumsum([0] + [n for n, _ in records])
+    k, at, digest = 0, 0, _ChunkDigest()
+    try:
+        for cols in iter_columns(partial, stop=int(ends[-1])):
+            a, m = 0, len(cols["te"])
+            while a < m:
+                take = min(m - a, int(ends[k + 1]) - at)
+                digest.update({name: col[a : a + take] for name, col in cols.items()})
+                a, at = a + take, at + take
+                if at == ends[k + 1]:
+                    n, recorded = records[k]
+                    wrong_size = n > prod.sizes[k] if prod.thinned else n != prod.sizes[k]
+                    if wrong_size or digest.hexdigest() != recorded:
+                        return k
+                    k, digest = k + 1, _ChunkDigest()
+    except Exception as err:  # a damaged file fails in many ways inside uproot or h5py
+        raise ValueError(f"it is not readable: {err!r}") from err
+    return k
+
+
 def _append_chunk(writer, pieces) -> tuple[int, str]:
     """Append a chunk's pieces (column dicts, in order); (events, digest)."""
-    h = hashlib.sha256()
-    n = 0
+    digest = _ChunkDigest()
     for cols in pieces:
-        h.update(np.asarray(cols["te"], dtype="<f8").tobytes())
+        digest.update(cols)
         writer.append_columns(cols)
-        n += len(cols["te"])
-    return n, h.hexdigest()
+    return digest.n, digest.hexdigest()
 
 
 def _chunk_pieces(prod: Production, state: _State, k: int, keep_chunks: bool):

@@ -148,7 +148,7 @@ def test_hdf5_output_is_rewritten_in_place_from_the_first_bad_chunk(tmp_path):
     import h5py
 
     with h5py.File(part.chunk_dir / "partial.h5", "r+") as f:
-        f["events/te"][7_000] = 0.0  # chunk 1 damaged (e.g. lost in a power cut)
+        f["events/vtx_z"][7_000] += 1e-9  # chunk 1 damaged (e.g. lost in a power cut)
     r = simulate(part)
     assert r["chunks_resumed"] == 1 and "chunks 1 to 2" in r["notes"][0]
     same_events(full.output, part.output)
