@@ -13,7 +13,8 @@ chunk and the whole run's n / t (imports excluded) are printed beside it.  Best
 of ``--repeat`` runs: the machines are shared and noisy.
 
 Beside them, measured in the same run on the same disk: the rate of generation
-and detector response alone (no output), and this machine's rate of plain
+and detector response alone (no output), ROOT with ``--workers`` local worker
+processes (wall clock: not per core), and this machine's rate of plain
 sequential writes into the page cache.  Then the peak resident memory of the
 `nusource simulate` process for 10⁶ and 10⁸ events (flat in the number of
 events).
@@ -43,7 +44,7 @@ import json, resource, sys, time
 t_start = time.perf_counter()
 from nusource.production import plan, simulate, chunk_columns
 t_import = time.perf_counter()
-out, n, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+out, n, mode, workers = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 prod = plan({card!r}, out, n=n, seed=1, overwrite=True)
 done = []
 def tick(m):
@@ -54,7 +55,7 @@ if mode == "generate":
         chunk_columns(prod, k)
         tick(prod.sizes[k])
 else:
-    simulate(prod, overwrite=True, progress=tick)
+    simulate(prod, overwrite=True, progress=tick, workers=workers)
 t_end = time.perf_counter()
 print(json.dumps({{"seconds": t_end - t_import, "import_seconds": t_import - t_start,
                    "first_chunk_done": done[0][0] - t_import, "first_chunk": done[0][1],
@@ -62,19 +63,19 @@ print(json.dumps({{"seconds": t_end - t_import, "import_seconds": t_import - t_s
 """
 
 
-def one_run(out: Path, n: int, mode: str = "simulate") -> dict:
+def one_run(out: Path, n: int, mode: str = "simulate", workers: int = 1) -> dict:
     """A production of n events in a fresh process: its timings and peak RSS."""
     code = RUN.format(card=str(CARD))
-    r = subprocess.run([sys.executable, "-c", code, str(out), str(n), mode],
+    r = subprocess.run([sys.executable, "-c", code, str(out), str(n), mode, str(workers)],
                        check=True, capture_output=True, text=True)  # fmt: skip
     out.unlink(missing_ok=True)
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def throughput(out: Path, n: int, repeat: int, mode: str = "simulate") -> dict:
+def throughput(out: Path, n: int, repeat: int, mode: str = "simulate", workers: int = 1) -> dict:
     """Best of ``repeat`` fresh runs of n events: events per second after the first
     chunk (its end to the file's rename), the time before it, and n / t(n)."""
-    runs = [one_run(out, n, mode) for _ in range(repeat)]
+    runs = [one_run(out, n, mode, workers) for _ in range(repeat)]
     rates = [(n - r["first_chunk"]) / (r["seconds"] - r["first_chunk_done"]) for r in runs]
     return {
         "rate": max(rates),
@@ -107,6 +108,12 @@ def main(argv=None):
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--n", type=int, default=4_000_000, help="events of the timed runs")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per figure (best kept)")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="also time ROOT with this many local workers (wall clock; 1: skip)",
+    )
     ap.add_argument("--big", type=int, default=100_000_000, help="events of the big memory run")
     ap.add_argument("--dir", default=None, help="scratch directory (default: a temporary one)")
     a = ap.parse_args(argv)
@@ -121,6 +128,9 @@ def main(argv=None):
             res[f"{name}_runs"] = r["runs"]
             res[f"{name}_until_first_chunk_seconds"] = r["first_chunk_seconds"]
             res[f"{name}_end_to_end_events_per_s"] = r["end_to_end"]
+        if a.workers > 1:
+            r = throughput(d / "par.root", a.n, a.repeat, workers=a.workers)
+            res[f"root_workers{a.workers}_events_per_s_wall"] = r["rate"]
         res["page_cache_write_mb_per_s"] = page_cache_write_rate(d)
         res["peak_rss_mb_1e6"] = one_run(d / "m6.root", 1_000_000)["maxrss_mb"]
         if a.big:
@@ -142,6 +152,10 @@ def main(argv=None):
         print(f"{k:27s} {res[k]:.3e} /s ({vs}; runs {runs})")
         print(f"{'':27s} first chunk done after {res[stem + '_until_first_chunk_seconds']:.2f} s; "
               f"end to end {res[stem + '_end_to_end_events_per_s']:.3e} /s")  # fmt: skip
+    if a.workers > 1:
+        w = res[f"root_workers{a.workers}_events_per_s_wall"]
+        print(f"{'ROOT, --workers ' + str(a.workers):27s} {w:.3e} /s wall clock ({os.cpu_count()} "
+              "cores on this machine)")  # fmt: skip
     print(f"{'page-cache writes':24s}  {res['page_cache_write_mb_per_s']:.0f} MB/s (reference)")
     print(f"peak RSS 1e6 events       {res['peak_rss_mb_1e6']:.0f} MB")
     if "peak_rss_mb_1e8" in res:
