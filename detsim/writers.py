@@ -370,28 +370,20 @@ class EventWriter:
             The file cannot be continued (format, fields, length, or unreadable);
             the message says why.
         """
-        w = cls.__new__(cls)
-        w.path = Path(path)
-        w.format = check_output(w.path, overwrite=overwrite)
-        w._codec = _codec(w.format, compression)
-        metadata_json(metadata)
-        w.metadata = metadata
-        w.n_written = int(n_written)
-        w._overwrite, w._rntuple = overwrite, False
-        w._n_events = None if n_events is None else int(n_events)
-        w._size_hint = w._n_events
-        w._buffer_events = min(int(buffer_events), max(1, w._n_events or int(buffer_events)))
-        w._dtype = w._columns = w._sink = None
-        w._fill = 0
-        w._set_dtype(dtype)
-        w._tmp, w._keep_partial, w._closed = str(partial), True, True
-        if w.format not in _RESUMABLE:
-            raise ValueError(f"'{partial}': {w.format} files cannot be continued")
+        w = cls(path, metadata, compression=compression, buffer_events=buffer_events,
+                dtype=dtype, overwrite=overwrite, n_events=n_events)  # fmt: skip
+        # (the constructor only named a temporary file; the partial one is used instead)
+        w._tmp, w._keep_partial, w.n_written = str(partial), True, int(n_written)
         try:
-            w._sink = _SINKS[w.format].reopen(w._tmp, w._dtype, w._codec, w)
-        except Exception as err:  # a damaged file fails in many ways inside uproot or h5py
-            raise ValueError(f"'{partial}' cannot be continued: {err!r}") from err
-        w._closed = False
+            if w.format not in _RESUMABLE:
+                raise ValueError(f"'{partial}': {w.format} files cannot be continued")
+            try:
+                w._sink = _SINKS[w.format].reopen(w._tmp, w._dtype, w._codec, w)
+            except Exception as err:  # a damaged file fails in many ways in uproot or h5py
+                raise ValueError(f"'{partial}' cannot be continued: {err!r}") from err
+        except BaseException:
+            w._closed = True
+            raise
         return w
 
     @property

@@ -82,6 +82,10 @@ class Production:
         """Events in the output, when known before the run (None for a thinned run)."""
         return None if self.thinned else sum(self.sizes)
 
+    def possible(self, k: int, n: int) -> bool:
+        """Whether chunk k can hold n events (all planned; fewer if the run is thinned)."""
+        return n == self.sizes[k] or (self.thinned and n < self.sizes[k])
+
     @property
     def first_ids(self) -> list[int]:
         return [int(x) for x in np.concatenate([[0], np.cumsum(self.sizes)[:-1]])]
@@ -246,8 +250,7 @@ def run_chunk(prod: Production, k: int) -> tuple[int, int]:
     cols, n = chunk_columns(prod, k)
     meta = {"run_key": prod.run_key, "chunk": k, "chunk_key": chunk_key(prod.seed, 0, k),
             "n_events": n, "seed": prod.seed}  # fmt: skip
-    dtype = EVENT_DTYPE if prod.response is not None else TRUTH_DTYPE
-    with EventWriter(path, meta, compression="none", dtype=dtype, size_hint=n) as w:
+    with EventWriter(path, meta, compression="none", dtype=_dtype(prod), size_hint=n) as w:
         w.append_columns(cols, n)
     return k, n
 
@@ -461,8 +464,7 @@ def _good_chunks(prod: Production, partial: Path, records: list) -> int:
                 a, at = a + take, at + take
                 if at == ends[k + 1]:
                     n, recorded = records[k]
-                    wrong_size = n > prod.sizes[k] if prod.thinned else n != prod.sizes[k]
-                    if wrong_size or digest.hexdigest() != recorded:
+                    if not prod.possible(k, n) or digest.hexdigest() != recorded:
                         return k
                     k, digest = k + 1, _ChunkDigest()
     except Exception as err:  # a damaged file fails in many ways inside uproot or h5py
@@ -519,16 +521,11 @@ def _local_pool(prod, state, first, workers):
 
 def _local_files(prod, state, first, workers):
     """Chunks made by local worker processes as chunk files, yielded in order."""
-    from .analysis.readers import iter_columns
-
     pool = ProcessPoolExecutor(max_workers=workers)
     try:
         todo = [k for k in range(first, len(prod.sizes)) if k not in state.chunk_files]
         futures = {k: pool.submit(run_chunk, prod, k) for k in todo}
-        for k in range(first, len(prod.sizes)):
-            if k in futures:
-                futures.pop(k).result()
-            yield k, iter_columns(prod.chunk_path(k))
+        yield from _in_order(prod, first, futures)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -540,8 +537,6 @@ def _dask(prod, state, first, address):
     LocalCluster on this machine.  The tasks call the same :func:`run_chunk`,
     so the events are those of a local run.
     """
-    from .analysis.readers import iter_columns
-
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -551,14 +546,20 @@ def _dask(prod, state, first, address):
         with Client(cluster if cluster is not None else address) as client:
             todo = [k for k in range(first, len(prod.sizes)) if k not in state.chunk_files]
             mapped = client.map(run_chunk, [prod] * len(todo), todo, pure=False)
-            futures = dict(zip(todo, mapped, strict=True))
-            for k in range(first, len(prod.sizes)):
-                if k in futures:
-                    futures.pop(k).result()
-                yield k, iter_columns(prod.chunk_path(k))
+            yield from _in_order(prod, first, dict(zip(todo, mapped, strict=True)))
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _in_order(prod, first, futures):
+    """Chunk files first, first+1, ... as (k, pieces), each once its future (if any) is done."""
+    from .analysis.readers import iter_columns
+
+    for k in range(first, len(prod.sizes)):
+        if k in futures:
+            futures.pop(k).result()
+        yield k, iter_columns(prod.chunk_path(k))
 
 
 def simulate(prod: Production, *, workers: int = 1, progress=None, keep_chunks=False,
@@ -614,16 +615,15 @@ def _write_chunks(prod, state, writer, first, tick, *, workers, dask, keep_chunk
         chunks = local(prod, state, first, workers)
     else:
         chunks = _serial(prod, state, first, keep_chunks)
-    from_files = dask is not None or (workers > 1 and keep_chunks)
     try:
         for k, pieces in chunks:
             n, digest = _append_chunk(writer, pieces)
-            if n > prod.sizes[k] or (n < prod.sizes[k] and not prod.thinned):
+            if not prod.possible(k, n):
                 raise RuntimeError(f"chunk {k} has {n} events, not {prod.sizes[k]}")
             writer.checkpoint()
             state.record(n, digest)
-            if (from_files or k in state.chunk_files) and not keep_chunks:
-                prod.chunk_path(k).unlink(missing_ok=True)
+            if not keep_chunks and (dask is not None or k in state.chunk_files):
+                prod.chunk_path(k).unlink(missing_ok=True)  # merged: its disk space goes now
             tick(n)
     finally:
         chunks.close()

@@ -111,14 +111,9 @@ _SHAPE_KEYS = {
 }
 
 
-class DetectorCard(_Model):
-    """[detector]: material and solid (the volume in which vertices are generated)."""
+class _SolidCard(_Model):
+    """The keys of a solid; which of them a shape needs is in _SHAPE_KEYS."""
 
-    name: str
-    material: Literal["NaI", "LXe", "He", "pseudocumene"]
-    density_g_cm3: Pos | None = None
-    pressure_bar: Pos | None = None
-    temperature_k: Pos | None = None
     shape: DetectorShape
     radius_cm: Pos | None = None
     inner_radius_cm: NonNeg | None = None
@@ -126,13 +121,26 @@ class DetectorCard(_Model):
     height_cm: Pos | None = None
     size_cm: tuple[Pos, Pos, Pos] | None = None
     center_cm: Vec3 = (0.0, 0.0, 0.0)
+
+    def _check_shape_keys(self, what: str) -> None:
+        missing = [k for k in _SHAPE_KEYS[self.shape] if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"a {self.shape} {what} needs {', '.join(missing)}")
+
+
+class DetectorCard(_SolidCard):
+    """[detector]: material and solid (the volume in which vertices are generated)."""
+
+    name: str
+    material: Literal["NaI", "LXe", "He", "pseudocumene"]
+    density_g_cm3: Pos | None = None
+    pressure_bar: Pos | None = None
+    temperature_k: Pos | None = None
     source_inside: bool = False
 
     @model_validator(mode="after")
     def _check(self):
-        missing = [k for k in _SHAPE_KEYS[self.shape] if getattr(self, k) is None]
-        if missing:
-            raise ValueError(f"a {self.shape} detector needs {', '.join(missing)}")
+        self._check_shape_keys("detector")
         if self.material != "He" and (self.pressure_bar or self.temperature_k):
             raise ValueError("pressure_bar and temperature_k apply to the He gas detector only")
         return self
@@ -151,23 +159,14 @@ class WindowCard(_Model):
         return self
 
 
-class FiducialCard(_Model):
+class FiducialCard(_SolidCard):
     """[response.fiducial]: a fiducial volume inside the detector (a solid, as [detector])."""
 
-    shape: DetectorShape
-    radius_cm: Pos | None = None
-    inner_radius_cm: NonNeg | None = None
-    outer_radius_cm: Pos | None = None
-    height_cm: Pos | None = None
-    size_cm: tuple[Pos, Pos, Pos] | None = None
-    center_cm: Vec3 = (0.0, 0.0, 0.0)
     on: Literal["reconstructed", "true"] = "reconstructed"
 
     @model_validator(mode="after")
     def _check(self):
-        missing = [k for k in _SHAPE_KEYS[self.shape] if getattr(self, k) is None]
-        if missing:
-            raise ValueError(f"a {self.shape} fiducial volume needs {', '.join(missing)}")
+        self._check_shape_keys("fiducial volume")
         return self
 
 
