@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import hist
 import numpy as np
 
-from nusource.generator.events import UNITS
+from nusource.io.schema import UNITS
 
 _SCALE = {("MeV", "keV"): 1e3, ("MeV", "MeV"): 1.0, ("cm", "cm"): 1.0, ("cm", "m"): 1e-2}
 
@@ -47,7 +47,7 @@ def histogram(
     Parameters
     ----------
     events : structured ndarray
-        Events (dtype of :mod:`nusource.generator.events`).
+        Events (dtype of :mod:`nusource.io.schema`).
     field : str
         Field to histogram (e.g. ``'te'``, ``'erec'``, ``'cos_theta'``).
     bins : int or sequence of float

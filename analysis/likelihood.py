@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nusource.jit import jit
+from nusource.core.jit import jit
 
 PARAMETERS = ("s", "b", "mu2", "gamma")
 """Parameters of :class:`BinnedNLL`, in call order."""

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nusource.detsim.writers import EventWriter
-from nusource.generator.events import EVENT_DTYPE
+from nusource.io import EventWriter
+from nusource.io.schema import EVENT_DTYPE
 
 CASES = [  # (extension, compression, buffer_events, append columns instead of the array)
     ("root", "lz4", 1 << 17, False),

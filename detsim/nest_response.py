@@ -40,8 +40,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from nusource.jit import jit, jit_inline
-from nusource.randomness import STREAMS
+from nusource.core.jit import jit, jit_inline
+from nusource.core.randomness import STREAMS
 
 from .binding import BINDING_REMOVED
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nusource.jit import jit, jit_inline
+from nusource.core.jit import jit, jit_inline
 
 from .binding import BINDING_REMOVED
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nusource.generator.events import DETECTED_FIELDS, EVENT_DTYPE
+from nusource.io.schema import DETECTED_FIELDS, EVENT_DTYPE
 from nusource.geometry import Box, Cylinder, CylindricalShell, SphericalShell
 
 from .binding import _canonical, apply_binding, binding_steps, material_names

@@ -18,9 +18,9 @@ Cuts, on the reconstructed energy erec [MeV]:
 
 from __future__ import annotations
 
-from nusource.generator.events import FLAGS
+from nusource.io.schema import FLAGS
 from nusource.geometry import inside
-from nusource.jit import jit
+from nusource.core.jit import jit
 
 from .binding import BINDING_REMOVED
 

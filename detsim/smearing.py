@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from nusource.jit import jit, jit_inline
+from nusource.core.jit import jit, jit_inline
 
 from .binding import BINDING_REMOVED
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nusource.jit import jit
+from nusource.core.jit import jit
 
 
 def _check_half_life(half_life_s: float) -> float:

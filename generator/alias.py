@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from nusource.jit import jit
+from nusource.core.jit import jit
 
 
 def build_alias(weights) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ for ν_μ,τ.  For antineutrinos the roles of g_L and g_R in dσ/dT swap.
 import math
 from dataclasses import dataclass
 
-from nusource.jit import jit
+from nusource.core.jit import jit
 
 from .constants import M_E, SIN2W_MSBAR
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nusource.jit import jit
+from nusource.core.jit import jit
 
 from .constants import SIGMA_MU
 from .kinematics import e_min, t_max

@@ -6,7 +6,7 @@ the electron to the incoming neutrino direction.
 
 import math
 
-from nusource.jit import jit, jit_inline
+from nusource.core.jit import jit, jit_inline
 
 from .constants import M_E
 

@@ -6,7 +6,7 @@ from its own emission point to its own vertex.
 
 import math
 
-from nusource.jit import jit
+from nusource.core.jit import jit
 
 PHASE = 1.267
 """1.267 = Δm²c⁴L/(4ħcE) in units eV², m, MeV (1.26693…)."""

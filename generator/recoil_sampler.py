@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nusource.jit import jit
-from nusource.rng_kernels import split_pair
+from nusource.core.jit import jit
+from nusource.core.rng_kernels import split_pair
 
 from .alias import build_alias
 from .constants import M_E, SIGMA0, SIGMA_MU

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nusource.jit import jit
+from nusource.core.jit import jit
 
-from .events import WEIGHT_MODES, empty_columns, to_array
+from nusource.io.schema import WEIGHT_MODES, empty_columns, to_array
 from .flux_average import FluxAveraged, flux_averaged
 from .model import PhysicsModel
 from .neutrino_spectrum import NuSpectrum
@@ -153,7 +153,7 @@ def make_signal_spec(
         xsec if gen_model is model else flux_averaged(spectrum, gen_model, tmin_mev, tmax_mev)
     )
     if mode == "exposure":
-        from nusource.randomness import COUNT_CHUNK, chunk_rng
+        from nusource.core.randomness import COUNT_CHUNK, chunk_rng
 
         n = int(chunk_rng(seed, component, COUNT_CHUNK, "count").poisson(exposure * xsec.total))
     else:
@@ -163,14 +163,6 @@ def make_signal_spec(
     return SignalSpec(
         spectrum, model, gen_model, sampler, xsec, xsec_gen, mode, exposure, n, placement
     )
-
-
-def chunk_sizes(n_total: int, chunk_size: int) -> list[int]:
-    """Split n_total events into chunks of chunk_size (the last may be smaller)."""
-    if chunk_size <= 0:
-        raise ValueError(f"chunk-size: {chunk_size} is not allowed; it must be > 0")
-    full, rest = divmod(n_total, chunk_size)
-    return [chunk_size] * full + ([rest] if rest else [])
 
 
 def fill_signal_chunk(

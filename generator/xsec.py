@@ -13,7 +13,7 @@ All functions take the model array ``p`` of :mod:`.model`; cross sections are
 in cm² per electron per MeV of recoil energy.
 """
 
-from nusource.jit import jit
+from nusource.core.jit import jit
 
 from .constants import M_E, SIGMA0, SIGMA_MU
 from .couplings import radiative_i

@@ -20,7 +20,7 @@ from importlib import resources
 
 import numpy as np
 
-from nusource.jit import jit
+from nusource.core.jit import jit
 
 from .elements import AVOGADRO, element, mass_fractions
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nusource.jit import jit
+from nusource.core.jit import jit
 
 CYLINDER = 0
 SPHERICAL_SHELL = 1

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nusource.jit import jit
+from nusource.core.jit import jit
 
 from .materials import Material, get_material
 from .solids import CYLINDER, Cylinder, _check_center, _check_length, chord_length

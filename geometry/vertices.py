@@ -37,8 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nusource.jit import jit, jit_inline
-from nusource.rng_kernels import split_pair
+from nusource.core.jit import jit, jit_inline
+from nusource.core.rng_kernels import split_pair
 
 from .solids import (
     BOX,

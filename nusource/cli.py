@@ -349,7 +349,7 @@ def main(argv=None) -> int:
                 )
             print(json.dumps(r, indent=2)) if args.json else _print_lama(r)
         elif args.command == "merge":
-            from .analysis.merge import merge_files
+            from .io.merge import merge_files
 
             out = merge_files(args.inputs, args.output, compression=args.compression,
                               allow_different_cards=args.allow_different_cards,

@@ -119,11 +119,12 @@ def sample(
     **model_options,
 ) -> dict:
     """Sample events of a source (no geometry) and write them to ``output``."""
-    from .detsim.writers import check_output, write_events
-    from .generator.signal import chunk_sizes, generate_signal_chunk, make_signal_spec
-    from .production import signal_metadata
-    from .provenance import provenance
-    from .randomness import chunk_key, chunk_rng
+    from .io.writer import check_output, write_events
+    from .generator.signal import generate_signal_chunk, make_signal_spec
+    from .components.signal import signal_metadata
+    from .production.plan import chunk_sizes
+    from .io.provenance import provenance
+    from .core.randomness import chunk_key, chunk_rng
 
     check_output(output, overwrite=overwrite)
     src = get_source(
@@ -178,21 +179,14 @@ def sample(
     }
 
 
-def load_experiment(card_path):
-    """Read, validate and resolve a run card: (experiment, card text)."""
-    from .runcard import load_card
-    from .setup import build_experiment
-
-    card, text = load_card(card_path)
-    return build_experiment(card, str(card_path)), text
-
-
 def rate(card_path, *, geometry_samples=None) -> dict:
     """Expected ν–e events in the card's recoil window, and what they multiply."""
     from .generator.placement import make_placement, mean_survival
     from .generator.recoil_sampler import make_recoil_sampler
-    from .randomness import COUNT_CHUNK, chunk_rng
-    from .setup import exposure_per_cm2, geometric_factor
+    from .core.randomness import COUNT_CHUNK, chunk_rng
+    from .experiment import exposure_per_cm2, geometric_factor
+
+    from .experiment import load_experiment
 
     exp, _ = load_experiment(card_path)
     lo, hi = exp.window_mev
@@ -244,7 +238,7 @@ def sample_card(card_path, output, *, n=None, seed=None, mode=None, chunk_size=N
                 overwrite=overwrite, detector=False)  # fmt: skip
     t0 = time.perf_counter()
     r = simulate(prod, workers=workers, progress=progress, overwrite=overwrite)
-    r["sigma_cm2"] = prod.spec.xsec.total
+    r["sigma_cm2"] = prod.components[0].spec.xsec.total
     r["seconds"] = time.perf_counter() - t0
     return r
 
@@ -255,10 +249,10 @@ def reproduce_lama(*, files=None, n=2_000_000, seed=None, plots=None, workers=1,
     import tempfile
 
     from .analysis import lama
-    from .analysis.readers import read_events
+    from .io.readers import read_events
     from .production import plan, simulate
     from .runcard import parse_card
-    from .setup import build_experiment, detector_response, geometric_factor
+    from .experiment import build_experiment, detector_response, geometric_factor
 
     card_path = lama.repository_card("lama_seed000.toml")
     if files is None:
@@ -293,11 +287,11 @@ def reproduce_lama(*, files=None, n=2_000_000, seed=None, plots=None, workers=1,
 
 def analyze(files, card_path, *, plots=None) -> dict:
     """Histogram, expectation, fit and sensitivity of event files (see analysis.run_analysis)."""
-    from .analysis.readers import read_events
+    from .io.readers import read_events
     from .analysis.run_analysis import analyze as run
     from .analysis_card import load_analysis_card
     from .runcard import parse_card
-    from .setup import build_experiment, detector_response
+    from .experiment import build_experiment, detector_response
 
     card = load_analysis_card(card_path)
     data = read_events(files)

@@ -3,15 +3,22 @@
 Every key has its unit in its name (``_cm``, ``_kev``, ``_days``, ``_ci``,
 ``_bohr``); an unknown key, a wrong type, a value out of range or an
 inconsistent combination gives one line naming the key, the value and what is
-allowed.  Kernels never see this object: :mod:`nusource.setup` turns it into
+allowed.  Kernels never see this object: :mod:`nusource.experiment` turns it into
 plain parameters.
 """
 
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .generator.sources import SOURCE_NAMES
 
@@ -203,6 +210,17 @@ class RunCard(_Model):
     window: WindowCard = WindowCard()
     oscillation: OscillationCard | None = None
     response: ResponseCard | None = None
+    components: tuple[Any, ...] = ()
+    """[[components]]: the kinds of event besides the signal (see nusource.components)."""
+
+    @field_validator("components", mode="before")
+    @classmethod
+    def _components(cls, value):
+        from .components import validate_entries
+
+        if not isinstance(value, list | tuple):
+            raise ValueError("must be a list of tables: [[components]] with a 'kind' key")
+        return validate_entries(list(value))
 
     @model_validator(mode="after")
     def _check(self):

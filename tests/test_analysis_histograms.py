@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from nusource.analysis.histograms import histogram, selected
-from nusource.generator.events import EVENT_DTYPE, TRUTH_DTYPE
+from nusource.io.schema import EVENT_DTYPE, TRUTH_DTYPE
 
 
 @pytest.fixture

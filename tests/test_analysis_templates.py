@@ -5,7 +5,7 @@ import pytest
 
 from nusource.analysis.expectation import binned_expectation
 from nusource.analysis.templates import make_template
-from nusource.generator.events import EVENT_DTYPE
+from nusource.io.schema import EVENT_DTYPE
 from nusource.generator.model import PhysicsModel
 from nusource.generator.neutrino_spectrum import from_source
 from nusource.generator.signal import generate_signal_chunk, make_signal_spec, reweight

@@ -15,7 +15,7 @@ from nusource.detsim.nest_response import (
     nest_table,
 )
 from nusource.detsim.response import DetectorResponse, respond
-from nusource.generator.events import TRUTH_DTYPE, empty_events
+from nusource.io.schema import TRUTH_DTYPE, empty_events
 
 pytest.importorskip("nestpy")
 

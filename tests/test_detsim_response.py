@@ -11,9 +11,9 @@ from nusource.detsim.nest_response import NestResolution
 from nusource.detsim.resolution import DEFAULT_RESOLUTION, GaussianResolution
 from nusource.detsim.response import DetectorResponse, default_response, respond
 from nusource.detsim.selection import BELOW_THRESHOLD, OUTSIDE_FIDUCIAL, OUTSIDE_WINDOW
-from nusource.generator.events import TRUTH_DTYPE, empty_events
+from nusource.io.schema import TRUTH_DTYPE, empty_events
 from nusource.geometry import Cylinder
-from nusource.randomness import chunk_rng
+from nusource.core.randomness import chunk_rng
 
 KEV = 1e-3
 

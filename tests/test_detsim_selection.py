@@ -14,7 +14,7 @@ from nusource.detsim.selection import (
     REJECTED_EFFICIENCY,
     select,
 )
-from nusource.generator.events import FLAGS
+from nusource.io.schema import FLAGS
 from nusource.geometry import Cylinder
 
 NO_PARAMS = np.zeros(8)

@@ -6,7 +6,7 @@ import pytest
 from nusource.generator.signal import generate_signal_chunk
 from nusource.geometry import inside
 from nusource.runcard import load_card
-from nusource.setup import build_experiment, signal_spec
+from nusource.experiment import build_experiment, signal_spec
 
 from .test_runcard import CONFIGS
 

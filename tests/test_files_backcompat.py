@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nusource.analysis.readers import read_events, read_metadata
+from nusource.io.readers import read_events, read_metadata
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SUMS = json.loads((FIXTURES / "lxe_v0.1.0.json").read_text())

@@ -9,7 +9,7 @@ from scipy import stats
 from nusource.generator.oscillation import oscillation_length_cm, survival_probability
 from nusource.generator.signal import generate_signal_chunk
 from nusource.runcard import parse_card
-from nusource.setup import build_experiment, signal_spec
+from nusource.experiment import build_experiment, signal_spec
 
 from .test_runcard import BASE
 

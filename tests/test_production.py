@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nusource.analysis.readers import read_events, read_metadata
+from nusource.io.readers import read_events, read_metadata
 from nusource.cli import main
-from nusource.generator.events import EVENT_DTYPE
+from nusource.io.schema import EVENT_DTYPE
 from nusource.production import plan, run_chunk, simulate
 
 from .test_runcard import CONFIGS
@@ -87,8 +87,8 @@ def test_events_past_the_progress_record_are_made_again(tmp_path, monkeypatch):
     file; the good chunks are copied into a new file and the chunk is made again."""
     import uproot
 
-    import nusource.production as production
-    from nusource.detsim.writers import EventWriter
+    import nusource.production.state as production
+    from nusource.io import EventWriter
 
     full = plan(LXE, tmp_path / "full.root", n=20_000, chunk_size=6_000, seed=5)
     simulate(full)
@@ -341,12 +341,12 @@ def test_one_process_at_a_time_writes_an_output(tmp_path, capsys):
     """A second `simulate` of the same output while one runs: one clear line, nothing touched."""
     import os
 
-    from nusource.production import _lock
+    from nusource.production import lock
 
     out = tmp_path / "busy.h5"
     state = out.with_name(out.name + ".chunks")
     state.mkdir()
-    held = _lock(state)  # as a running simulate holds it
+    held = lock(state)  # as a running simulate holds it
     try:
         code = main(["simulate", LXE, "-o", str(out), "-n", "1000"])
         err = capsys.readouterr().err

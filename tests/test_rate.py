@@ -10,7 +10,7 @@ from nusource.generator.flux_average import flux_averaged
 from nusource.geometry import gf_spherical_shell
 from nusource.jobs import rate
 from nusource.runcard import load_card
-from nusource.setup import build_experiment, geometric_factor
+from nusource.experiment import build_experiment, geometric_factor
 
 from .test_runcard import CONFIGS
 

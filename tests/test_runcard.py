@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from nusource.runcard import CardError, load_card, parse_card
-from nusource.setup import build_experiment
+from nusource.experiment import build_experiment
 
 CONFIGS = sorted(glob.glob(str(Path(__file__).parent.parent / "configs" / "*.toml")))
 NAMES = {Path(c).name for c in CONFIGS}
@@ -89,7 +89,7 @@ def test_fiducial_volume_from_the_card_flags_events_outside_it():
     """A fiducial cylinder 10 cm inside the LXe volume: events outside it carry the flag."""
     import numpy as np
 
-    from nusource.generator.events import FLAGS
+    from nusource.io.schema import FLAGS
     from nusource.production import chunk_events, plan
     from nusource.runcard import load_card
 

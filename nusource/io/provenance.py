@@ -4,7 +4,7 @@ import hashlib
 import platform
 from importlib import metadata
 
-from ._version import __version__
+from .._version import __version__
 
 
 def card_hash(text: str) -> str:

@@ -23,7 +23,8 @@ differs from one with one) are refused unless ``allow_different_cards``.
 import copy
 from pathlib import Path
 
-from nusource.detsim.writers import RUN_SCALARS, EventWriter, check_output
+from .formats import RUN_SCALARS, check_output
+from .writer import EventWriter
 
 from .readers import expand_paths, field_types, iter_columns, read_metadata
 
@@ -42,14 +43,14 @@ def merge_files(
     Parameters
     ----------
     inputs : str, os.PathLike or list
-        Files or glob patterns (see :func:`~nusource.analysis.readers.expand_paths`);
+        Files or glob patterns (see :func:`~nusource.io.readers.expand_paths`);
         joined in sorted order of their names.
     output : str or os.PathLike
         The merged file (any format, by extension); written atomically.
     allow_different_cards : bool
         Merge inputs made from different run cards.
     compression : str, optional
-        Compression of the output (see ``nusource.detsim.writers.COMPRESSIONS``).
+        Compression of the output (see ``nusource.io.COMPRESSIONS``).
     overwrite : bool
         Replace an existing output.
     format : {'root', 'hdf5', 'npz'}, optional

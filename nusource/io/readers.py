@@ -1,8 +1,8 @@
 """Event file readers: one file, a glob of chunk files or a list, in any of the three formats.
 
-The files are those of :mod:`nusource.detsim.writers` (layouts described
+The files are those of :mod:`nusource.io.writer` (layouts described
 there).  Every format gives the same numpy structured array for the same
-events: fields of the event dtype in its order (``nusource.generator.events``),
+events: fields of the event dtype in its order (``nusource.io.schema``),
 native byte order.  Errors name the file.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nusource.detsim.writers import COMPRESSIONS, format_of
-from nusource.generator.events import EVENT_DTYPE, UNITS
+from .schema import EVENT_DTYPE, UNITS
+from .formats import COMPRESSIONS, format_of
 
 STEP_EVENTS = 1 << 18
 """Events per read in :func:`iter_events` (≈ 75 MB of EVENT_DTYPE)."""

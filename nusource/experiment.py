@@ -63,6 +63,11 @@ class Experiment:
     window_mev: tuple[float, float]
 
     @property
+    def components(self) -> tuple:
+        """The card's validated [[components]] entries (the signal is not among them)."""
+        return self.card.components
+
+    @property
     def decays(self) -> float:
         """Source decays over all deployments."""
         return total_decays(self.deployments, self.nu_source.half_life_s)
@@ -227,6 +232,14 @@ def build_experiment(card: RunCard, path="<card>") -> Experiment:
     )
 
 
+def load_experiment(card_path):
+    """Read, validate and resolve a run card: (experiment, card text)."""
+    from .runcard import load_card
+
+    card, text = load_card(card_path)
+    return build_experiment(card, str(card_path)), text
+
+
 @dataclass(frozen=True)
 class GeometricFactor:
     """G = ⟨∫ dV/(4πL²)⟩ over the source [cm], with its MC error (0 if analytic)."""
@@ -243,7 +256,7 @@ def geometric_factor(exp: Experiment, *, samples: int | None = None) -> Geometri
     value is reproducible.
     """
     from .geometry import geometric_factor_exact, geometric_factor_mc
-    from .randomness import COUNT_CHUNK, chunk_rng
+    from .core.randomness import COUNT_CHUNK, chunk_rng
 
     exact = geometric_factor_exact(exp.geo_source, exp.detector)
     if exact is not None:

@@ -1,0 +1,319 @@
+"""Sinks: where an :class:`~nusource.io.writer.EventWriter` puts its columns, one class per format.
+
+A sink is made from a :class:`SinkSpec` (what it needs to know about the
+file), takes contiguous column buffers with :meth:`write`, makes what is
+written durable with :meth:`sync`, writes the metadata with :meth:`finish`
+and is closed with :meth:`close` (or :meth:`discard` after a failure).
+"""
+
+import ctypes
+import functools
+import shutil
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .formats import field_text, run_scalars, temp_beside
+from .schema import DESCRIPTIONS, UNITS
+
+HDF5_CHUNK_EVENTS = 1 << 16
+"""Largest HDF5 chunk, in events (512 kiB per float64 dataset)."""
+
+MIN_ROOT_GAIN = 0.10
+"""A ROOT branch is compressed if its first basket shrinks by at least this fraction."""
+
+
+@dataclass(frozen=True)
+class SinkSpec:
+    """What a sink needs to know about the file it writes.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The target file (temporary files go beside it).
+    buffer_events : int
+        Events per write.
+    size_hint : int or None
+        Expected number of events.
+    n_events : int or None
+        The exact number of events, when known in advance (HDF5 datasets get it at once).
+    n_written : int
+        Events already in the file (a resumed file).
+    rntuple : bool
+        ROOT: an RNTuple instead of a TTree.
+    """
+
+    path: Path
+    buffer_events: int
+    size_hint: int | None = None
+    n_events: int | None = None
+    n_written: int = 0
+    rntuple: bool = False
+
+
+@functools.cache
+def _keep_freed_heap() -> bool:
+    """Let glibc keep freed heap memory for reuse (once per process; True if done).
+
+    uproot allocates and frees a few MB per basket.  glibc returns freed memory at
+    the top of the heap to the system (above 128 kB–32 MB, adjusted on the fly)
+    and takes it back at the next basket; on virtual machines freshly mapped
+    memory is slow to touch (~0.4 GB/s), which made ROOT writing ~1.5× slower
+    with chunks of 2¹⁷ events.  Raising the two thresholds keeps up to 256 MB of
+    freed memory in the heap.  Elsewhere (no glibc): nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, 32 << 20) and mallopt(m_trim_threshold, 256 << 20))
+
+
+def _root_compression(codec):
+    import uproot
+
+    name, level = codec
+    if name == "none":
+        return None
+    cls = {"lz4": uproot.LZ4, "zstd": uproot.ZSTD, "zlib": uproot.ZLIB, "lzma": uproot.LZMA}
+    return cls[name](1 if level is None else level)
+
+
+class RootSink:
+    def __init__(self, tmp, dtype, codec, size, spec):
+        import uproot
+
+        _keep_freed_heap()
+        self._dtype = dtype
+        # create, not recreate: truncating a file (even an empty one) makes ext4
+        # write the whole file out when it is closed (~0.3 s per GB)
+        self._file = uproot.create(tmp, compression=_root_compression(codec))
+        types = {n: dtype[n] for n in dtype.names}
+        self._decided = spec.rntuple  # (uproot compresses an RNTuple as a whole)
+        if spec.rntuple:
+            self._tree = self._file.mkrntuple("events", types, "nusource events")
+        else:
+            baskets = (spec.size_hint or 0) // spec.buffer_events + 2
+            self._tree = self._file.mktree(
+                "events",
+                types,
+                "nusource events (units: TObjString 'units')",
+                initial_basket_capacity=max(16, baskets),
+                resize_factor=4.0,
+            )
+
+    def write(self, columns, n):
+        if not n:
+            return
+        if not self._decided:
+            self._skip_incompressible(columns)
+        self._tree.extend(columns)
+
+    def _skip_incompressible(self, columns):
+        """Branches whose first basket the codec shrinks by less than
+        :data:`MIN_ROOT_GAIN` are written uncompressed from then on.
+
+        Most float fields of random quantities do not shrink at all (uproot then
+        stores the basket uncompressed anyway); compressing them in vain costs
+        ~0.1 µs per event, about a fifth of the time a ROOT event takes.
+        """
+        import uproot
+
+        self._decided = True
+        comp = self._file.compression
+        if comp is None:
+            return
+        raw = {k: np.ascontiguousarray(v).tobytes() for k, v in columns.items()}
+        self._tree.compression = {
+            k: comp if len(uproot.compression.compress(b, comp)) < (1 - MIN_ROOT_GAIN) * len(b)
+            else None
+            for k, b in raw.items()
+        }  # fmt: skip
+
+    def sync(self):
+        pass  # uproot writes each basket and the tree's new length through to the file
+
+    def finish(self, text, metadata):
+        units, descriptions = field_text(self._dtype)
+        self._file["metadata"] = text
+        self._file["units"] = units
+        self._file["descriptions"] = descriptions
+        scalars = run_scalars(metadata)
+        if scalars:
+            run = self._file.mktree(
+                "run", {k: v.dtype for k, v in scalars.items()}, "run metadata (one entry)"
+            )
+            run.extend({k: np.array([v]) for k, v in scalars.items()})
+
+    def close(self):
+        self._file.close()
+
+    def discard(self):
+        pass
+
+
+class Hdf5Sink:
+    """One 1-d dataset per field.  Of unknown length: chunked and resized per write.
+    Of known length (``n_events``): created at that length; uncompressed ones are
+    contiguous and allocated at once (no fill), so every event has a fixed place
+    in the file and an interrupted file is continued in place."""
+
+    def __init__(self, tmp, dtype, codec, size, spec):
+        import h5py
+
+        name, level = codec
+        opts = {}
+        if name != "none":
+            opts = {"compression": name, "shuffle": True}
+            if level is not None:
+                opts["compression_opts"] = level
+        fixed = spec.n_events
+        chunk = max(1, min(size, spec.buffer_events, HDF5_CHUNK_EVENTS))
+        if fixed is not None:
+            chunk = max(1, min(fixed, chunk))
+        self._file = h5py.File(tmp, "w")
+        group = self._file.create_group("events", track_order=True)
+        self._sets = []
+        for field in dtype.names:
+            if fixed is None:
+                shape = {"shape": (0,), "maxshape": (None,), "chunks": (chunk,), **opts}
+            elif opts and fixed:
+                shape = {"shape": (fixed,), "chunks": (chunk,), **opts}
+            else:
+                shape = {"shape": (fixed,), "dcpl": _contiguous_now()}
+            d = group.create_dataset(field, dtype=dtype[field], **shape)
+            d.attrs["unit"] = UNITS[field]
+            d.attrs["description"] = DESCRIPTIONS[field]
+            self._sets.append((field, d))
+        self._fixed = fixed is not None
+        self._n = 0
+        if self._fixed:
+            self._file.flush()  # the layout is on disk before any event
+
+    @classmethod
+    def reopen(cls, tmp, dtype, codec, spec):
+        import h5py
+
+        self = cls.__new__(cls)
+        self._file = h5py.File(tmp, "r+")
+        try:
+            group = self._file["events"]
+            if list(group) != list(dtype.names):
+                raise ValueError(f"its fields {list(group)} are not {list(dtype.names)}")
+            self._sets = [(field, group[field]) for field in dtype.names]
+            lengths = {d.shape[0] for _, d in self._sets}
+            growing = {d.maxshape[0] for _, d in self._sets} == {None}
+            if spec.n_events is None:
+                # grown write by write: cut back to the events written before the interruption
+                if not growing or min(lengths) < spec.n_written:
+                    raise ValueError(f"its datasets (lengths {sorted(lengths)}) do not hold the "
+                                     f"{spec.n_written} events written")  # fmt: skip
+                for _, d in self._sets:
+                    d.resize((spec.n_written,))
+            elif lengths != {spec.n_events}:
+                raise ValueError(f"its datasets have lengths {sorted(lengths)}, "
+                                 f"not the run's {spec.n_events}")  # fmt: skip
+        except BaseException:
+            self._file.close()
+            raise
+        self._fixed = spec.n_events is not None
+        self._n = spec.n_written
+        return self
+
+    def write(self, columns, n):
+        at = self._n
+        for field, d in self._sets:
+            if not self._fixed:
+                d.resize((at + n,))
+            if n:
+                d.write_direct(columns[field], dest_sel=np.s_[at : at + n])
+        self._n += n
+
+    def sync(self):
+        self._file.flush()
+
+    def finish(self, text, metadata):
+        self._file.attrs["metadata"] = text
+        for key, value in run_scalars(metadata).items():
+            self._file.attrs[key] = value
+
+    def close(self):
+        if self._file.id.valid:
+            self._file.close()
+
+    def discard(self):
+        pass
+
+
+def _contiguous_now():
+    """Dataset creation properties: storage allocated at creation, never filled."""
+    import h5py
+
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
+    dcpl.set_fill_time(h5py.h5d.FILL_TIME_NEVER)
+    return dcpl
+
+
+class NpzSink:
+    """Records go to a spill file beside the target; close() wraps them in the zip."""
+
+    def __init__(self, tmp, dtype, codec, size, spec):
+        self._tmp = tmp
+        self._dtype = dtype
+        self._deflate = codec[0] == "zip"
+        self._spill_name = temp_beside(spec.path)
+        self._spill = open(self._spill_name, "wb")  # closed in finish() or close()
+        self._records = np.empty(spec.buffer_events, dtype)
+        self._n = 0
+
+    def sync(self):
+        self._spill.flush()
+
+    def write(self, columns, n):
+        rec = self._records[:n]
+        for field, col in columns.items():
+            rec[field] = col
+        rec.tofile(self._spill)
+        self._n += n
+
+    def finish(self, text, metadata):
+        self._spill.close()
+        self._records = None
+        units, descriptions = field_text(self._dtype)
+        method = zipfile.ZIP_DEFLATED if self._deflate else zipfile.ZIP_STORED
+        header = {
+            "descr": np.lib.format.dtype_to_descr(self._dtype),
+            "fortran_order": False,
+            "shape": (self._n,),
+        }
+        with zipfile.ZipFile(self._tmp, "w", compression=method, allowZip64=True) as z:
+            with z.open("events.npy", "w", force_zip64=True) as m:
+                np.lib.format.write_array_header_2_0(m, header)
+                with open(self._spill_name, "rb") as spill:
+                    shutil.copyfileobj(spill, m, 1 << 24)
+            for key, value in (
+                ("metadata", text),
+                ("units", units),
+                ("descriptions", descriptions),
+            ):
+                with z.open(f"{key}.npy", "w") as m:
+                    np.lib.format.write_array(m, np.array(value), allow_pickle=False)
+        Path(self._spill_name).unlink()
+
+    def close(self):
+        self._spill.close()
+
+    def discard(self):
+        Path(self._spill_name).unlink(missing_ok=True)
+
+
+SINKS = {"root": RootSink, "hdf5": Hdf5Sink, "npz": NpzSink}
+RESUMABLE = ("hdf5",)
+"""Formats whose interrupted ``partial`` files :meth:`EventWriter.resume` continues."""

@@ -1,0 +1,98 @@
+"""Where chunks are made: in this process, by local worker processes, or as dask tasks.
+
+Each backend yields (j, pieces) in chunk order, pieces being the chunk's
+column dicts; the events are the same whatever the backend.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+
+from .chunks import chunk_columns, fill_chunk, run_chunk
+from .plan import Production
+from .state import State
+
+
+def chunk_pieces(prod: Production, state: State, k: int, keep_chunks: bool):
+    """Chunk k as a list of column pieces: read from its chunk file, or made here."""
+    from ..io.readers import iter_columns
+
+    if k in state.chunk_files:
+        return iter_columns(prod.chunk_path(k))
+    if keep_chunks:
+        run_chunk(prod, k)
+        return iter_columns(prod.chunk_path(k))
+    cols, n = chunk_columns(prod, k)
+    return [{name: col[:n] for name, col in cols.items()}]
+
+
+def serial(prod, state, first, keep_chunks):
+    for k in range(first, len(prod.sizes)):
+        yield k, chunk_pieces(prod, state, k, keep_chunks)
+
+
+def local_pool(prod, state, first, workers):
+    """Chunks made by local worker processes into shared memory, yielded in order."""
+    from ..io.readers import iter_columns
+    from ..slots import ChunkSlots
+
+    todo = [k for k in range(first, len(prod.sizes)) if k not in state.chunk_files]
+    with ChunkSlots(prod.dtype, prod.chunk_size, workers) as slots:
+        made = slots.chunks(fill_chunk, prod, todo)
+        try:
+            for k in range(first, len(prod.sizes)):
+                if k in state.chunk_files:
+                    yield k, iter_columns(prod.chunk_path(k))
+                else:
+                    k_made, cols = next(made)
+                    yield k_made, [cols]
+                    del cols  # the slot is free again
+        finally:
+            made.close()
+
+
+def local_files(prod, state, first, workers):
+    """Chunks made by local worker processes as chunk files, yielded in order."""
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try:
+        todo = [k for k in range(first, len(prod.sizes)) if k not in state.chunk_files]
+        futures = {k: pool.submit(run_chunk, prod, k) for k in todo}
+        yield from in_order(prod, first, futures)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def dask_chunks(prod, state, first, address):
+    """Chunks as tasks of a dask.distributed scheduler (a cluster shares the file system).
+
+    ``address`` is a scheduler address ('tcp://host:8786'), or 'local' for a
+    LocalCluster on this machine.  The tasks call the same :func:`run_chunk`,
+    so the events are those of a local run.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ValueError("--dask needs dask.distributed: pip install 'nusource[dask]'") from None
+    cluster = (
+        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
+        if address == "local"
+        else None
+    )
+    try:
+        with Client(cluster if cluster is not None else address) as client:
+            todo = [k for k in range(first, len(prod.sizes)) if k not in state.chunk_files]
+            mapped = client.map(run_chunk, [prod] * len(todo), todo, pure=False)
+            yield from in_order(prod, first, dict(zip(todo, mapped, strict=True)))
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def in_order(prod, first, futures):
+    """Chunk files first, first+1, ... as (k, pieces), each once its future (if any) is done."""
+    from ..io.readers import iter_columns
+
+    for k in range(first, len(prod.sizes)):
+        if k in futures:
+            futures.pop(k).result()
+        yield k, iter_columns(prod.chunk_path(k))

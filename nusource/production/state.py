@@ -1,0 +1,200 @@
+"""A run's state directory ``OUTPUT.chunks/``: lock, progress record, partial output, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .chunks import ChunkDigest
+from .plan import CHUNK_SUFFIX, Production
+
+WRITE_EVENTS = 1 << 17
+"""Events per write into the output (one ROOT basket per branch)."""
+
+
+def lock(directory: Path) -> int | None:
+    """An exclusive lock on a run's state directory: one process writes an output.
+
+    Returns the locked file's descriptor (None where file locks are not
+    available); the lock goes when it is closed or the process ends.
+    """
+    import fcntl
+
+    fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ValueError(
+            f"another process is writing this output (its state is in '{directory}'); "
+            "wait for it to finish or stop it, then run the same command again"
+        ) from None
+    except OSError:  # a file system without locks
+        os.close(fd)
+        return None
+    return fd
+
+
+class State:
+    """``OUTPUT.chunks/``: progress of the output and chunk files of parallel workers."""
+
+    def __init__(self, prod: Production, *, overwrite: bool = False):
+        self.prod = prod
+        self.dir = prod.chunk_dir
+        self.dir.mkdir(exist_ok=True)
+        self._lock = lock(self.dir)
+        self.progress = self.dir / "progress.json"
+        self.partial = self.dir / f"partial{prod.output.suffix}"
+        self.old = self.dir / f"partial.old{prod.output.suffix}"
+        try:
+            self._look(prod, overwrite)
+        except BaseException:
+            self.release()
+            raise
+
+    def _look(self, prod: Production, overwrite: bool) -> None:
+        from ..io.readers import read_metadata
+
+        self.records = []
+        foreign = []
+        if self.progress.exists():
+            try:
+                saved = json.loads(self.progress.read_text())
+                same = saved.get("run_key") == prod.run_key
+            except (OSError, ValueError, AttributeError):
+                saved, same = {}, True  # unreadable: its run cannot be told; start over
+            if not same:
+                foreign.append(self.progress)
+            else:
+                self.records = [tuple(r) for r in saved.get("chunks", [])]
+        self.chunk_files = set()
+        for path in sorted(self.dir.glob(f"chunk_*{CHUNK_SUFFIX}")):
+            if read_metadata(path).get("run_key") == prod.run_key:
+                self.chunk_files.add(int(path.stem.split("_")[1]))
+            else:
+                foreign.append(path)
+        if foreign and not overwrite:
+            raise ValueError(
+                f"'{self.dir}' holds the state of another run (different card, seed, mode, "
+                "chunk size or version); remove it, or run with --overwrite"
+            )
+        for path in foreign:
+            path.unlink()
+        if foreign and self.progress in foreign:
+            self.partial.unlink(missing_ok=True)
+            self.old.unlink(missing_ok=True)
+
+    def record(self, n: int, digest: str) -> None:
+        """Chunk len(records) is in the output, checkpointed: say so, atomically."""
+        self.records.append((n, digest))
+        tmp = self.progress.with_name(".progress.json.tmp")
+        tmp.write_text(json.dumps({"run_key": self.prod.run_key, "chunks": self.records}))
+        tmp.replace(self.progress)
+
+    def release(self) -> None:
+        """Let other processes take this directory (its lock goes with the process anyway)."""
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def forget(self) -> None:
+        self.records = []
+        self.progress.unlink(missing_ok=True)
+        self.partial.unlink(missing_ok=True)
+
+
+def new_writer(prod: Production, state: State, overwrite: bool, *, keep_records=False):
+    from ..io.writer import EventWriter
+
+    if not keep_records:
+        state.forget()
+    meta = output_metadata(prod)
+    return EventWriter(prod.output, meta, compression=prod.compression, dtype=prod.dtype,
+                       overwrite=overwrite, n_events=prod.n_events, partial=state.partial,
+                       buffer_events=WRITE_EVENTS)  # fmt: skip
+
+
+def output_metadata(prod: Production) -> dict:
+    meta = dict(prod.metadata)
+    meta["n_events"] = prod.n_events  # (a thinned run's count is set when it is known)
+    meta["chunk_keys"] = [prod.chunk_key(j) for j in range(len(prod.sizes))]
+    meta["run_key"] = prod.run_key
+    return meta
+
+
+def resume(prod: Production, state: State, notes: list, overwrite: bool):
+    """(writer, first chunk to write): the interrupted run's output, checked against
+    the progress record chunk by chunk and continued after the last good chunk.
+
+    HDF5 files are continued in place.  A ROOT file is not reopened (uproot cannot
+    safely grow a reopened file past 2 GB, nor shorten a tree): its good chunks
+    are copied into a new file, which costs less than making them again.
+    """
+    from ..io.readers import iter_columns
+    from ..io.writer import EventWriter
+
+    if state.old.exists():  # a copy was interrupted: the old file holds the events
+        state.old.replace(state.partial)
+    if state.records and not state.partial.exists():
+        notes.append("the interrupted run's output is gone (removed, or npz, which cannot be "
+                     "continued); started over")  # fmt: skip
+    if not state.records or not state.partial.exists():
+        return new_writer(prod, state, overwrite), 0
+    ends = np.cumsum([0] + [n for n, _ in state.records])
+    try:
+        done = good_chunks(prod, state.partial, state.records)
+        if done < len(state.records):
+            notes.append(f"chunks {done} to {len(state.records) - 1} in the interrupted run's "
+                         "output differ from the progress record; made again")  # fmt: skip
+        state.records = state.records[:done]
+        if state.partial.suffix != ".root":
+            writer = EventWriter.resume(prod.output, state.partial, output_metadata(prod),
+                                        n_written=int(ends[done]), dtype=prod.dtype,
+                                        overwrite=overwrite, compression=prod.compression,
+                                        buffer_events=WRITE_EVENTS,
+                                        n_events=prod.n_events)  # fmt: skip
+            return writer, done
+        state.partial.replace(state.old)
+        writer = new_writer(prod, state, overwrite, keep_records=True)
+        try:
+            for cols in iter_columns(state.old, stop=int(ends[done])):
+                writer.append_columns(cols)
+            writer.checkpoint()
+        except Exception as err:  # a damaged basket fails in many ways inside uproot
+            writer.abort()
+            raise ValueError(f"its events could not be read back: {err!r}") from err
+        except BaseException:
+            writer.abort()
+            raise
+        state.old.unlink()
+        return writer, done
+    except ValueError as err:
+        notes.append(f"the interrupted run's output could not be continued ({err}); started over")
+        state.old.unlink(missing_ok=True)
+        return new_writer(prod, state, overwrite), 0
+
+
+def good_chunks(prod: Production, partial: Path, records: list) -> int:
+    """How many of the recorded chunks at the front of a partial output match their records."""
+    from ..io.readers import iter_columns
+
+    ends = np.cumsum([0] + [n for n, _ in records])
+    k, at, digest = 0, 0, ChunkDigest()
+    try:
+        for cols in iter_columns(partial, stop=int(ends[-1])):
+            a, m = 0, len(cols["te"])
+            while a < m:
+                take = min(m - a, int(ends[k + 1]) - at)
+                digest.update({name: col[a : a + take] for name, col in cols.items()})
+                a, at = a + take, at + take
+                if at == ends[k + 1]:
+                    n, recorded = records[k]
+                    if not prod.possible(k, n) or digest.hexdigest() != recorded:
+                        return k
+                    k, digest = k + 1, ChunkDigest()
+    except Exception as err:  # a damaged file fails in many ways inside uproot or h5py
+        raise ValueError(f"it is not readable: {err!r}") from err
+    return k
