@@ -43,11 +43,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nusource.core.jit import jit
 from nusource.generator.kinematics import e_min, t_max
 from nusource.generator.model import PhysicsModel
 from nusource.generator.neutrino_spectrum import NuSpectrum
 from nusource.generator.xsec import dsigma_parts
-from nusource.core.jit import jit
 
 _SQRT2 = math.sqrt(2.0)
 _U_NODES = (0.9, 0.5, 0.1)

@@ -55,10 +55,9 @@ def source_rate(name, n, rng):
 
 def lxe_rate(n, rng):
     """Full LXe events: (Eν, T), source point, vertex, flight, ν and electron directions, time."""
-    from nusource.io.schema import empty_columns
+    from nusource.experiment import load_experiment, signal_spec
     from nusource.generator.placement import place_events
-    from nusource.experiment import load_experiment
-    from nusource.experiment import signal_spec
+    from nusource.io.schema import empty_columns
 
     exp, _ = load_experiment(LXE_CARD)
     spec, _ = signal_spec(exp, mode="fixed", n_events=n)

@@ -24,8 +24,8 @@ from importlib import resources
 
 import numpy as np
 
-from nusource.io.schema import FLAGS
 from nusource.core.jit import jit
+from nusource.io.schema import FLAGS
 
 BINDING_REMOVED = FLAGS["binding_removed"]
 """Flag bit of an event removed by binding."""

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nusource.io.schema import DETECTED_FIELDS, EVENT_DTYPE
 from nusource.geometry import Box, Cylinder, CylindricalShell, SphericalShell
+from nusource.io.schema import DETECTED_FIELDS, EVENT_DTYPE
 
 from .binding import _canonical, apply_binding, binding_steps, material_names
 from .nest_response import NestResolution, nest_fast_smear, nest_full_smear, nest_table

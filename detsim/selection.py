@@ -18,9 +18,9 @@ Cuts, on the reconstructed energy erec [MeV]:
 
 from __future__ import annotations
 
-from nusource.io.schema import FLAGS
-from nusource.geometry import inside
 from nusource.core.jit import jit
+from nusource.geometry import inside
+from nusource.io.schema import FLAGS
 
 from .binding import BINDING_REMOVED
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from nusource.core.jit import jit
-
 from nusource.io.schema import WEIGHT_MODES, empty_columns, to_array
+
 from .flux_average import FluxAveraged, flux_averaged
 from .model import PhysicsModel
 from .neutrino_spectrum import NuSpectrum

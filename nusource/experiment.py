@@ -255,8 +255,8 @@ def geometric_factor(exp: Experiment, *, samples: int | None = None) -> Geometri
     The MC stream is the run's own (seed, component 0, 'geometry'), so the
     value is reproducible.
     """
-    from .geometry import geometric_factor_exact, geometric_factor_mc
     from .core.randomness import COUNT_CHUNK, chunk_rng
+    from .geometry import geometric_factor_exact, geometric_factor_mc
 
     exact = geometric_factor_exact(exp.geo_source, exp.detector)
     if exact is not None:

@@ -119,12 +119,12 @@ def sample(
     **model_options,
 ) -> dict:
     """Sample events of a source (no geometry) and write them to ``output``."""
-    from .io.writer import check_output, write_events
-    from .generator.signal import generate_signal_chunk, make_signal_spec
     from .components.signal import signal_metadata
-    from .production.plan import chunk_sizes
-    from .io.provenance import provenance
     from .core.randomness import chunk_key, chunk_rng
+    from .generator.signal import generate_signal_chunk, make_signal_spec
+    from .io.provenance import provenance
+    from .io.writer import check_output, write_events
+    from .production.plan import chunk_sizes
 
     check_output(output, overwrite=overwrite)
     src = get_source(
@@ -181,12 +181,10 @@ def sample(
 
 def rate(card_path, *, geometry_samples=None) -> dict:
     """Expected ν–e events in the card's recoil window, and what they multiply."""
+    from .core.randomness import COUNT_CHUNK, chunk_rng
+    from .experiment import exposure_per_cm2, geometric_factor, load_experiment
     from .generator.placement import make_placement, mean_survival
     from .generator.recoil_sampler import make_recoil_sampler
-    from .core.randomness import COUNT_CHUNK, chunk_rng
-    from .experiment import exposure_per_cm2, geometric_factor
-
-    from .experiment import load_experiment
 
     exp, _ = load_experiment(card_path)
     lo, hi = exp.window_mev
@@ -249,10 +247,10 @@ def reproduce_lama(*, files=None, n=2_000_000, seed=None, plots=None, workers=1,
     import tempfile
 
     from .analysis import lama
+    from .experiment import build_experiment, detector_response, geometric_factor
     from .io.readers import read_events
     from .production import plan, simulate
     from .runcard import parse_card
-    from .experiment import build_experiment, detector_response, geometric_factor
 
     card_path = lama.repository_card("lama_seed000.toml")
     if files is None:
@@ -287,11 +285,11 @@ def reproduce_lama(*, files=None, n=2_000_000, seed=None, plots=None, workers=1,
 
 def analyze(files, card_path, *, plots=None) -> dict:
     """Histogram, expectation, fit and sensitivity of event files (see analysis.run_analysis)."""
-    from .io.readers import read_events
     from .analysis.run_analysis import analyze as run
     from .analysis_card import load_analysis_card
-    from .runcard import parse_card
     from .experiment import build_experiment, detector_response
+    from .io.readers import read_events
+    from .runcard import parse_card
 
     card = load_analysis_card(card_path)
     data = read_events(files)

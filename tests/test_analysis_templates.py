@@ -5,12 +5,12 @@ import pytest
 
 from nusource.analysis.expectation import binned_expectation
 from nusource.analysis.templates import make_template
-from nusource.io.schema import EVENT_DTYPE
 from nusource.generator.model import PhysicsModel
 from nusource.generator.neutrino_spectrum import from_source
 from nusource.generator.signal import generate_signal_chunk, make_signal_spec, reweight
 from nusource.generator.sources import get_source
 from nusource.generator.zprime import ZPrime
+from nusource.io.schema import EVENT_DTYPE
 
 TMIN, TMAX = 0.001, 0.1  # generation window [MeV]
 EDGES = np.arange(0.002, 0.0301, 0.002)

@@ -6,14 +6,14 @@ import math
 import numpy as np
 import pytest
 
+from nusource.core.randomness import chunk_rng
 from nusource.detsim.binding import BINDING_REMOVED, binding_fraction
 from nusource.detsim.nest_response import NestResolution
 from nusource.detsim.resolution import DEFAULT_RESOLUTION, GaussianResolution
 from nusource.detsim.response import DetectorResponse, default_response, respond
 from nusource.detsim.selection import BELOW_THRESHOLD, OUTSIDE_FIDUCIAL, OUTSIDE_WINDOW
-from nusource.io.schema import TRUTH_DTYPE, empty_events
 from nusource.geometry import Cylinder
-from nusource.core.randomness import chunk_rng
+from nusource.io.schema import TRUTH_DTYPE, empty_events
 
 KEV = 1e-3
 

@@ -14,8 +14,8 @@ from nusource.detsim.selection import (
     REJECTED_EFFICIENCY,
     select,
 )
-from nusource.io.schema import FLAGS
 from nusource.geometry import Cylinder
+from nusource.io.schema import FLAGS
 
 NO_PARAMS = np.zeros(8)
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
+from nusource.experiment import build_experiment, signal_spec
 from nusource.generator.signal import generate_signal_chunk
 from nusource.geometry import inside
 from nusource.runcard import load_card
-from nusource.experiment import build_experiment, signal_spec
 
 from .test_runcard import CONFIGS
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from nusource.io import write_events
 from nusource.io.merge import merge_files
 from nusource.io.readers import expand_paths, read_events, read_metadata
-from nusource.io import write_events
 
 from .test_files_roundtrip import assert_same_events, sample_events, sample_metadata
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import uproot
 
-from nusource.io.readers import count_events, field_types, read_events, read_metadata
 from nusource.io import COMPRESSIONS, EventWriter, metadata_json, write_events
+from nusource.io.readers import count_events, field_types, read_events, read_metadata
 from nusource.io.schema import EVENT_DTYPE, TRUTH_DTYPE, UNITS
 
 EXTENSIONS = ["root", "h5", "hdf5", "npz"]

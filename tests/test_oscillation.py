@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from nusource.experiment import build_experiment, signal_spec
 from nusource.generator.oscillation import oscillation_length_cm, survival_probability
 from nusource.generator.signal import generate_signal_chunk
 from nusource.runcard import parse_card
-from nusource.experiment import build_experiment, signal_spec
 
 from .test_runcard import BASE
 

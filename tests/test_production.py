@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nusource.io.readers import read_events, read_metadata
 from nusource.cli import main
+from nusource.io.readers import read_events, read_metadata
 from nusource.io.schema import EVENT_DTYPE
 from nusource.production import plan, run_chunk, simulate
 

@@ -4,13 +4,13 @@ import math
 
 import pytest
 
+from nusource.experiment import build_experiment, geometric_factor
 from nusource.generator.activity import decays_in_run
 from nusource.generator.constants import CURIE_BQ
 from nusource.generator.flux_average import flux_averaged
 from nusource.geometry import gf_spherical_shell
 from nusource.jobs import rate
 from nusource.runcard import load_card
-from nusource.experiment import build_experiment, geometric_factor
 
 from .test_runcard import CONFIGS
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from nusource.runcard import CardError, load_card, parse_card
 from nusource.experiment import build_experiment
+from nusource.runcard import CardError, load_card, parse_card
 
 CONFIGS = sorted(glob.glob(str(Path(__file__).parent.parent / "configs" / "*.toml")))
 NAMES = {Path(c).name for c in CONFIGS}

@@ -24,9 +24,8 @@ import copy
 from pathlib import Path
 
 from .formats import RUN_SCALARS, check_output
-from .writer import EventWriter
-
 from .readers import expand_paths, field_types, iter_columns, read_metadata
+from .writer import EventWriter
 
 
 def merge_files(

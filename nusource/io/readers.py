@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .schema import EVENT_DTYPE, UNITS
 from .formats import COMPRESSIONS, format_of
+from .schema import EVENT_DTYPE, UNITS
 
 STEP_EVENTS = 1 << 18
 """Events per read in :func:`iter_events` (≈ 75 MB of EVENT_DTYPE)."""
