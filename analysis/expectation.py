@@ -379,6 +379,8 @@ def binned_expectation(
     binding_steps_mev: Sequence[float] | None = None,
     sigma: Callable | None = None,
     threshold_mev: float = 0.0,
+    window_mev: tuple[float, float] | None = None,
+    efficiency: float = 1.0,
     t_range_mev: tuple[float, float] | None = None,
     n_sigma: float = 8.0,
     rel_step: float = 0.02,
@@ -409,6 +411,12 @@ def binned_expectation(
         ``GaussianResolution(a, b).sigma_mev``).  None: E_rec = T.
     threshold_mev : float
         Threshold on the reconstructed energy [MeV] (bins are clipped to it).
+    window_mev : (float, float), optional
+        Selection window [lo, hi) on the reconstructed energy [MeV] (bins are
+        clipped to it; a bin outside expects nothing).
+    efficiency : float
+        Probability in (0, 1] that an event is kept, independent of everything
+        else (the counts are scaled by it).
     t_range_mev : (float, float), optional
         Limits of the true-recoil integral [MeV].  Default: the bins (clipped
         to the threshold and to T_max of the spectrum) widened by ``n_sigma``
@@ -433,8 +441,14 @@ def binned_expectation(
         raise ValueError(f"exposure: {exposure} cm⁻² is not allowed; it must be > 0")
     if not (threshold_mev >= 0 and math.isfinite(threshold_mev)):
         raise ValueError(f"threshold_mev: {threshold_mev} is not allowed; it must be ≥ 0")
+    if not (0 < efficiency <= 1):
+        raise ValueError(f"efficiency: {efficiency} is not allowed; it must be in (0, 1]")
+    w_lo, w_hi = (-math.inf, math.inf) if window_mev is None else map(float, window_mev)
+    if not w_lo < w_hi:
+        raise ValueError(f"window_mev: {window_mev} is not allowed; it must be (lo, hi), lo < hi")
+    cut_lo = max(threshold_mev, w_lo)
     lo, hi = (
-        _integration_range(edges, threshold_mev, sigma, spectrum, n_sigma)
+        _integration_range(np.clip(edges, cut_lo, w_hi), cut_lo, sigma, spectrum, n_sigma)
         if t_range_mev is None
         else (float(t_range_mev[0]), float(t_range_mev[1]))
     )
@@ -446,7 +460,8 @@ def binned_expectation(
         raise ValueError("t_range_mev: the true-T integral must start at T ≥ 0 MeV")
     grid = np.asarray(spectrum.cont_energy, dtype=float)
     dens = np.asarray(spectrum.cont_density, dtype=float)
-    breaks = [edges, [threshold_mev], t_max(np.asarray(spectrum.line_energy, dtype=float))]
+    cuts = [c for c in (threshold_mev, cut_lo, w_hi) if math.isfinite(c)]
+    breaks = [edges, cuts, t_max(np.asarray(spectrum.line_energy, dtype=float))]
     if grid.size:
         breaks.append(t_max(grid[(grid >= e_min(lo)) & (grid <= e_min(hi))]))
     if binding is not None:
@@ -467,8 +482,8 @@ def binned_expectation(
     line_e = np.asarray(spectrum.line_energy, dtype=float)
     line_p = np.asarray(spectrum.line_prob, dtype=float)
     recoil_parts(t, line_e, line_p, grid, dens, tails, model.params(), g)
-    blo = np.maximum(edges[:-1], threshold_mev)
-    bhi = np.maximum(edges[1:], threshold_mev)
+    blo = np.clip(edges[:-1], cut_lo, w_hi)
+    bhi = np.clip(edges[1:], cut_lo, w_hi)
     fold_response(wt, sig, t, g, blo, bhi, out)
     if lo == 0.0:
         # ∫dT/T diverges at T → 0: infinite magnetic part where such recoils land
@@ -477,5 +492,5 @@ def binned_expectation(
         p0 = np.zeros((4, nb))
         fold_response(np.ones(1), s0, t0, np.ones((4, 1)), blo, bhi, p0)
         out[1, p0[1] > 0.0] = np.inf
-    out *= exposure
+    out *= exposure * efficiency
     return Expectation(edges, *out)

@@ -48,14 +48,6 @@ SYST_PERCENT = (0, 1, 2, 5)
 MASSES = {"chi330": 330.0, "chi600": 600.0, "chi700": 700.0, "chi1000": 1000.0}
 
 
-def repository_card(name: str) -> Path:
-    """A card shipped in the repository's configs/ (this package is installed from it)."""
-    path = Path(__file__).resolve().parents[1] / "configs" / name
-    if not path.is_file():
-        raise FileNotFoundError(f"card '{name}' not found in {path.parent}; give --card")
-    return path
-
-
 def table2(events, gen_norm: float) -> dict:
     """Expected events per 20 keV recoil bin, SM and χ at each mass (reweighted)."""
     out = {}
@@ -166,4 +158,4 @@ def _plots(d: Path, events, gen_norm, result) -> list[str]:
     return files
 
 
-__all__ = ["SEED_TABLE2", "reproduce", "repository_card", "table2"]
+__all__ = ["SEED_TABLE2", "reproduce", "table2"]

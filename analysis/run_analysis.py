@@ -28,10 +28,28 @@ def zprime_family(name: str):
     return name
 
 
-def expectation_for(exp, response, edges_mev, *, field: str, exposure: float, zprime_model="chi"):
-    """Quadrature expectation (SM, μ², γ, γ² parts) of a run in bins of ``field``."""
+def expectation_for(exp, response, edges_mev, *, field: str, exposure: float, zprime_model="chi",
+                    fiducial_acceptance: float = 1.0, selected_only: bool = True):  # fmt: skip
+    """Quadrature expectation (SM, μ², γ, γ² parts) of a run in bins of ``field``.
+
+    Every setting of the response is folded in: binding, Gaussian resolution,
+    threshold, window, efficiency and (as ``fiducial_acceptance``, the share of
+    the signal's vertices that pass the fiducial cut, from the geometry) the
+    fiducial volume.  A histogram of the true recoil ``te`` of selected events
+    cannot carry cuts on the reconstructed energy: it is refused when the run
+    has any.
+    """
     model = zprime_physics_model(exp.model, zprime_family(zprime_model))
-    if field == "te" or response is None:
+    if response is None:
+        return binned_expectation(exp.spectrum, model, edges_mev, exposure=exposure)
+    if field == "te":
+        if selected_only and _has_cuts(response):
+            raise ValueError(
+                "analyze: histogram.field = 'te' with selected_only = true: the run's response "
+                "selects on the reconstructed energy (binding, threshold, window, efficiency "
+                "or fiducial), which the true-recoil expectation cannot fold; use field = "
+                "'erec', or selected_only = false"
+            )
         return binned_expectation(exp.spectrum, model, edges_mev, exposure=exposure)
     from nusource.detsim.binding import binding_fraction, binding_steps
     from nusource.detsim.resolution import GaussianResolution
@@ -48,13 +66,28 @@ def expectation_for(exp, response, edges_mev, *, field: str, exposure: float, zp
         kw = dict(binding=lambda q: binding_fraction(material, q),
                   binding_steps_mev=binding_steps(material)[0])  # fmt: skip
     return binned_expectation(
-        exp.spectrum, model, edges_mev, exposure=exposure,
-        sigma=None if res is None else res.sigma_mev, threshold_mev=response.threshold_mev, **kw,
+        exp.spectrum, model, edges_mev, exposure=exposure * fiducial_acceptance,
+        sigma=None if res is None else res.sigma_mev, threshold_mev=response.threshold_mev,
+        window_mev=response.window_mev, efficiency=response.efficiency, **kw,
     )  # fmt: skip
 
 
-def analyze(data, card, exp, response, *, plots_dir=None) -> dict:
-    """Analyse an EventSet with an AnalysisCard; ``exp`` and ``response`` from the files' card."""
+def _has_cuts(response) -> bool:
+    return bool(
+        response.binding
+        or response.threshold_mev > 0
+        or response.window_mev is not None
+        or response.efficiency < 1
+        or response.fiducial is not None
+    )
+
+
+def analyze(data, card, exp, response, *, plots_dir=None, fiducial_acceptance=(1.0, 0.0)) -> dict:
+    """Analyse an EventSet with an AnalysisCard; ``exp`` and ``response`` from the files' card.
+
+    ``fiducial_acceptance`` is (share, its error) of the signal passing the
+    fiducial cut (:func:`nusource.experiment.fiducial_acceptance`).
+    """
     h = card.histogram
     edges = np.arange(h.start_kev, h.stop_kev + 0.5 * h.step_kev, h.step_kev) * 1e-3
     ev = data.events
@@ -63,11 +96,12 @@ def analyze(data, card, exp, response, *, plots_dir=None) -> dict:
     if h.field not in ev.dtype.names:
         raise ValueError(f"analyze: the files have no field '{h.field}' (simulate with a response)")
     observed = np.histogram(ev[h.field], edges, weights=ev["weight"])[0]
-    meta = data.metadata[0]
-    exposure = sum(float(m["exposure_per_cm2"]) for m in data.metadata[:1])
+    meta = data.run  # the files combined: exposures add (nusource.io.runs)
+    exposure = float(meta["exposure_per_cm2"])
     zmodel = card.sensitivity.zprime_model if card.sensitivity else "chi"
     ex = expectation_for(exp, response, edges, field=h.field, exposure=exposure,
-                         zprime_model=zmodel)  # fmt: skip
+                         zprime_model=zmodel, fiducial_acceptance=fiducial_acceptance[0],
+                         selected_only=h.selected_only)  # fmt: skip
     expected = ex.counts(mu=exp.model.mu, gamma=0.0)
     out = {
         "title": card.title,
@@ -79,6 +113,8 @@ def analyze(data, card, exp, response, *, plots_dir=None) -> dict:
         "expected": [float(x) for x in expected],
         "observed_total": float(observed.sum()),
         "expected_total": float(expected.sum()),
+        "exposure_per_cm2": exposure,
+        "fiducial_acceptance": list(fiducial_acceptance),
     }
     if meta.get("mode") in ("fixed", "weighted"):
         err = np.sqrt(np.histogram(ev[h.field], edges, weights=ev["weight"] ** 2)[0])

@@ -5,12 +5,11 @@ reported in one line naming it.
 """
 
 import tomllib
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .runcard import CardError, _one_line
+from .runcard import CardError, _one_line, card_path
 
 
 class _Model(BaseModel):
@@ -62,11 +61,12 @@ class AnalysisCard(_Model):
 
 
 def load_analysis_card(path) -> AnalysisCard:
-    p = Path(path)
-    if not p.is_file():
-        raise CardError(f"analysis card {path}: no such file")
     try:
-        data = tomllib.loads(p.read_text())
+        p = card_path(path)
+    except CardError as exc:
+        raise CardError(str(exc).replace("run card", "analysis card", 1)) from None
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise CardError(f"analysis card {path}: not valid TOML: {exc}") from None
     try:

@@ -250,9 +250,9 @@ def reproduce_lama(*, files=None, n=2_000_000, seed=None, plots=None, workers=1,
     from .experiment import build_experiment, detector_response, geometric_factor
     from .io.readers import read_events
     from .production import plan, simulate
-    from .runcard import parse_card
+    from .runcard import parse_card, shipped_card
 
-    card_path = lama.repository_card("lama_seed000.toml")
+    card_path = shipped_card("lama_seed000.toml")
     if files is None:
         with tempfile.TemporaryDirectory() as tmp:
             prod = plan(card_path, Path(tmp) / "lama_seed000.h5", n=n, seed=seed)
@@ -260,7 +260,7 @@ def reproduce_lama(*, files=None, n=2_000_000, seed=None, plots=None, workers=1,
             data = read_events(prod.output)
     else:
         data = read_events(files)
-    meta = data.metadata[0]
+    meta = data.run  # the files combined: exposures add, gen_norm follows (nusource.io.runs)
     if meta.get("mode") not in ("fixed", "weighted"):
         raise ValueError(
             "reproduce lama needs files of a 'fixed' or 'weighted' run (weights are expected "
@@ -272,12 +272,11 @@ def reproduce_lama(*, files=None, n=2_000_000, seed=None, plots=None, workers=1,
     sigma = (
         None if response is None or response.resolution is None else (response.resolution.sigma_mev)
     )
-    exp_1t = build_experiment(parse_card(lama.repository_card("lama_1t.toml").read_text()))
+    exp_1t = build_experiment(parse_card(shipped_card("lama_1t.toml").read_text()))
     g400 = meta["geometric_factor_cm"]
     g1t = geometric_factor(exp_1t).value_cm
     exposure = float(meta["exposure_per_cm2"])
-    gen_norm = sum(float(m["gen_norm"]) * m["n_events"] for m in data.metadata) / len(data.events)
-    result = lama.reproduce(data.events, {**meta, "gen_norm": gen_norm}, exp, sigma, exposure,
+    result = lama.reproduce(data.events, meta, exp, sigma, exposure,
                             exposure * g1t / g400, plots_dir=plots)  # fmt: skip
     result["files"] = [str(f) for f in data.files] if files is not None else None
     return result
@@ -287,7 +286,7 @@ def analyze(files, card_path, *, plots=None) -> dict:
     """Histogram, expectation, fit and sensitivity of event files (see analysis.run_analysis)."""
     from .analysis.run_analysis import analyze as run
     from .analysis_card import load_analysis_card
-    from .experiment import build_experiment, detector_response
+    from .experiment import build_experiment, detector_response, fiducial_acceptance
     from .io.readers import read_events
     from .runcard import parse_card
 
@@ -300,4 +299,8 @@ def analyze(files, card_path, *, plots=None) -> dict:
     if text is None:
         raise ValueError("analyze: the files carry no run card (made by `sample --source`?)")
     exp = build_experiment(parse_card(text, "the files' run card"))
-    return run(data, card, exp, detector_response(exp), plots_dir=plots)
+    response = detector_response(exp)
+    if len(data.events) == 0:
+        raise ValueError("analyze: the files hold no events; nothing to analyse")
+    return run(data, card, exp, response, plots_dir=plots,
+               fiducial_acceptance=fiducial_acceptance(exp, response))  # fmt: skip

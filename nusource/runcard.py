@@ -261,13 +261,52 @@ def parse_card(text: str, path: str = "<card>") -> RunCard:
         raise CardError(_one_line(path, exc)) from None
 
 
-def load_card(path) -> tuple[RunCard, str]:
-    """Read and validate a run card; returns (card, its text)."""
+def shipped_card(name: str):
+    """A card shipped with nusource (``'lxe_cr51.toml'``, ``'analysis/lxe_mu.toml'``).
+
+    Returns a path-like resource of the installed package (package data
+    ``nusource.configs``), readable whether nusource is installed from a
+    wheel or from a checkout.
+    """
+    from importlib.resources import files
+
+    res = files("nusource.configs").joinpath(*str(name).split("/"))
+    if not res.is_file():
+        shipped = sorted(
+            p.name for p in files("nusource.configs").iterdir() if p.name.endswith(".toml")
+        )
+        raise CardError(f"no card '{name}' is shipped with nusource; shipped: {', '.join(shipped)}")
+    return res
+
+
+def card_path(path):
+    """A card given on the command line: a file, or the name of a shipped card.
+
+    ``configs/NAME.toml`` and ``NAME.toml`` name a shipped card when no such
+    file exists here (so the README's commands work from any directory).
+    """
     p = Path(path)
-    if not p.is_file():
-        raise CardError(f"run card {path}: no such file")
-    text = p.read_text()
+    if p.is_file():
+        return p
+    name = str(path).removeprefix("configs/")
+    if p.is_dir():
+        raise CardError(f"run card {path}: is a directory; give a .toml file")
+    if not p.is_absolute() and name.endswith(".toml"):
+        try:
+            return shipped_card(name)
+        except CardError:
+            pass
+    raise CardError(f"run card {path}: no such file")
+
+
+def load_card(path) -> tuple[RunCard, str]:
+    """Read and validate a run card (a file, or a shipped card's name); (card, its text)."""
+    p = card_path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise CardError(f"run card {path}: is not UTF-8 text") from None
     return parse_card(text, str(path)), text
 
 
-__all__ = ["CardError", "RunCard", "load_card", "parse_card"]
+__all__ = ["CardError", "RunCard", "card_path", "load_card", "parse_card", "shipped_card"]

@@ -107,17 +107,16 @@ def test_merge_equals_the_concatenation_with_merged_metadata(tmp_path, ext, out)
     assert "merged_card_hashes" not in meta
 
 
-def test_merge_keeps_run_items_only_when_equal(tmp_path):
+def test_merge_refuses_pieces_of_one_run_that_disagree(tmp_path):
     paths, _ = write_chunks(tmp_path, "h5", sizes=(10, 20))
     write_events(
         tmp_path / "run_c002.h5",
         sample_events(5),
         sample_metadata(n_events=5, expected_events=99.0, chunk_keys=["7/0/2"]),
     )
-    meta = read_metadata(merge_files(str(tmp_path / "run_c*.h5"), tmp_path / "all.h5")["output"])
-    assert "expected_events" not in meta
-    assert meta["expected_events_per_input"] == [12.5, 12.5, 99.0]
-    assert meta["gen_norm"] == 0.0125 and meta["n_events"] == 35
+    with pytest.raises(ValueError, match=r"run_c002\.h5' claims to be a piece .* expected_events"):
+        merge_files(str(tmp_path / "run_c*.h5"), tmp_path / "all.h5")
+    assert not (tmp_path / "all.h5").exists()
 
 
 def test_merge_refuses_different_run_cards_unless_allowed(tmp_path):
@@ -140,7 +139,7 @@ def test_merge_refuses_different_card_hashes(tmp_path):
         sample_events(4),
         sample_metadata(provenance={"run_card_sha256": "cd" * 32}),
     )
-    with pytest.raises(ValueError, match="allow_different_cards"):
+    with pytest.raises(ValueError, match="--allow-different-cards"):
         merge_files(str(tmp_path / "*.npz"), tmp_path / "all.npz")
     assert merge_files(str(tmp_path / "*.npz"), tmp_path / "all.npz", allow_different_cards=True)
 

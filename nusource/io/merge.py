@@ -1,30 +1,22 @@
-"""Merge chunk files of one run into one file, streaming (memory flat in the number of events).
+"""Merge event files into one, streaming (memory flat in the number of events).
 
-The merged metadata is the first input's (sorted by name), with:
-
-``n_events``
-    the sum over the inputs (an input without it counts its rows);
-``chunk_keys``
-    the inputs' lists concatenated in file order (absent if no input has one);
-``merged_from``
-    the input file names, in order;
-``expected_events``, ``gen_norm``, ``exposure``, ``exposure_per_cm2``, ``seed``
-    kept when equal in every input (chunks of one run all describe the same
-    run); when they differ the item is removed and its values are listed
-    under ``<item>_per_input``.  Nothing is summed but ``n_events``: the
-    event weights are not changed;
-``merged_card_hashes``
-    only with ``allow_different_cards``: each input's run-card hash.
+The merged metadata follow the one rule for combining runs
+(:func:`nusource.io.runs.combine_runs`): pieces of one run (its chunk files)
+add their events and chunk keys; different runs of one card add their
+exposures (weights unchanged, ``gen_norm`` the event-weighted mean) and are
+listed under ``runs``.  ``merged_from`` lists the input file names, in order.
 
 Inputs whose ``provenance.run_card_sha256`` differ (an input without one
-differs from one with one) are refused unless ``allow_different_cards``.
+differs from one with one) are refused unless ``allow_different_cards``
+(then ``merged_card_hashes`` lists them); inputs holding the same chunk twice
+are refused.
 """
 
-import copy
 from pathlib import Path
 
-from .formats import RUN_SCALARS, check_output
-from .readers import expand_paths, field_types, iter_columns, read_metadata
+from .formats import check_output
+from .readers import count_events, expand_paths, field_types, iter_columns, read_metadata
+from .runs import card_hash, combine_runs
 from .writer import EventWriter
 
 
@@ -75,19 +67,13 @@ def merge_files(
     metas = [read_metadata(f, format=format) for f in files]
     _check_cards(files, metas, allow_different_cards)
     types = _common_fields(files, format)
-    counts = []
+    rows = [count_events(f, format=format) for f in files]
     with EventWriter(
-        output, merged_metadata(files, metas), compression=compression, overwrite=overwrite
+        output, merged_metadata(files, metas, rows), compression=compression, overwrite=overwrite
     ) as w:
         for f in files:
-            before = w.n_written
             for columns in iter_columns(f, fields=list(types), format=format):
                 w.append_columns(columns)
-            counts.append(w.n_written - before)
-        if any("n_events" not in m for m in metas):
-            w.metadata["n_events"] = sum(
-                m.get("n_events", n) for m, n in zip(metas, counts, strict=True)
-            )
     return {
         "output": str(output),
         "inputs": [f.name for f in files],
@@ -96,39 +82,23 @@ def merge_files(
     }
 
 
-def merged_metadata(files, metas) -> dict:
-    """The merged metadata of inputs (see the module docstring); n_events counts metadata only."""
-    merged = copy.deepcopy(metas[0])
-    merged["n_events"] = sum(m.get("n_events", 0) for m in metas)
-    keys = [k for m in metas for k in m.get("chunk_keys", [])]
-    if any("chunk_keys" in m for m in metas):
-        merged["chunk_keys"] = keys
+def merged_metadata(files, metas, rows=None) -> dict:
+    """The merged metadata of inputs (see the module docstring)."""
+    merged = combine_runs(metas, rows=rows, names=[str(f) for f in files])
     merged["merged_from"] = [Path(f).name for f in files]
-    for key in RUN_SCALARS:
-        if key == "n_events":
-            continue
-        values = [m.get(key) for m in metas]
-        if any(v != values[0] for v in values):
-            merged.pop(key, None)
-            merged[f"{key}_per_input"] = values
-    hashes = [_card_hash(m) for m in metas]
+    hashes = [card_hash(m) for m in metas]
     if len(set(hashes)) > 1:
         merged["merged_card_hashes"] = hashes
     return merged
 
 
-def _card_hash(meta):
-    prov = meta.get("provenance")
-    return prov.get("run_card_sha256") if isinstance(prov, dict) else None
-
-
 def _check_cards(files, metas, allow):
-    hashes = [_card_hash(m) for m in metas]
+    hashes = [card_hash(m) for m in metas]
     for f, h in zip(files, hashes, strict=True):
         if h != hashes[0] and not allow:
             raise ValueError(
                 f"'{f}' was made from a different run card (sha256 {h}) than '{files[0]}' "
-                f"(sha256 {hashes[0]}); pass allow_different_cards=True to merge anyway"
+                f"(sha256 {hashes[0]}); give --allow-different-cards to merge anyway"
             )
 
 

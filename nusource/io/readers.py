@@ -37,11 +37,21 @@ class EventSet:
         The metadata of each file, in the order of ``files``.
     files : list of pathlib.Path
         The files read, sorted by name.
+    rows : list of int
+        Events read from each file.
     """
 
     events: np.ndarray
     metadata: list
     files: list
+    rows: list | None = None
+
+    @property
+    def run(self) -> dict:
+        """The files' metadata combined by the one rule of :mod:`.runs` (exposures add)."""
+        from .runs import combine_runs
+
+        return combine_runs(self.metadata, rows=self.rows, names=[str(f) for f in self.files])
 
     def __len__(self) -> int:
         return len(self.events)
@@ -148,7 +158,7 @@ def read_events(paths, *, fields=None, format: str | None = None) -> EventSet:
                 stop = min(start + STEP_EVENTS, n)
                 f.read_into(out[at + start : at + stop], start, stop)
         at += n
-    return EventSet(events=out, metadata=metadata, files=files)
+    return EventSet(events=out, metadata=metadata, files=files, rows=counts)
 
 
 def iter_events(
