@@ -62,13 +62,25 @@ def _limits(spectrum, model, exposure, sigma) -> dict:
     zmodel = zprime_physics_model(model, "chi")
     ex = binned_expectation(spectrum, zmodel, HIST_EDGES_MEV, exposure=exposure, sigma=sigma)
     bm = BinnedModel.from_parts(ex)
-    lims = limits_vs_syst(bm, [s / 100 for s in SYST_PERCENT], form="gaussian",
-                          delta_chi2_level=DELTA_CHI2_95_ONE_SIDED)  # fmt: skip
+    lims = limits_vs_syst(
+        bm,
+        [s / 100 for s in SYST_PERCENT],
+        form="gaussian",
+        delta_chi2_level=DELTA_CHI2_95_ONE_SIDED,
+    )
     return {str(s): lim.mass_gev for s, lim in zip(SYST_PERCENT, lims, strict=True)}
 
 
-def reproduce(events, metadata: dict, exp_400, sigma, exposure_400: float, exposure_1t: float,
-              *, plots_dir=None) -> dict:  # fmt: skip
+def reproduce(
+    events,
+    metadata: dict,
+    exp_400,
+    sigma,
+    exposure_400: float,
+    exposure_1t: float,
+    *,
+    plots_dir=None,
+) -> dict:
     """The reproduction from the seed card's events.
 
     Parameters
@@ -82,12 +94,18 @@ def reproduce(events, metadata: dict, exp_400, sigma, exposure_400: float, expos
     """
     gen_norm = float(metadata["gen_norm"])
     tab = table2(events, gen_norm)
-    quad = binned_expectation(exp_400.spectrum, zprime_physics_model(exp_400.model, "chi"),
-                              TABLE_EDGES_MEV, exposure=exposure_400)  # fmt: skip
+    quad = binned_expectation(
+        exp_400.spectrum,
+        zprime_physics_model(exp_400.model, "chi"),
+        TABLE_EDGES_MEV,
+        exposure=exposure_400,
+    )
     sm = tab["SM"]
     seed_sm = np.array(SEED_TABLE2["SM"], dtype=float)
-    our = {"400kg": _limits(exp_400.spectrum, exp_400.model, exposure_400, sigma),
-           "1t": _limits(exp_400.spectrum, exp_400.model, exposure_1t, sigma)}  # fmt: skip
+    our = {
+        "400kg": _limits(exp_400.spectrum, exp_400.model, exposure_400, sigma),
+        "1t": _limits(exp_400.spectrum, exp_400.model, exposure_1t, sigma),
+    }
     seed_norm = exposure_400 * SEED_TOTAL_SM / float(quad.sm.sum())
     seed_scaled = {
         "400kg": _limits(exp_400.spectrum, exp_400.model, seed_norm, sigma),
@@ -97,7 +115,7 @@ def reproduce(events, metadata: dict, exp_400, sigma, exposure_400: float, expos
         "bins_kev": [
             [a * 1e3, b * 1e3]
             for a, b in zip(TABLE_EDGES_MEV[:-1], TABLE_EDGES_MEV[1:], strict=True)
-        ],  # fmt: skip
+        ],
         "events": {k: [float(x) for x in v] for k, v in tab.items()},
         "events_total": {k: float(np.sum(v)) for k, v in tab.items()},
         "events_quadrature_SM": [float(x) for x in quad.sm],
@@ -107,10 +125,10 @@ def reproduce(events, metadata: dict, exp_400, sigma, exposure_400: float, expos
         "seed_shares": [float(x) for x in seed_sm / seed_sm.sum()],
         "excess_percent": {
             k: 100.0 * (float(np.sum(tab[k])) / float(np.sum(sm)) - 1.0) for k in MASSES
-        },  # fmt: skip
+        },
         "seed_excess_percent": {
             k: 100.0 * (sum(SEED_TABLE2[k]) / SEED_TOTAL_SM - 1.0) for k in MASSES
-        },  # fmt: skip
+        },
         "mzp_sensitivity_gev": our,
         "mzp_sensitivity_gev_seed_normalisation": seed_scaled,
         "seed_sensitivity_gev": SEED_SENSITIVITY_GEV,
@@ -140,20 +158,35 @@ def _plots(d: Path, events, gen_norm, result) -> list[str]:
     sel = events["flags"] == 0 if "flags" in events.dtype.names else slice(None)
     ev = events[sel]
     sm = np.histogram(ev[field], HIST_EDGES_MEV, weights=reweight(ev, gen_norm))[0]
-    z = np.histogram(ev[field], HIST_EDGES_MEV,
-                     weights=reweight(ev, gen_norm, gamma=gamma_of_mass(330.0)))[0]  # fmt: skip
+    z = np.histogram(
+        ev[field], HIST_EDGES_MEV, weights=reweight(ev, gen_norm, gamma=gamma_of_mass(330.0))
+    )[0]
     files = []
-    fig = spectrum_figure(HIST_EDGES_MEV, sm, z, zprime_label="SM + Z′χ (330 GeV)",
-                          title="LAMA (seed 000 inputs): events per 2 keV bin")  # fmt: skip
+    fig = spectrum_figure(
+        HIST_EDGES_MEV,
+        sm,
+        z,
+        zprime_label="SM + Z′χ (330 GeV)",
+        title="LAMA (seed 000 inputs): events per 2 keV bin",
+    )
     files += [str(p) for p in save(fig, d / "lama_2kev_histogram")]
-    curves = {f"{k} (this geometry)": [v[str(s)] for s in SYST_PERCENT]
-              for k, v in result["mzp_sensitivity_gev"].items()}  # fmt: skip
+    curves = {
+        f"{k} (this geometry)": [v[str(s)] for s in SYST_PERCENT]
+        for k, v in result["mzp_sensitivity_gev"].items()
+    }
     seed_curves = result["mzp_sensitivity_gev_seed_normalisation"]
-    curves.update({f"{k} (seed's normalisation)": [v[str(s)] for s in SYST_PERCENT]
-                   for k, v in seed_curves.items()})  # fmt: skip
-    fig = sensitivity_figure(SYST_PERCENT, curves,
-                             references={"seed 000, 400 kg": 500.0, "seed 000, 1 t": 625.0},
-                             title="LAMA: 95 % CL sensitivity to the Z′χ mass")  # fmt: skip
+    curves.update(
+        {
+            f"{k} (seed's normalisation)": [v[str(s)] for s in SYST_PERCENT]
+            for k, v in seed_curves.items()
+        }
+    )
+    fig = sensitivity_figure(
+        SYST_PERCENT,
+        curves,
+        references={"seed 000, 400 kg": 500.0, "seed 000, 1 t": 625.0},
+        title="LAMA: 95 % CL sensitivity to the Z′χ mass",
+    )
     files += [str(p) for p in save(fig, d / "lama_zprime_sensitivity")]
     return files
 

@@ -28,8 +28,17 @@ def zprime_family(name: str):
     return name
 
 
-def expectation_for(exp, response, edges_mev, *, field: str, exposure: float, zprime_model="chi",
-                    fiducial_acceptance: float = 1.0, selected_only: bool = True):  # fmt: skip
+def expectation_for(
+    exp,
+    response,
+    edges_mev,
+    *,
+    field: str,
+    exposure: float,
+    zprime_model="chi",
+    fiducial_acceptance: float = 1.0,
+    selected_only: bool = True,
+):
     """Quadrature expectation (SM, μ², γ, γ² parts) of a run in bins of ``field``.
 
     Every setting of the response is folded in: binding, Gaussian resolution,
@@ -63,13 +72,21 @@ def expectation_for(exp, response, edges_mev, *, field: str, exposure: float, zp
     kw = {}
     if response.binding:
         material = response.material
-        kw = dict(binding=lambda q: binding_fraction(material, q),
-                  binding_steps_mev=binding_steps(material)[0])  # fmt: skip
+        kw = dict(
+            binding=lambda q: binding_fraction(material, q),
+            binding_steps_mev=binding_steps(material)[0],
+        )
     return binned_expectation(
-        exp.spectrum, model, edges_mev, exposure=exposure * fiducial_acceptance,
-        sigma=None if res is None else res.sigma_mev, threshold_mev=response.threshold_mev,
-        window_mev=response.window_mev, efficiency=response.efficiency, **kw,
-    )  # fmt: skip
+        exp.spectrum,
+        model,
+        edges_mev,
+        exposure=exposure * fiducial_acceptance,
+        sigma=None if res is None else res.sigma_mev,
+        threshold_mev=response.threshold_mev,
+        window_mev=response.window_mev,
+        efficiency=response.efficiency,
+        **kw,
+    )
 
 
 def _has_cuts(response) -> bool:
@@ -99,9 +116,16 @@ def analyze(data, card, exp, response, *, plots_dir=None, fiducial_acceptance=(1
     meta = data.run  # the files combined: exposures add (nusource.io.runs)
     exposure = float(meta["exposure_per_cm2"])
     zmodel = card.sensitivity.zprime_model if card.sensitivity else "chi"
-    ex = expectation_for(exp, response, edges, field=h.field, exposure=exposure,
-                         zprime_model=zmodel, fiducial_acceptance=fiducial_acceptance[0],
-                         selected_only=h.selected_only)  # fmt: skip
+    ex = expectation_for(
+        exp,
+        response,
+        edges,
+        field=h.field,
+        exposure=exposure,
+        zprime_model=zmodel,
+        fiducial_acceptance=fiducial_acceptance[0],
+        selected_only=h.selected_only,
+    )
     expected = ex.counts(mu=exp.model.mu, gamma=0.0)
     out = {
         "title": card.title,
@@ -126,26 +150,41 @@ def analyze(data, card, exp, response, *, plots_dir=None, fiducial_acceptance=(1
     bm = BinnedModel.from_parts(ex)
     if card.fit.parameter != "none":
         data_counts = observed if meta.get("mode") == "exposure" else expected
-        nll = BinnedNLL(bm, data_counts, form=card.fit.form,
-                        sig_norm_sigma=card.fit.signal_norm_sigma,
-                        syst=card.fit.systematic_per_bin)  # fmt: skip
+        nll = BinnedNLL(
+            bm,
+            data_counts,
+            form=card.fit.form,
+            sig_norm_sigma=card.fit.signal_norm_sigma,
+            syst=card.fit.systematic_per_bin,
+        )
         poi = "mu2" if card.fit.parameter == "mu" else "gamma"
         r = fit_nll(nll, pois=(poi,))
-        out["fit"] = {"parameter": poi, "values": r.values, "errors": r.errors, "valid": r.valid,
-                      "fval": r.fval, "data": "observed" if meta.get("mode") == "exposure"
-                      else "Asimov (the files are an expectation)",
-                      "mu2_unit_bohr2": 1e-20}  # fmt: skip
+        out["fit"] = {
+            "parameter": poi,
+            "values": r.values,
+            "errors": r.errors,
+            "valid": r.valid,
+            "fval": r.fval,
+            "data": "observed"
+            if meta.get("mode") == "exposure"
+            else "Asimov (the files are an expectation)",
+            "mu2_unit_bohr2": 1e-20,
+        }
     if card.sensitivity is not None:
         s = card.sensitivity
-        lims = limits_vs_syst(bm, [x / 100 for x in s.systematic_percent], form=s.form,
-                              delta_chi2_level=s.delta_chi2,
-                              sig_norm_sigma=s.signal_norm_sigma)  # fmt: skip
+        lims = limits_vs_syst(
+            bm,
+            [x / 100 for x in s.systematic_percent],
+            form=s.form,
+            delta_chi2_level=s.delta_chi2,
+            sig_norm_sigma=s.signal_norm_sigma,
+        )
         out["zprime_sensitivity"] = {
             "model": s.zprime_model,
             "delta_chi2": s.delta_chi2,
             "mass_gev": {
                 f"{x:g}": lim.mass_gev for x, lim in zip(s.systematic_percent, lims, strict=True)
-            },  # fmt: skip
+            },
         }
     if plots_dir is not None:
         out["plots"] = _plots(Path(plots_dir), edges, expected, observed, ex, out)
@@ -160,12 +199,14 @@ def _plots(d: Path, edges, expected, observed, ex, out) -> list[str]:
     d.mkdir(parents=True, exist_ok=True)
     files = []
     z = ex.counts(gamma=gamma_of_mass(330.0))
-    fig = spectrum_figure(edges, expected, z, zprime_label="SM + Z′ (330 GeV)", data=observed,
-                          title=out["title"])  # fmt: skip
+    fig = spectrum_figure(
+        edges, expected, z, zprime_label="SM + Z′ (330 GeV)", data=observed, title=out["title"]
+    )
     files += [str(p) for p in save(fig, d / "spectrum")]
     if "zprime_sensitivity" in out:
         m = out["zprime_sensitivity"]["mass_gev"]
-        fig = sensitivity_figure([float(k) for k in m], {"this run": list(m.values())},
-                                 title=out["title"])  # fmt: skip
+        fig = sensitivity_figure(
+            [float(k) for k in m], {"this run": list(m.values())}, title=out["title"]
+        )
         files += [str(p) for p in save(fig, d / "zprime_sensitivity")]
     return files

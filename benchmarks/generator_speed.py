@@ -66,8 +66,18 @@ def lxe_rate(n, rng):
 
     def run():
         place_events(spec.placement, rng, n, c)
-        spec.sampler.fill_about(rng, c["nu_dx"], c["nu_dy"], c["nu_dz"], e, t, c["cos_theta"],
-                                c["e_dx"], c["e_dy"], c["e_dz"])  # fmt: skip
+        spec.sampler.fill_about(
+            rng,
+            c["nu_dx"],
+            c["nu_dy"],
+            c["nu_dz"],
+            e,
+            t,
+            c["cos_theta"],
+            c["e_dx"],
+            c["e_dy"],
+            c["e_dz"],
+        )
 
     return best_rate(run, n)
 

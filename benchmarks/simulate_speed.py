@@ -66,8 +66,12 @@ print(json.dumps({{"seconds": t_end - t_import, "import_seconds": t_import - t_s
 def one_run(out: Path, n: int, mode: str = "simulate", workers: int = 1) -> dict:
     """A production of n events in a fresh process: its timings and peak RSS."""
     code = RUN.format(card=str(CARD))
-    r = subprocess.run([sys.executable, "-c", code, str(out), str(n), mode, str(workers)],
-                       check=True, capture_output=True, text=True)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(out), str(n), mode, str(workers)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     out.unlink(missing_ok=True)
     return json.loads(r.stdout.strip().splitlines()[-1])
 
@@ -81,7 +85,7 @@ def throughput(out: Path, n: int, repeat: int, mode: str = "simulate", workers: 
         "rate": max(rates),
         "fixed_seconds": min(
             r["first_chunk_done"] - r["first_chunk"] * r["seconds"] / n for r in runs
-        ),  # fmt: skip
+        ),
         "first_chunk_seconds": min(r["first_chunk_done"] for r in runs),
         "end_to_end": max(n / r["seconds"] for r in runs),
         "runs": rates,
@@ -121,8 +125,11 @@ def main(argv=None):
         d = Path(tmp)
         warm = one_run(d / "warm.h5", 20_000)
         res = {"n_events": a.n, "import_seconds": warm["import_seconds"]}
-        for name, out, mode in (("root", "lxe.root", "simulate"), ("hdf5", "lxe.h5", "simulate"),
-                                ("generate_only", "gen.h5", "generate")):  # fmt: skip
+        for name, out, mode in (
+            ("root", "lxe.root", "simulate"),
+            ("hdf5", "lxe.h5", "simulate"),
+            ("generate_only", "gen.h5", "generate"),
+        ):
             r = throughput(d / out, a.n, a.repeat, mode)
             res[f"{name}_events_per_s"] = r["rate"]
             res[f"{name}_runs"] = r["runs"]
@@ -142,20 +149,26 @@ def main(argv=None):
     if a.json:
         print(json.dumps(res, indent=2))
         return
-    print(f"runs of {a.n:.0e} events, best of {a.repeat} fresh processes "
-          f"(imports {res['import_seconds']:.1f} s, not counted)")  # fmt: skip
+    print(
+        f"runs of {a.n:.0e} events, best of {a.repeat} fresh processes "
+        f"(imports {res['import_seconds']:.1f} s, not counted)"
+    )
     for k in ("root_events_per_s", "hdf5_events_per_s", "generate_only_events_per_s"):
         stem = k.removesuffix("_events_per_s")
         target = TARGETS.get(k)
         vs = f"target {target:.0e}, ratio {res[k] / target:.2f}" if target else "reference"
         runs = ", ".join(f"{r:.3g}" for r in res[stem + "_runs"])
         print(f"{k:27s} {res[k]:.3e} /s ({vs}; runs {runs})")
-        print(f"{'':27s} first chunk done after {res[stem + '_until_first_chunk_seconds']:.2f} s; "
-              f"end to end {res[stem + '_end_to_end_events_per_s']:.3e} /s")  # fmt: skip
+        print(
+            f"{'':27s} first chunk done after {res[stem + '_until_first_chunk_seconds']:.2f} s; "
+            f"end to end {res[stem + '_end_to_end_events_per_s']:.3e} /s"
+        )
     if a.workers > 1:
         w = res[f"root_workers{a.workers}_events_per_s_wall"]
-        print(f"{'ROOT, --workers ' + str(a.workers):27s} {w:.3e} /s wall clock ({os.cpu_count()} "
-              "cores on this machine)")  # fmt: skip
+        print(
+            f"{'ROOT, --workers ' + str(a.workers):27s} {w:.3e} /s wall clock ({os.cpu_count()} "
+            "cores on this machine)"
+        )
     print(f"{'page-cache writes':24s}  {res['page_cache_write_mb_per_s']:.0f} MB/s (reference)")
     print(f"peak RSS 1e6 events       {res['peak_rss_mb_1e6']:.0f} MB")
     if "peak_rss_mb_1e8" in res:

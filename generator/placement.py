@@ -71,10 +71,22 @@ def place_events(placement: Placement, rng, n: int, cols: dict):
     """
     c = {k: cols[k][:n] for k in _PLACED}
     tries, over = sample_unweighted_columns(
-        rng, placement.src, placement.kind, placement.det, placement.plan,
-        c["src_x"], c["src_y"], c["src_z"], c["nu_dx"], c["nu_dy"], c["nu_dz"], c["flight"],
-        c["vtx_x"], c["vtx_y"], c["vtx_z"],
-    )  # fmt: skip
+        rng,
+        placement.src,
+        placement.kind,
+        placement.det,
+        placement.plan,
+        c["src_x"],
+        c["src_y"],
+        c["src_z"],
+        c["nu_dx"],
+        c["nu_dy"],
+        c["nu_dz"],
+        c["flight"],
+        c["vtx_x"],
+        c["vtx_y"],
+        c["vtx_z"],
+    )
     if over:
         raise RuntimeError(f"vertex sampling bound exceeded in {over} tries: the plan is invalid")
     fill_times(rng, *placement.times, c["time"])
@@ -90,8 +102,19 @@ def fill_p_ee(placement: Placement, e_mev, flight_cm, out) -> None:
         fill_survival(flight_cm, e_mev, s2, dm2, out)
 
 
-_PLACED = ("src_x", "src_y", "src_z", "vtx_x", "vtx_y", "vtx_z", "nu_dx", "nu_dy", "nu_dz",
-           "flight", "time")  # fmt: skip
+_PLACED = (
+    "src_x",
+    "src_y",
+    "src_z",
+    "vtx_x",
+    "vtx_y",
+    "vtx_z",
+    "nu_dx",
+    "nu_dy",
+    "nu_dz",
+    "flight",
+    "time",
+)
 
 
 def mean_survival(placement: Placement, rng, spectrum_sampler, n: int = 1_000_000):

@@ -105,9 +105,25 @@ def sample_recoils(rng, cells, win, p, grid, dens, out_e, out_t):
 
 @jit
 def sample_events_along(
-    rng, cells, win, p, grid, dens, ux, uy, uz, out_e, out_t, out_cos, out_dx, out_dy, out_dz,
-    axes_x=_NO_AXES, axes_y=_NO_AXES, axes_z=_NO_AXES,
-):  # fmt: skip
+    rng,
+    cells,
+    win,
+    p,
+    grid,
+    dens,
+    ux,
+    uy,
+    uz,
+    out_e,
+    out_t,
+    out_cos,
+    out_dx,
+    out_dy,
+    out_dz,
+    axes_x=_NO_AXES,
+    axes_y=_NO_AXES,
+    axes_z=_NO_AXES,
+):
     """(Eν, T) as :func:`sample_recoils`, and, if ``out_cos`` is not empty, cosθ and the
     electron direction (azimuth uniform) about the neutrino direction: the unit
     vector u for every event, or event i's own (axes_x[i], axes_y[i], axes_z[i])
@@ -423,9 +439,26 @@ class RecoilSampler:
 
     def fill_about(self, rng, nux, nuy, nuz, out_e, out_t, out_cos, out_dx, out_dy, out_dz):
         """Fill Eν, T [MeV], cosθ and the electron direction about each event's ν direction."""
-        return sample_events_along(rng, self.cells, self.win, self.p, self.grid, self.dens,
-                                   0.0, 0.0, 1.0, out_e, out_t, out_cos, out_dx, out_dy, out_dz,
-                                   nux, nuy, nuz)  # fmt: skip
+        return sample_events_along(
+            rng,
+            self.cells,
+            self.win,
+            self.p,
+            self.grid,
+            self.dens,
+            0.0,
+            0.0,
+            1.0,
+            out_e,
+            out_t,
+            out_cos,
+            out_dx,
+            out_dy,
+            out_dz,
+            nux,
+            nuy,
+            nuz,
+        )
 
     def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """n draws of (Eν, T) [MeV]."""

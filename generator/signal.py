@@ -23,8 +23,9 @@ from .xsec import dsigma_parts
 
 
 @jit
-def fill_weights(e, t, p_model, mix_model, mix_gen, gen_norm, unit_weight, weight, xs_gen, sm,
-                 mag, zlin, zquad):  # fmt: skip
+def fill_weights(
+    e, t, p_model, mix_model, mix_gen, gen_norm, unit_weight, weight, xs_gen, sm, mag, zlin, zquad
+):
     """Per-event cross-section parts and weights (see :mod:`.events`).
 
     The parts are evaluated once per event; the model's and the generating
@@ -193,8 +194,9 @@ def fill_signal_chunk(
     e, t = c["enu"], c["te"]
     pl = spec.placement
     if pl is None:
-        spec.sampler.fill_along(rng, nu_direction, e, t, c["cos_theta"], c["e_dx"], c["e_dy"],
-                                c["e_dz"])  # fmt: skip
+        spec.sampler.fill_along(
+            rng, nu_direction, e, t, c["cos_theta"], c["e_dx"], c["e_dy"], c["e_dz"]
+        )
         u = np.asarray(nu_direction, dtype=float)
         u = u / np.linalg.norm(u)
         for k, name in enumerate(("nu_dx", "nu_dy", "nu_dz")):
@@ -204,14 +206,34 @@ def fill_signal_chunk(
         c["p_ee"][:] = 1.0
     else:
         place_events(pl, rng, n, c)
-        spec.sampler.fill_about(rng, c["nu_dx"], c["nu_dy"], c["nu_dz"], e, t, c["cos_theta"],
-                                c["e_dx"], c["e_dy"], c["e_dz"])  # fmt: skip
+        spec.sampler.fill_about(
+            rng,
+            c["nu_dx"],
+            c["nu_dy"],
+            c["nu_dz"],
+            e,
+            t,
+            c["cos_theta"],
+            c["e_dx"],
+            c["e_dy"],
+            c["e_dz"],
+        )
         fill_p_ee(pl, e, c["flight"], c["p_ee"])
     fill_weights(
-        e, t, spec.model.params(), mixture(spec.model), mixture(spec.gen_model), spec.gen_norm,
-        spec.mode == "exposure", c["weight"], c["xs_gen"], c["xs_sm"], c["xs_mag"],
-        c["xs_zlin"], c["xs_zquad"],
-    )  # fmt: skip
+        e,
+        t,
+        spec.model.params(),
+        mixture(spec.model),
+        mixture(spec.gen_model),
+        spec.gen_norm,
+        spec.mode == "exposure",
+        c["weight"],
+        c["xs_gen"],
+        c["xs_sm"],
+        c["xs_mag"],
+        c["xs_zlin"],
+        c["xs_zquad"],
+    )
     if pl is not None and pl.oscillation is not None and pl.oscillation[2] == "accept":
         keep = np.nonzero(rng.random(n) < c["p_ee"])[0]
         for v in c.values():
@@ -233,8 +255,9 @@ def generate_signal_chunk(
 ) -> np.ndarray:
     """n truth events of the spec as a structured array (see :func:`fill_signal_chunk`)."""
     cols = empty_columns(n)
-    m = fill_signal_chunk(spec, rng, cols, n, first_id=first_id, component=component,
-                          nu_direction=nu_direction)  # fmt: skip
+    m = fill_signal_chunk(
+        spec, rng, cols, n, first_id=first_id, component=component, nu_direction=nu_direction
+    )
     return to_array(cols, m)
 
 

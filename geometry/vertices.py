@@ -348,10 +348,22 @@ def sample_unweighted(rng, src, kind, det, plan, out_source, out_direction, out_
     source points, directions and vertices; returns (n_tries, n_over).
     """
     return sample_unweighted_columns(
-        rng, src, kind, det, plan, out_source[:, 0], out_source[:, 1], out_source[:, 2],
-        out_direction[:, 0], out_direction[:, 1], out_direction[:, 2], out_length,
-        out_vertex[:, 0], out_vertex[:, 1], out_vertex[:, 2],
-    )  # fmt: skip
+        rng,
+        src,
+        kind,
+        det,
+        plan,
+        out_source[:, 0],
+        out_source[:, 1],
+        out_source[:, 2],
+        out_direction[:, 0],
+        out_direction[:, 1],
+        out_direction[:, 2],
+        out_length,
+        out_vertex[:, 0],
+        out_vertex[:, 1],
+        out_vertex[:, 2],
+    )
 
 
 @jit

@@ -351,9 +351,13 @@ def main(argv=None) -> int:
         elif args.command == "merge":
             from .io.merge import merge_files
 
-            out = merge_files(args.inputs, args.output, compression=args.compression,
-                              allow_different_cards=args.allow_different_cards,
-                              overwrite=args.overwrite)  # fmt: skip
+            out = merge_files(
+                args.inputs,
+                args.output,
+                compression=args.compression,
+                allow_different_cards=args.allow_different_cards,
+                overwrite=args.overwrite,
+            )
             print(f"merged into {out}")
     except (ValueError, FileNotFoundError, FileExistsError, PermissionError, OSError) as exc:
         print(f"nusource {args.command}: error: {exc}", file=sys.stderr)
@@ -372,12 +376,25 @@ def _simulate(args) -> None:
     from .progress import progress_bar
 
     t0 = time.perf_counter()
-    prod = plan(args.card, args.output, n=args.n, exposure=args.exposure, seed=args.seed,
-                chunk_size=args.chunk_size, compression=args.compression,
-                overwrite=args.overwrite)  # fmt: skip
+    prod = plan(
+        args.card,
+        args.output,
+        n=args.n,
+        exposure=args.exposure,
+        seed=args.seed,
+        chunk_size=args.chunk_size,
+        compression=args.compression,
+        overwrite=args.overwrite,
+    )
     with progress_bar(sum(prod.sizes), "simulating") as tick:
-        r = simulate(prod, workers=args.workers, progress=tick, keep_chunks=args.keep_chunks,
-                     overwrite=args.overwrite, dask=args.dask)  # fmt: skip
+        r = simulate(
+            prod,
+            workers=args.workers,
+            progress=tick,
+            keep_chunks=args.keep_chunks,
+            overwrite=args.overwrite,
+            dask=args.dask,
+        )
     r["seconds"] = time.perf_counter() - t0
     for note in r["notes"]:
         print(f"nusource simulate: note: {note}", file=sys.stderr)

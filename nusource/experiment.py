@@ -176,6 +176,62 @@ def _check_geometry(path, card: RunCard, geo_source: GeoSource, solid) -> None:
         )
 
 
+def interaction_model(
+    flavour,
+    *,
+    couplings="radiative",
+    sin2w=None,
+    mu=0.0,
+    zprime=None,
+    zprime_form="exact",
+    e6_charges="consistent",
+    reference_zprime="chi",
+) -> PhysicsModel:
+    """The interaction model of a flavour: the one place run cards and `xsec` build it."""
+    mu = 0.0 if mu is None else mu
+    if not (math.isfinite(mu) and mu >= 0):
+        raise ValueError(f"mu_bohr: {mu} μ_B is not allowed; it must be ≥ 0")
+    zp = parse_zprime(zprime, form=zprime_form, charges=e6_charges) if zprime else None
+    return PhysicsModel(flavour, couplings, sin2w, mu, zp, reference_zprime)
+
+
+def recoil_window(
+    spectrum, model, tmin_kev, tmax_kev, *, keys=("window.tmin_kev", "window.tmax_kev")
+) -> tuple[float, float]:
+    """The recoil window [MeV] from limits in keV: the one place its rules live.
+
+    T_lo ≥ 0 and finite, T_lo < T_hi, T_lo below T_max of the source's highest
+    neutrino energy, and T_lo > 0 with a magnetic moment (dσ_μ/dT ∝ 1/T: its
+    integral needs a lower limit).  ``keys`` name the limits in messages
+    (card keys, or the command line's flags).
+    """
+    from .generator.kinematics import t_max
+
+    k_lo, k_hi = keys
+    lo = 0.0 if tmin_kev is None else float(tmin_kev) * 1e-3
+    hi = math.inf if tmax_kev is None else float(tmax_kev) * 1e-3
+    if not (math.isfinite(lo) and lo >= 0):
+        raise ValueError(f"{k_lo}: {tmin_kev} keV is not allowed; it must be a number ≥ 0")
+    if math.isnan(hi) or hi <= 0:
+        raise ValueError(f"{k_hi}: {tmax_kev} keV is not allowed; it must be a number > 0")
+    if lo >= hi:
+        raise ValueError(
+            f"{k_lo} = {tmin_kev} keV must be below {k_hi} = {tmax_kev} keV (T_lo < T_hi)"
+        )
+    if model.mu > 0 and not lo > 0:
+        raise ValueError(
+            f"{k_lo} > 0 is required with a magnetic moment: dσ_μ/dT ∝ 1/T diverges as T → 0, "
+            f"so its integral needs a lower limit (e.g. {k_lo} = 2)"
+        )
+    top = float(t_max(spectrum.max_energy))
+    if lo >= top:
+        raise ValueError(
+            f"{k_lo}: {tmin_kev} keV is at or beyond T_max = {top * 1e3:.4g} keV of the "
+            "source's highest neutrino energy; no recoil is possible"
+        )
+    return lo, hi
+
+
 def build_experiment(card: RunCard, path="<card>") -> Experiment:
     """Resolve a validated run card (errors name the card's key)."""
     s = card.source
@@ -191,9 +247,15 @@ def build_experiment(card: RunCard, path="<card>") -> Experiment:
     spectrum = from_source(nu_source)
     p = card.physics
     try:
-        zp = parse_zprime(p.zprime, form=p.zprime_form, charges=p.e6_charges) if p.zprime else None
-        model = PhysicsModel(
-            nu_source.flavour, p.couplings, p.sin2w, p.mu_bohr, zp, p.reference_zprime
+        model = interaction_model(
+            nu_source.flavour,
+            couplings=p.couplings,
+            sin2w=p.sin2w,
+            mu=p.mu_bohr,
+            zprime=p.zprime,
+            zprime_form=p.zprime_form,
+            e6_charges=p.e6_charges,
+            reference_zprime=p.reference_zprime,
         )
     except ValueError as exc:
         raise CardError(f"run card {path}: physics: {exc}") from None
@@ -208,17 +270,10 @@ def build_experiment(card: RunCard, path="<card>") -> Experiment:
     except ValueError as exc:
         raise CardError(f"run card {path}: {exc}") from None
     _check_geometry(path, card, geo_source, solid)
-    w = card.window
-    lo = w.tmin_kev * 1e-3
-    hi = math.inf if w.tmax_kev is None else w.tmax_kev * 1e-3
-    from .generator.kinematics import t_max
-
-    top = float(t_max(spectrum.max_energy))
-    if lo >= top:
-        raise CardError(
-            f"run card {path}: window.tmin_kev: {w.tmin_kev} keV is at or beyond T_max = "
-            f"{top * 1e3:.4g} keV of the source's highest neutrino energy"
-        )
+    try:
+        window = recoil_window(spectrum, model, card.window.tmin_kev, card.window.tmax_kev)
+    except ValueError as exc:
+        raise CardError(f"run card {path}: {exc}") from None
     return Experiment(
         card=card,
         nu_source=nu_source,
@@ -228,7 +283,7 @@ def build_experiment(card: RunCard, path="<card>") -> Experiment:
         geo_source=geo_source,
         detector=solid,
         material=material,
-        window_mev=(lo, hi),
+        window_mev=window,
     )
 
 
@@ -283,8 +338,9 @@ def signal_spec(exp: Experiment, *, mode=None, n_events=None, seed=None, exposur
 
     card = exp.card
     g = geometric_factor(exp)
-    placement = make_placement(exp.geo_source, exp.detector, exp.deployments,
-                               exp.nu_source.half_life_s, exp.oscillation)  # fmt: skip
+    placement = make_placement(
+        exp.geo_source, exp.detector, exp.deployments, exp.nu_source.half_life_s, exp.oscillation
+    )
     lo, hi = exp.window_mev
     spec = make_signal_spec(
         exp.spectrum,
@@ -368,8 +424,9 @@ def fiducial_acceptance(exp: Experiment, response, *, samples: int = 1_000_000):
     from .generator.placement import make_placement, place_events
     from .io.schema import empty_columns
 
-    placement = make_placement(exp.geo_source, exp.detector, exp.deployments,
-                               exp.nu_source.half_life_s)  # fmt: skip
+    placement = make_placement(
+        exp.geo_source, exp.detector, exp.deployments, exp.nu_source.half_life_s
+    )
     rng = chunk_rng(exp.card.seed, 0, COUNT_CHUNK, "fiducial")
     cols = empty_columns(samples)
     place_events(placement, rng, samples, cols)
@@ -380,7 +437,19 @@ def fiducial_acceptance(exp: Experiment, response, *, samples: int = 1_000_000):
         smear_positions(rng, x, y, z, flags, response.position_sigma_cm, rx, ry, rz)
         x, y, z = rx, ry, rz
     fid = response.fiducial
-    select(rng, np.ones(samples), x, y, z, flags, 0.0, -np.inf, np.inf, int(fid.kind),
-           np.ascontiguousarray(fid.params, dtype=float), 1.0)  # fmt: skip
+    select(
+        rng,
+        np.ones(samples),
+        x,
+        y,
+        z,
+        flags,
+        0.0,
+        -np.inf,
+        np.inf,
+        int(fid.kind),
+        np.ascontiguousarray(fid.params, dtype=float),
+        1.0,
+    )
     p = float(np.mean((flags & OUTSIDE_FIDUCIAL) == 0))
     return p, math.sqrt(p * (1 - p) / samples)

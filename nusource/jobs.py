@@ -4,18 +4,15 @@ A job takes plain values, calls the stages and returns a JSON-ready dict (and
 writes files where that is its purpose).
 """
 
-import math
 import time
 from pathlib import Path
 
 import numpy as np
 
 from .generator.flux_average import flux_averaged
-from .generator.kinematics import t_max
 from .generator.model import PhysicsModel
 from .generator.neutrino_spectrum import from_source
 from .generator.sources import SOURCE_NAMES, get_source
-from .generator.zprime import parse_zprime
 
 
 def sources_table() -> list[dict]:
@@ -33,33 +30,28 @@ def build_model(
     zprime_form="exact",
     e6_charges="consistent",
 ) -> PhysicsModel:
-    """The interaction model for a source's flavour and the model options."""
-    zp = parse_zprime(zprime, form=zprime_form, charges=e6_charges) if zprime else None
-    if mu is not None and mu < 0:
-        raise ValueError(f"--mu: {mu} μ_B is not allowed; it must be ≥ 0")
-    return PhysicsModel(source.flavour, couplings, sin2w, mu or 0.0, zp)
+    """The interaction model for a source's flavour and the command line's model options."""
+    from .experiment import interaction_model
+
+    try:
+        return interaction_model(
+            source.flavour,
+            couplings=couplings,
+            sin2w=sin2w,
+            mu=mu,
+            zprime=zprime,
+            zprime_form=zprime_form,
+            e6_charges=e6_charges,
+        )
+    except ValueError as exc:
+        raise ValueError(str(exc).replace("mu_bohr:", "--mu:")) from None
 
 
 def window_mev(spectrum, model, tmin_kev, tmax_kev) -> tuple[float, float]:
-    """The recoil window [MeV] from the options in keV, validated."""
-    lo = 0.0 if tmin_kev is None else tmin_kev * 1e-3
-    hi = math.inf if tmax_kev is None else tmax_kev * 1e-3
-    if lo < 0:
-        raise ValueError(f"--tmin-kev: {tmin_kev} keV is not allowed; it must be ≥ 0")
-    if lo >= hi:
-        raise ValueError(f"--tmin-kev {tmin_kev} must be below --tmax-kev {tmax_kev} (T_lo < T_hi)")
-    if model.mu > 0 and not lo > 0:
-        raise ValueError(
-            "--tmin-kev is required with --mu: the magnetic term dσ/dT ∝ 1/T diverges as T → 0, "
-            "so its integral needs a lower limit (e.g. --tmin-kev 2)"
-        )
-    top = float(t_max(spectrum.max_energy))
-    if lo >= top:
-        raise ValueError(
-            f"--tmin-kev: {tmin_kev} keV is at or beyond T_max = {top * 1e3:.4g} keV of the "
-            "source's highest neutrino energy; no recoil is possible"
-        )
-    return lo, hi
+    """The recoil window [MeV] from the command line's options in keV, validated."""
+    from .experiment import recoil_window
+
+    return recoil_window(spectrum, model, tmin_kev, tmax_kev, keys=("--tmin-kev", "--tmax-kev"))
 
 
 def xsec(
@@ -214,8 +206,13 @@ def rate(card_path, *, geometry_samples=None) -> dict:
         "formula": "signal_events = decays × ν/decay × n_e [cm⁻³] × G [cm] × σ̄ [cm²]",
     }
     if exp.oscillation is not None:
-        pl = make_placement(exp.geo_source, exp.detector, exp.deployments,
-                            exp.nu_source.half_life_s, exp.oscillation)  # fmt: skip
+        pl = make_placement(
+            exp.geo_source,
+            exp.detector,
+            exp.deployments,
+            exp.nu_source.half_life_s,
+            exp.oscillation,
+        )
         sampler = make_recoil_sampler(exp.spectrum, exp.model, lo, hi)
         rng = chunk_rng(exp.card.seed, 0, COUNT_CHUNK - 1, "geometry")
         p, dp = mean_survival(pl, rng, sampler)
@@ -224,16 +221,35 @@ def rate(card_path, *, geometry_samples=None) -> dict:
     return out
 
 
-def sample_card(card_path, output, *, n=None, seed=None, mode=None, chunk_size=None,
-                command=None, progress=None, workers=1, overwrite=False) -> dict:  # fmt: skip
+def sample_card(
+    card_path,
+    output,
+    *,
+    n=None,
+    seed=None,
+    mode=None,
+    chunk_size=None,
+    command=None,
+    progress=None,
+    workers=1,
+    overwrite=False,
+) -> dict:
     """Generator truth of a run card's signal (vertices, flight, times) to a file.
 
     The same resumable, chunked production as `simulate`, without the detector.
     """
     from .production import plan, simulate
 
-    prod = plan(card_path, output, n=n, mode=mode, seed=seed, chunk_size=chunk_size,
-                overwrite=overwrite, detector=False)  # fmt: skip
+    prod = plan(
+        card_path,
+        output,
+        n=n,
+        mode=mode,
+        seed=seed,
+        chunk_size=chunk_size,
+        overwrite=overwrite,
+        detector=False,
+    )
     t0 = time.perf_counter()
     r = simulate(prod, workers=workers, progress=progress, overwrite=overwrite)
     r["sigma_cm2"] = prod.components[0].spec.xsec.total
@@ -241,8 +257,9 @@ def sample_card(card_path, output, *, n=None, seed=None, mode=None, chunk_size=N
     return r
 
 
-def reproduce_lama(*, files=None, n=2_000_000, seed=None, plots=None, workers=1,
-                   progress=None) -> dict:  # fmt: skip
+def reproduce_lama(
+    *, files=None, n=2_000_000, seed=None, plots=None, workers=1, progress=None
+) -> dict:
     """Seed 000 (LAMA) end to end: simulate the seed card (or read its files) and compare."""
     import tempfile
 
@@ -276,8 +293,9 @@ def reproduce_lama(*, files=None, n=2_000_000, seed=None, plots=None, workers=1,
     g400 = meta["geometric_factor_cm"]
     g1t = geometric_factor(exp_1t).value_cm
     exposure = float(meta["exposure_per_cm2"])
-    result = lama.reproduce(data.events, meta, exp, sigma, exposure,
-                            exposure * g1t / g400, plots_dir=plots)  # fmt: skip
+    result = lama.reproduce(
+        data.events, meta, exp, sigma, exposure, exposure * g1t / g400, plots_dir=plots
+    )
     result["files"] = [str(f) for f in data.files] if files is not None else None
     return result
 
@@ -302,5 +320,11 @@ def analyze(files, card_path, *, plots=None) -> dict:
     response = detector_response(exp)
     if len(data.events) == 0:
         raise ValueError("analyze: the files hold no events; nothing to analyse")
-    return run(data, card, exp, response, plots_dir=plots,
-               fiducial_acceptance=fiducial_acceptance(exp, response))  # fmt: skip
+    return run(
+        data,
+        card,
+        exp,
+        response,
+        plots_dir=plots,
+        fiducial_acceptance=fiducial_acceptance(exp, response),
+    )

@@ -226,10 +226,6 @@ class RunCard(_Model):
     def _check(self):
         if self.mode in ("fixed", "weighted") and self.n_events is None:
             raise ValueError(f"mode = '{self.mode}' needs n_events")
-        if self.physics.mu_bohr > 0 and not self.window.tmin_kev > 0:
-            raise ValueError(
-                "physics.mu_bohr > 0 needs window.tmin_kev > 0 (dσ_μ/dT diverges as 1/T)"
-            )
         return self
 
 

@@ -82,7 +82,9 @@ def test_systematic_error_per_bin_curves(lama):
     want = {1.0: [500.1, 490.6, 466.9, 380.5], 2.5: [628.8, 601.4, 544.6, 403.5]}
     for scale, masses in want.items():
         lims = limits_vs_syst(
-            lama(WINDOW_2_30, scale), (0.0, 0.01, 0.02, 0.05), form="gaussian",
+            lama(WINDOW_2_30, scale),
+            (0.0, 0.01, 0.02, 0.05),
+            form="gaussian",
             delta_chi2_level=DELTA_CHI2_95_ONE_SIDED,
-        )  # fmt: skip
+        )
         np.testing.assert_allclose([x.mass_gev for x in lims], masses, rtol=0.005)

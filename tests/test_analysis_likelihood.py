@@ -39,12 +39,28 @@ def test_poisson_profile_is_the_minimum_over_beta(n, nu, a, d):
     sig = np.zeros((4, 1))
     sig[0, 0] = nu
     grad, beta = np.zeros(4), np.zeros(1)
-    v = neg2lnl(np.array([float(n)]), sig, np.zeros(1), 1.0, 0.0, 0.0, 0.0, False,
-                np.array([d]), np.array([a]), 0, False, grad, beta)  # fmt: skip
+    v = neg2lnl(
+        np.array([float(n)]),
+        sig,
+        np.zeros(1),
+        1.0,
+        0.0,
+        0.0,
+        0.0,
+        False,
+        np.array([d]),
+        np.array([a]),
+        0,
+        False,
+        grad,
+        beta,
+    )
     r = optimize.minimize_scalar(
-        lambda b: _poisson_bin(n, nu, a, d, b), bounds=(1e-9, 3.0), method="bounded",
+        lambda b: _poisson_bin(n, nu, a, d, b),
+        bounds=(1e-9, 3.0),
+        method="bounded",
         options={"xatol": 1e-12},
-    )  # fmt: skip
+    )
     assert v <= r.fun + 1e-9 * max(1.0, abs(r.fun))
     assert v == pytest.approx(_poisson_bin(n, nu, a, d, beta[0]), rel=1e-12, abs=1e-12)
 
@@ -55,8 +71,22 @@ def test_gaussian_profile_is_quadrature_sum(n, nu, a, d):
     sig = np.zeros((4, 1))
     sig[0, 0] = nu
     beta = np.zeros(1)
-    v = neg2lnl(np.array([n]), sig, np.zeros(1), 1.0, 0.0, 0.0, 0.0, False,
-                np.array([d]), np.array([a]), 1, False, np.zeros(4), beta)  # fmt: skip
+    v = neg2lnl(
+        np.array([n]),
+        sig,
+        np.zeros(1),
+        1.0,
+        0.0,
+        0.0,
+        0.0,
+        False,
+        np.array([d]),
+        np.array([a]),
+        1,
+        False,
+        np.zeros(4),
+        beta,
+    )
     assert v == pytest.approx((n - a * nu) ** 2 / (n + d * d * nu * nu), rel=1e-10, abs=1e-12)
     b = beta[0]
     assert v == pytest.approx((n - b * nu) ** 2 / n + ((b - a) / d) ** 2, rel=1e-8, abs=1e-10)
@@ -67,8 +97,16 @@ def test_gaussian_profile_is_quadrature_sum(n, nu, a, d):
 def test_gradient_matches_finite_differences(form, variance):
     mdl = toy_model(background=np.full(7, 50.0))
     data = np.round(mdl.expected(s=1.02, mu2=0.5, gamma=0.05))
-    nll = BinnedNLL(mdl, data, form=form, variance=variance, syst=0.03, sig_norm_sigma=0.01,
-                    bkg_norm_sigma=0.1, beta_aux=np.linspace(0.98, 1.02, 7))  # fmt: skip
+    nll = BinnedNLL(
+        mdl,
+        data,
+        form=form,
+        variance=variance,
+        syst=0.03,
+        sig_norm_sigma=0.01,
+        bkg_norm_sigma=0.1,
+        beta_aux=np.linspace(0.98, 1.02, 7),
+    )
     x = np.array([1.01, 0.95, 0.7, 0.04])
     h = np.array([1e-6, 1e-6, 1e-6, 1e-7])
     num = [
@@ -80,8 +118,20 @@ def test_gradient_matches_finite_differences(form, variance):
 def test_kernel_and_python_twin_agree():
     mdl = toy_model()
     data = np.round(mdl.expected(mu2=0.3))
-    args = (data, mdl.signal, mdl.background, 1.01, 1.0, 0.2, 0.03, False, np.full(7, 0.02),
-            np.ones(7), 0, False)  # fmt: skip
+    args = (
+        data,
+        mdl.signal,
+        mdl.background,
+        1.01,
+        1.0,
+        0.2,
+        0.03,
+        False,
+        np.full(7, 0.02),
+        np.ones(7),
+        0,
+        False,
+    )
     g1, g2, b1, b2 = np.zeros(4), np.zeros(4), np.zeros(7), np.zeros(7)
     assert neg2lnl(*args, g1, b1) == pytest.approx(neg2lnl.py_func(*args, g2, b2), rel=1e-13)
     np.testing.assert_allclose(g1, g2, rtol=1e-12)

@@ -28,9 +28,10 @@ def test_spectrum_alone_per_kev():
 
 def test_sensitivity_curves(tmp_path):
     fig = sensitivity_figure(
-        [0, 1, 2, 5], {"400 kg": [500, 490, 467, 380], "1 t": [629, 601, 545, 404]},
+        [0, 1, 2, 5],
+        {"400 kg": [500, 490, 467, 380], "1 t": [629, 601, 545, 404]},
         references={"seed 000, 400 kg": 500.0},
-    )  # fmt: skip
+    )
     (ax,) = fig.axes
     assert ax.get_xlabel() == "systematic error per bin [%]"
     assert "[GeV]" in ax.get_ylabel()

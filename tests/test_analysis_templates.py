@@ -29,9 +29,15 @@ def setup():
     model = PhysicsModel("nuebar", "tree", 0.2386, mu=3e-11, zprime=ZPrime("chi", 300.0))
     n = 400_000
     spec = make_signal_spec(
-        sp, model, tmin_mev=TMIN, tmax_mev=TMAX, mode="weighted", n_events=n,
-        exposure=EXPOSURE, proposal_mu=0.0,
-    )  # fmt: skip
+        sp,
+        model,
+        tmin_mev=TMIN,
+        tmax_mev=TMAX,
+        mode="weighted",
+        n_events=n,
+        exposure=EXPOSURE,
+        proposal_mu=0.0,
+    )
     truth = generate_signal_chunk(spec, np.random.default_rng(20240601), n)
     ev = np.zeros(n, dtype=EVENT_DTYPE)
     for name in truth.dtype.names:

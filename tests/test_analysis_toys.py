@@ -75,8 +75,15 @@ def test_pulls_1000_toys_issue_requirement(lama_model, case):
 
 def test_pulls_gaussian_form_all_free_4000_toys(lama_model):
     """Gaussian χ² with model variance, s, b, mu2 and γ all fitted: 4000 toys, 4σ."""
-    nll = BinnedNLL(lama_model, lama_model.expected(), form="gaussian", variance="model",
-                    syst=0.02, sig_norm_sigma=0.01, bkg_norm_sigma=0.05)  # fmt: skip
+    nll = BinnedNLL(
+        lama_model,
+        lama_model.expected(),
+        form="gaussian",
+        variance="model",
+        syst=0.02,
+        sig_norm_sigma=0.01,
+        bkg_norm_sigma=0.05,
+    )
     res = run_toys(nll, {"mu2": 1.0, "gamma": 0.03}, 4000, seed=7, pois=("mu2", "gamma"))
     _check_pulls(res, ("s", "b", "mu2", "gamma"), n_sigma=4.0)
 

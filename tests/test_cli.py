@@ -26,8 +26,19 @@ def test_sources_json_lists_every_source(capsys):
 
 
 def test_xsec_json_has_the_documented_keys(capsys):
-    code, out, _ = run(capsys, "xsec", "--source", "cr51", "--mu", "1e-10", "--tmin-kev", "2",
-                       "--zprime", "chi:500", "--json")  # fmt: skip
+    code, out, _ = run(
+        capsys,
+        "xsec",
+        "--source",
+        "cr51",
+        "--mu",
+        "1e-10",
+        "--tmin-kev",
+        "2",
+        "--zprime",
+        "chi:500",
+        "--json",
+    )
     assert code == 0
     r = json.loads(out)
     for key in (
@@ -72,8 +83,23 @@ def test_bad_input_gives_one_clear_line(capsys, args, words):
 
 def test_sample_writes_hdf5_with_provenance(tmp_path, capsys):
     path = tmp_path / "ev.h5"
-    code, out, _ = run(capsys, "sample", "--source", "sr90y", "-n", "20000", "--seed", "4",
-                       "--mu", "1e-10", "--tmin-kev", "100", "-o", str(path), "--json")  # fmt: skip
+    code, out, _ = run(
+        capsys,
+        "sample",
+        "--source",
+        "sr90y",
+        "-n",
+        "20000",
+        "--seed",
+        "4",
+        "--mu",
+        "1e-10",
+        "--tmin-kev",
+        "100",
+        "-o",
+        str(path),
+        "--json",
+    )
     assert code == 0
     r = json.loads(out)
     assert r["events"] == 20000
@@ -86,8 +112,22 @@ def test_sample_writes_hdf5_with_provenance(tmp_path, capsys):
     assert meta["provenance"]["software"]["nusource"]
     # same seed, same events
     path2 = tmp_path / "ev2.npz"
-    run(capsys, "sample", "--source", "sr90y", "-n", "20000", "--seed", "4", "--mu", "1e-10",
-        "--tmin-kev", "100", "-o", str(path2))  # fmt: skip
+    run(
+        capsys,
+        "sample",
+        "--source",
+        "sr90y",
+        "-n",
+        "20000",
+        "--seed",
+        "4",
+        "--mu",
+        "1e-10",
+        "--tmin-kev",
+        "100",
+        "-o",
+        str(path2),
+    )
     assert np.array_equal(np.load(path2)["events"]["te"], te)
 
 

@@ -46,6 +46,8 @@ def test_five_deployments_share_the_events_by_their_decays():
     exp = build_experiment(card, path)
     spec, _ = signal_spec(exp, mode="fixed", n_events=50_000, seed=4)
     ev = generate_signal_chunk(spec, np.random.default_rng(4), 50_000)
-    counts = [np.sum((ev["time"] >= d.start_s) & (ev["time"] <= d.start_s + d.length_s))
-              for d in exp.deployments]  # fmt: skip
+    counts = [
+        np.sum((ev["time"] >= d.start_s) & (ev["time"] <= d.start_s + d.length_s))
+        for d in exp.deployments
+    ]
     assert np.all(np.abs(np.array(counts) - 10_000) < 4 * np.sqrt(10_000 * 0.8))

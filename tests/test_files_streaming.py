@@ -202,8 +202,9 @@ def test_a_partial_file_is_kept_at_its_checkpoint(tmp_path, ext):
     partial = tmp_path / f"partial.{ext}"
     target = tmp_path / f"cont.{ext}"
     with pytest.raises(KeyboardInterrupt):
-        with EventWriter(target, sample_metadata(), buffer_events=1000, n_events=5000,
-                         partial=partial) as w:  # fmt: skip
+        with EventWriter(
+            target, sample_metadata(), buffer_events=1000, n_events=5000, partial=partial
+        ) as w:
             w.append(ev[:1800])
             w.checkpoint()
             w.append(ev[1800:2500])  # buffered: lost
@@ -218,8 +219,15 @@ def test_a_partial_file_is_kept_at_its_checkpoint(tmp_path, ext):
         with pytest.raises(ValueError, match="root files cannot be continued"):
             EventWriter.resume(target, partial, {}, n_written=1800, dtype=ev.dtype)
         return
-    with EventWriter.resume(target, partial, sample_metadata(), n_written=1800, dtype=ev.dtype,
-                            buffer_events=1000, n_events=5000) as w:  # fmt: skip
+    with EventWriter.resume(
+        target,
+        partial,
+        sample_metadata(),
+        n_written=1800,
+        dtype=ev.dtype,
+        buffer_events=1000,
+        n_events=5000,
+    ) as w:
         w.append(ev[1800:])
     assert not partial.exists()
     one, cont = read_events(tmp_path / f"one.{ext}"), read_events(target)
@@ -236,18 +244,25 @@ def test_resume_refuses_a_file_it_cannot_continue(tmp_path):
             w.checkpoint()
             raise KeyboardInterrupt
     with pytest.raises(ValueError, match="lengths \\[100\\], not the run's 120"):
-        EventWriter.resume(tmp_path / "x.h5", partial, {}, n_written=60, dtype=ev.dtype,
-                           n_events=120)  # fmt: skip
+        EventWriter.resume(
+            tmp_path / "x.h5", partial, {}, n_written=60, dtype=ev.dtype, n_events=120
+        )
     with pytest.raises(ValueError, match="its fields"):
-        EventWriter.resume(tmp_path / "x.h5", partial, {}, n_written=60, n_events=100,
-                           dtype=ev[["te", "enu"]].dtype)  # fmt: skip
+        EventWriter.resume(
+            tmp_path / "x.h5",
+            partial,
+            {},
+            n_written=60,
+            n_events=100,
+            dtype=ev[["te", "enu"]].dtype,
+        )
     partial.write_bytes(b"not an hdf5 file" * 100)
     with pytest.raises(ValueError, match="cannot be continued"):
-        EventWriter.resume(tmp_path / "x.h5", partial, {}, n_written=60, dtype=ev.dtype,
-                           n_events=100)  # fmt: skip
+        EventWriter.resume(
+            tmp_path / "x.h5", partial, {}, n_written=60, dtype=ev.dtype, n_events=100
+        )
     with pytest.raises(ValueError, match="npz files cannot be continued"):
-        EventWriter.resume(tmp_path / "x.npz", tmp_path / "p.npz", {}, n_written=0,
-                           dtype=ev.dtype)  # fmt: skip
+        EventWriter.resume(tmp_path / "x.npz", tmp_path / "p.npz", {}, n_written=0, dtype=ev.dtype)
 
 
 @pytest.mark.parametrize("ext", EXTENSIONS)

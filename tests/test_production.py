@@ -251,8 +251,21 @@ def test_simulate_bad_input(tmp_path, capsys, args, words):
 def test_killed_process_resumes(tmp_path, ext):
     """A real SIGKILL in the middle of a run, then the same command again."""
     out = tmp_path / f"k{ext}"
-    cmd = [sys.executable, "-m", "nusource.cli", "simulate", LXE, "-o", str(out), "-n", "3000000",
-           "--chunk-size", "50000", "--seed", "9"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "nusource.cli",
+        "simulate",
+        LXE,
+        "-o",
+        str(out),
+        "-n",
+        "3000000",
+        "--chunk-size",
+        "50000",
+        "--seed",
+        "9",
+    ]
     p = subprocess.Popen(cmd)
     import time
 

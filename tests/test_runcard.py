@@ -13,9 +13,16 @@ NAMES = {Path(c).name for c in CONFIGS}
 
 
 def test_every_card_the_issue_names_is_shipped():
-    for name in ["lama.toml", "lama_1t.toml", "lama_seed000.toml", "lxe_cr51.toml",
-                 "lxe_cr51_5deploy.toml", "hellaz_cr51.toml", "hellaz_sry.toml",
-                 "borexino_cr51.toml"]:  # fmt: skip
+    for name in [
+        "lama.toml",
+        "lama_1t.toml",
+        "lama_seed000.toml",
+        "lxe_cr51.toml",
+        "lxe_cr51_5deploy.toml",
+        "hellaz_cr51.toml",
+        "hellaz_sry.toml",
+        "borexino_cr51.toml",
+    ]:
         assert name in NAMES
 
 

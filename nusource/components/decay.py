@@ -91,12 +91,25 @@ class UniformDecays:
         c["event_id"][:] = np.arange(first_id, first_id + n, dtype=np.uint64)
         c["component"][:] = self.index
         fill_times(rng, *time_tables(self.periods, math.inf), c["time"])
-        fill_uniform(rng, self.detector_kind, self.detector_params, c["vtx_x"], c["vtx_y"],
-                     c["vtx_z"])  # fmt: skip
+        fill_uniform(
+            rng, self.detector_kind, self.detector_params, c["vtx_x"], c["vtx_y"], c["vtx_z"]
+        )
         self.sample_te(rng, c["te"])
         fill_isotropic(rng, c["e_dx"], c["e_dy"], c["e_dz"])
-        for name in ("src_x", "src_y", "src_z", "flight", "enu", "nu_dx", "nu_dy", "nu_dz",
-                     "cos_theta", "xs_mag", "xs_zlin", "xs_zquad"):  # fmt: skip
+        for name in (
+            "src_x",
+            "src_y",
+            "src_z",
+            "flight",
+            "enu",
+            "nu_dx",
+            "nu_dy",
+            "nu_dz",
+            "cos_theta",
+            "xs_mag",
+            "xs_zlin",
+            "xs_zquad",
+        ):
             c[name][:] = 0.0
         for name in ("xs_gen", "xs_sm", "p_ee"):
             c[name][:] = 1.0
@@ -121,8 +134,9 @@ class UniformDecays:
         }
 
 
-def uniform_decays(ctx, *, kind: str, decays: float, window_fraction: float, sample_te,
-                   parameters: dict) -> UniformDecays:  # fmt: skip
+def uniform_decays(
+    ctx, *, kind: str, decays: float, window_fraction: float, sample_te, parameters: dict
+) -> UniformDecays:
     """Build a :class:`UniformDecays` for a builder's context (counts drawn per the mode)."""
     exp = ctx.experiment
     if not (math.isfinite(decays) and decays >= 0):

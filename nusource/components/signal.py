@@ -41,8 +41,7 @@ class SignalComponent:
         return pl is not None and pl.oscillation is not None and pl.oscillation[2] == "accept"
 
     def fill(self, rng, cols: dict, n: int, first_id: int) -> int:
-        return fill_signal_chunk(self.spec, rng, cols, n, first_id=first_id,
-                                 component=self.index)  # fmt: skip
+        return fill_signal_chunk(self.spec, rng, cols, n, first_id=first_id, component=self.index)
 
     def metadata(self) -> dict:
         return signal_metadata(self.spec, self.spec.mode)

@@ -131,10 +131,11 @@ class RootSink:
             return
         raw = {k: np.ascontiguousarray(v).tobytes() for k, v in columns.items()}
         self._tree.compression = {
-            k: comp if len(uproot.compression.compress(b, comp)) < (1 - MIN_ROOT_GAIN) * len(b)
+            k: comp
+            if len(uproot.compression.compress(b, comp)) < (1 - MIN_ROOT_GAIN) * len(b)
             else None
             for k, b in raw.items()
-        }  # fmt: skip
+        }
 
     def sync(self):
         pass  # uproot writes each basket and the tree's new length through to the file
@@ -212,13 +213,16 @@ class Hdf5Sink:
             if spec.n_events is None:
                 # grown write by write: cut back to the events written before the interruption
                 if not growing or min(lengths) < spec.n_written:
-                    raise ValueError(f"its datasets (lengths {sorted(lengths)}) do not hold the "
-                                     f"{spec.n_written} events written")  # fmt: skip
+                    raise ValueError(
+                        f"its datasets (lengths {sorted(lengths)}) do not hold the "
+                        f"{spec.n_written} events written"
+                    )
                 for _, d in self._sets:
                     d.resize((spec.n_written,))
             elif lengths != {spec.n_events}:
-                raise ValueError(f"its datasets have lengths {sorted(lengths)}, "
-                                 f"not the run's {spec.n_events}")  # fmt: skip
+                raise ValueError(
+                    f"its datasets have lengths {sorted(lengths)}, not the run's {spec.n_events}"
+                )
         except BaseException:
             self._file.close()
             raise

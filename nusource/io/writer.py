@@ -185,9 +185,19 @@ class EventWriter:
         self._closed = False
 
     @classmethod
-    def resume(cls, path, partial, metadata: dict, *, n_written: int, dtype,
-               compression=None, buffer_events: int = BUFFER_EVENTS, overwrite=False,
-               n_events=None) -> "EventWriter":  # fmt: skip
+    def resume(
+        cls,
+        path,
+        partial,
+        metadata: dict,
+        *,
+        n_written: int,
+        dtype,
+        compression=None,
+        buffer_events: int = BUFFER_EVENTS,
+        overwrite=False,
+        n_events=None,
+    ) -> "EventWriter":
         """Continue the ``partial`` file of an interrupted writer after its first n_written events.
 
         Parameters are those of the interrupted writer.  HDF5 files are
@@ -203,8 +213,15 @@ class EventWriter:
             The file cannot be continued (format, fields, length, or unreadable);
             the message says why.
         """
-        w = cls(path, metadata, compression=compression, buffer_events=buffer_events,
-                dtype=dtype, overwrite=overwrite, n_events=n_events)  # fmt: skip
+        w = cls(
+            path,
+            metadata,
+            compression=compression,
+            buffer_events=buffer_events,
+            dtype=dtype,
+            overwrite=overwrite,
+            n_events=n_events,
+        )
         # (the constructor only named a temporary file; the partial one is used instead)
         w._tmp, w._keep_partial, w.n_written = str(partial), True, int(n_written)
         try:

@@ -48,8 +48,15 @@ __all__ = [
 ]
 
 
-def simulate(prod: Production, *, workers: int = 1, progress=None, keep_chunks=False,
-             overwrite=False, dask=None) -> dict:  # fmt: skip
+def simulate(
+    prod: Production,
+    *,
+    workers: int = 1,
+    progress=None,
+    keep_chunks=False,
+    overwrite=False,
+    dask=None,
+) -> dict:
     """Write every chunk into the output (resuming an interrupted run); a summary.
 
     Chunks are made in this process (``workers=1``), by local worker processes,
@@ -67,8 +74,16 @@ def simulate(prod: Production, *, workers: int = 1, progress=None, keep_chunks=F
         writer, first = resume(prod, state, notes, overwrite)
         try:
             tick(writer.n_written)
-            write_chunks(prod, state, writer, first, tick, workers=workers, dask=dask,
-                          keep_chunks=keep_chunks)  # fmt: skip
+            write_chunks(
+                prod,
+                state,
+                writer,
+                first,
+                tick,
+                workers=workers,
+                dask=dask,
+                keep_chunks=keep_chunks,
+            )
             writer.metadata["n_events"] = writer.n_written
             writer.close()
         except BaseException:

@@ -44,8 +44,9 @@ def fill_chunk(prod: Production, j: int, cols: dict) -> int:
 
         view = {name: col[:n] for name, col in cols.items()}
         nest_seed = int(chunk_rng(prod.seed, comp.index, k, "nest").integers(0, 2**31 - 1))
-        respond(chunk_rng(prod.seed, comp.index, k, "detector"), view, response,
-                nest_seed=nest_seed)  # fmt: skip
+        respond(
+            chunk_rng(prod.seed, comp.index, k, "detector"), view, response, nest_seed=nest_seed
+        )
     return n
 
 
@@ -70,8 +71,13 @@ def run_chunk(prod: Production, j: int) -> tuple[int, int]:
             )
         return j, count_events(path)
     cols, n = chunk_columns(prod, j)
-    meta = {"run_key": prod.run_key, "chunk": j, "chunk_key": prod.chunk_key(j),
-            "n_events": n, "seed": prod.seed}  # fmt: skip
+    meta = {
+        "run_key": prod.run_key,
+        "chunk": j,
+        "chunk_key": prod.chunk_key(j),
+        "n_events": n,
+        "seed": prod.seed,
+    }
     with EventWriter(path, meta, compression="none", dtype=prod.dtype, size_hint=n) as w:
         w.append_columns(cols, n)
     return j, n

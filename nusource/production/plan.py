@@ -127,8 +127,19 @@ def _jobs(components, chunk_size):
     return tuple(jobs), tuple(sizes)
 
 
-def plan(card_path, output, *, n=None, exposure=False, mode=None, seed=None, chunk_size=None,
-         compression=None, overwrite=False, detector=True) -> Production:  # fmt: skip
+def plan(
+    card_path,
+    output,
+    *,
+    n=None,
+    exposure=False,
+    mode=None,
+    seed=None,
+    chunk_size=None,
+    compression=None,
+    overwrite=False,
+    detector=True,
+) -> Production:
     """Validate everything and fix the chunks before any work is done.
 
     ``n`` asks for a fixed number of events per component, ``exposure`` for a
@@ -181,11 +192,13 @@ def plan(card_path, output, *, n=None, exposure=False, mode=None, seed=None, chu
         "response": None if response is None else repr(response),
         "provenance": provenance(card_text=text),
     }
-    key = json.dumps([__version__, text, seed, mode, chunk_size,
-                      [int(c.n_generated) for c in components]])  # fmt: skip
+    key = json.dumps(
+        [__version__, text, seed, mode, chunk_size, [int(c.n_generated) for c in components]]
+    )
     if len(components) == 1:  # the key of a signal-only run is unchanged
-        key = json.dumps([__version__, text, seed, mode, chunk_size,
-                          int(components[0].n_generated)])  # fmt: skip
+        key = json.dumps(
+            [__version__, text, seed, mode, chunk_size, int(components[0].n_generated)]
+        )
     return Production(
         output=output,
         seed=seed,

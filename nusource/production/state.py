@@ -112,9 +112,16 @@ def new_writer(prod: Production, state: State, overwrite: bool, *, keep_records=
     if not keep_records:
         state.forget()
     meta = output_metadata(prod)
-    return EventWriter(prod.output, meta, compression=prod.compression, dtype=prod.dtype,
-                       overwrite=overwrite, n_events=prod.n_events, partial=state.partial,
-                       buffer_events=WRITE_EVENTS)  # fmt: skip
+    return EventWriter(
+        prod.output,
+        meta,
+        compression=prod.compression,
+        dtype=prod.dtype,
+        overwrite=overwrite,
+        n_events=prod.n_events,
+        partial=state.partial,
+        buffer_events=WRITE_EVENTS,
+    )
 
 
 def output_metadata(prod: Production) -> dict:
@@ -139,23 +146,33 @@ def resume(prod: Production, state: State, notes: list, overwrite: bool):
     if state.old.exists():  # a copy was interrupted: the old file holds the events
         state.old.replace(state.partial)
     if state.records and not state.partial.exists():
-        notes.append("the interrupted run's output is gone (removed, or npz, which cannot be "
-                     "continued); started over")  # fmt: skip
+        notes.append(
+            "the interrupted run's output is gone (removed, or npz, which cannot be "
+            "continued); started over"
+        )
     if not state.records or not state.partial.exists():
         return new_writer(prod, state, overwrite), 0
     ends = np.cumsum([0] + [n for n, _ in state.records])
     try:
         done = good_chunks(prod, state.partial, state.records)
         if done < len(state.records):
-            notes.append(f"chunks {done} to {len(state.records) - 1} in the interrupted run's "
-                         "output differ from the progress record; made again")  # fmt: skip
+            notes.append(
+                f"chunks {done} to {len(state.records) - 1} in the interrupted run's "
+                "output differ from the progress record; made again"
+            )
         state.records = state.records[:done]
         if state.partial.suffix != ".root":
-            writer = EventWriter.resume(prod.output, state.partial, output_metadata(prod),
-                                        n_written=int(ends[done]), dtype=prod.dtype,
-                                        overwrite=overwrite, compression=prod.compression,
-                                        buffer_events=WRITE_EVENTS,
-                                        n_events=prod.n_events)  # fmt: skip
+            writer = EventWriter.resume(
+                prod.output,
+                state.partial,
+                output_metadata(prod),
+                n_written=int(ends[done]),
+                dtype=prod.dtype,
+                overwrite=overwrite,
+                compression=prod.compression,
+                buffer_events=WRITE_EVENTS,
+                n_events=prod.n_events,
+            )
             return writer, done
         state.partial.replace(state.old)
         writer = new_writer(prod, state, overwrite, keep_records=True)
