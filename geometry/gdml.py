@@ -24,6 +24,11 @@ element with Z and its standard atomic weight), named as in the toolkit;
 each volume carries an ``auxiliary`` ``G4NistMaterial`` naming the Geant4
 NIST material it corresponds to where one exists (:data:`NIST_NAMES`;
 densities may differ slightly: the GDML's are the toolkit's).
+
+Geant4 reads the file with ``G4GDMLParser::Read(file, false)`` (``false``: no
+schema validation, which would fetch the schema over the network); the tests
+read every card's file with Geant4 (geant4_pybind) and compare its masses
+and overlap checks with the card's.
 """
 
 from __future__ import annotations

@@ -50,8 +50,8 @@ def _simulate(card, out, *, n=N_SMALL, seed=None, workers=1, **kw):
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    """label → ROOT file: every kind the toolkit writes (small)."""
+def files(root_env, tmp_path_factory):
+    """label → ROOT file: every kind the toolkit writes (small; made only when ROOT is there)."""
     d = tmp_path_factory.mktemp("rootfiles")
     out = {}
     for comp in COMPRESSIONS["root"]:
@@ -297,7 +297,7 @@ def _pyroot_strings(root_env, path) -> tuple[dict, str]:
     "the stored TObjString streamer is then damaged and ROOT reads empty strings "
     "(TStreamerInfo::BuildOld warning)",
 )
-def test_root_reads_the_metadata_of_a_file_above_2_gib(tmp_path, root_env):
+def test_root_reads_the_metadata_of_a_file_above_2_gib(root_env, tmp_path):
     path = _simulate(LXE, tmp_path / "big.root", n=10_000_000)
     assert path.stat().st_size > 2**31
     strings, output = _pyroot_strings(root_env, path)
@@ -324,7 +324,7 @@ def _run_tree(root_env, path) -> dict:
     reason="hadd appends a second cycle of each metadata string and the reader takes one "
     "run's seed, events and exposure for the merged events",
 )
-def test_hadd_of_two_runs_reads_as_nusource_merge(tmp_path, root_env, capsys):
+def test_hadd_of_two_runs_reads_as_nusource_merge(root_env, tmp_path, capsys):
     runs = [
         _simulate(LXE, tmp_path / f"run{s}.root", n=None, seed=s, exposure=True) for s in (1, 2)
     ]

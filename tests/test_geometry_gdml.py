@@ -1,6 +1,11 @@
 """GDML of every run card: read back as plain XML, volume by volume, masses against the card's."""
 
+import importlib.util
+import json
 import math
+import os
+import subprocess
+import sys
 import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -195,3 +200,42 @@ def test_refuses_to_replace_an_output(tmp_path):
     out.write_text("")
     with pytest.raises(FileExistsError, match="exists"):
         write_gdml(CONFIGS / "lxe_cr51.toml", out)
+
+
+def _geant4(path, tmp_path) -> dict:
+    """What Geant4's G4GDMLParser reads from a GDML file (in a subprocess)."""
+    client = Path(__file__).parent / "geant4_client" / "read_gdml.py"
+    data = tmp_path / "g4data"  # geometry needs no physics data sets
+    data.mkdir(exist_ok=True)
+    env = {**os.environ, "GEANT4_DATA_DIR": str(data)}
+    r = subprocess.run(
+        [sys.executable, str(client), str(path)], capture_output=True, text=True, env=env
+    )
+    assert r.returncode == 0, (r.stdout + r.stderr)[-2000:]
+    assert "G4Exception" not in r.stdout + r.stderr, r.stdout + r.stderr
+    (line,) = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
+    return json.loads(line)["volumes"]
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("geant4_pybind") is None, reason="geant4_pybind is not installed"
+)
+@pytest.mark.parametrize("card", CARDS, ids=lambda p: p.stem)
+def test_geant4_reads_every_card_with_its_masses_and_no_overlaps(card, tmp_path):
+    out = tmp_path / f"{card.stem}.gdml"
+    write_gdml(card, out)
+    g4 = _geant4(out, tmp_path)
+    exp, _ = load_experiment(card)
+    src = tomllib.loads(card.read_text())["source"]
+    assert g4["detector"]["mass"] == pytest.approx(exp.detector_mass_kg, rel=1e-12)
+    assert g4["detector"]["density"] == pytest.approx(exp.material.density_g_cm3, rel=1e-15)
+    r, h = src["diameter_cm"] / 2, src["height_cm"] / 2
+    for k, shield in enumerate(src["shields"]):
+        t = shield["thickness_cm"]
+        density = {"W": 19.3, "Cu": 8.96, "Pb": 11.35}[shield["material"]]
+        can = 2 * math.pi * ((r + t) ** 2 * (h + t) - r * r * h) * density * 1e-3
+        assert g4[f"shield_{k}_{shield['material']}"]["own_mass"] == pytest.approx(can, rel=1e-12)
+        r, h = r + t, h + t
+    assert [name for name, v in g4.items() if v["overlaps"]] == []
+    outer = f"shield_{len(src['shields']) - 1}_{src['shields'][-1]['material']}"
+    assert set(g4["world"]["daughters"]) == {"detector", outer}
