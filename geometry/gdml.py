@@ -34,9 +34,7 @@ and overlap checks with the card's.
 from __future__ import annotations
 
 import math
-import os
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from .elements import element
 from .materials import Material
@@ -266,55 +264,3 @@ def _centred(solid):
     from dataclasses import replace
 
     return replace(solid, center=(0.0, 0.0, 0.0))
-
-
-def write_gdml(card_path, output, *, overwrite: bool = False, source_material=None) -> Path:
-    """Write a run card's geometry as GDML (``nusource geometry CARD -o OUT.gdml``).
-
-    Parameters
-    ----------
-    card_path : str or os.PathLike
-        Run card (TOML).
-    output : str or os.PathLike
-        GDML file; written to a temporary name beside it, then renamed.
-    overwrite : bool
-        Replace an existing output.
-    source_material : Material, optional
-        What fills the source's active volume (default: vacuum).
-
-    Returns
-    -------
-    pathlib.Path
-        The output.
-    """
-    from nusource.experiment import detector_response, load_experiment
-
-    output = Path(output)
-    if output.exists() and not overwrite:
-        raise FileExistsError(f"output '{output}' exists; remove it or pass overwrite=True")
-    exp, _ = load_experiment(card_path)
-    fiducial = None
-    if exp.card.response is not None and exp.card.response.fiducial is not None:
-        fiducial = detector_response(exp).fiducial
-    text = experiment_gdml(exp, fiducial=fiducial, source_material=source_material)
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.part")
-    tmp.write_text(text)
-    tmp.replace(output)
-    return output
-
-
-def main(argv=None) -> int:
-    """``python -m nusource.geometry.gdml CARD -o OUT.gdml [--overwrite]``."""
-    import argparse
-
-    parser = argparse.ArgumentParser(description="run card geometry → GDML")
-    parser.add_argument("card", help="run card (TOML)")
-    parser.add_argument("-o", "--output", required=True, help="GDML file")
-    parser.add_argument("--overwrite", action="store_true")
-    args = parser.parse_args(argv)
-    print(f"wrote {write_gdml(args.card, args.output, overwrite=args.overwrite)}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -149,6 +149,18 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--compression", default=None)
     g.add_argument("--overwrite", action="store_true")
 
+    e = sub.add_parser("export", help="events of a file as HepMC3 (NuHepMC v1.0) for Geant4")
+    e.add_argument("file", help="event file (.root, .h5, .npz)")
+    e.add_argument("-o", "--output", required=True, help="HepMC3 ASCII file (.hepmc3)")
+    e.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    e.add_argument("--json", action="store_true", help="print JSON")
+
+    gd = sub.add_parser("geometry", help="a run card's geometry as GDML (for Geant4)")
+    gd.add_argument("card", help="run card (TOML), e.g. configs/lxe_cr51.toml")
+    gd.add_argument("-o", "--output", required=True, help="GDML file (.gdml)")
+    gd.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    gd.add_argument("--json", action="store_true", help="print JSON")
+
     a = sub.add_parser("analyze", help="histogram, fit and Z′ reach of event files")
     a.add_argument("files", nargs="+", help="event files or glob patterns")
     a.add_argument("--card", required=True, help="analysis card (TOML), e.g. configs/analysis/")
@@ -348,6 +360,16 @@ def main(argv=None) -> int:
                     progress=tick,
                 )
             print(json.dumps(r, indent=2)) if args.json else _print_lama(r)
+        elif args.command == "export":
+            r = jobs.export_hepmc3(args.file, args.output, overwrite=args.overwrite)
+            print(json.dumps(r, indent=2)) if args.json else print(
+                f"wrote {r['events']} events to {r['output']}"
+            )
+        elif args.command == "geometry":
+            r = jobs.geometry_gdml(args.card, args.output, overwrite=args.overwrite)
+            print(json.dumps(r, indent=2)) if args.json else print(
+                f"wrote {r['output']} (detector {r['detector_mass_kg']:.6g} kg)"
+            )
         elif args.command == "merge":
             from .io.merge import merge_files
 

@@ -328,3 +328,41 @@ def analyze(files, card_path, *, plots=None) -> dict:
         plots_dir=plots,
         fiducial_acceptance=fiducial_acceptance(exp, response),
     )
+
+
+def geometry_gdml(card_path, output, *, overwrite: bool = False) -> dict:
+    """A run card's geometry as GDML (source, shields, detector, fiducial volume), atomically."""
+    import os
+
+    from .experiment import detector_response, load_experiment
+    from .geometry.gdml import experiment_gdml
+    from .io.formats import check_output_path
+
+    output = Path(output)
+    check_output_path(output, overwrite=overwrite, suffixes=(".gdml",))
+    exp, _ = load_experiment(card_path)
+    fiducial = None
+    if exp.card.response is not None and exp.card.response.fiducial is not None:
+        fiducial = detector_response(exp).fiducial
+    text = experiment_gdml(exp, fiducial=fiducial)
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.part")
+    tmp.write_text(text)
+    tmp.chmod(0o666 & ~_umask())
+    tmp.replace(output)
+    return {"output": str(output), "detector_mass_kg": exp.detector_mass_kg}
+
+
+def export_hepmc3(path, output, *, overwrite: bool = False) -> dict:
+    """Events of a file as HepMC3 ASCII following NuHepMC v1.0 (for Geant4 and other tools)."""
+    from .exchange.hepmc3 import export_hepmc3 as export
+
+    n = export(path, output, overwrite=overwrite)
+    return {"output": str(output), "events": n}
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

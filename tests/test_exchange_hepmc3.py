@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from nusource.exchange.hepmc3 import C_MM_PER_S, export_hepmc3, main
+from nusource.cli import main as cli_main
+from nusource.exchange.hepmc3 import C_MM_PER_S, export_hepmc3
 from nusource.generator.constants import M_E
 from nusource.io.readers import read_events
 from nusource.production import plan, simulate
@@ -24,7 +25,7 @@ def exported(tmp_path_factory):
     events = d / "lxe.h5"
     simulate(plan(card, events, n=N, seed=7))
     out = d / "lxe.hepmc3"
-    assert main([str(events), "-o", str(out)]) == 0
+    assert cli_main(["export", str(events), "-o", str(out)]) == 0
     return read_events(events), out
 
 

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from nusource.cli import main as cli_main
 from nusource.experiment import load_experiment
 from nusource.geometry.elements import ELEMENTS
-from nusource.geometry.gdml import NIST_NAMES, main, write_gdml
+from nusource.geometry.gdml import NIST_NAMES
+from nusource.jobs import geometry_gdml as write_gdml
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 CARDS = sorted(CONFIGS.glob("*.toml"))
@@ -98,7 +100,7 @@ class Gdml:
 
 def _write(card, tmp_path):
     out = tmp_path / f"{Path(card).stem}.gdml"
-    assert main([str(card), "-o", str(out)]) == 0
+    assert cli_main(["geometry", str(card), "-o", str(out)]) == 0
     return Gdml(out)
 
 

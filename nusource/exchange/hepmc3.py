@@ -273,21 +273,3 @@ def _event(pyhepmc, ri, number, pid, proc, pos, time_s, p, i, weight):
     e.attributes["ProcID"] = proc
     e.attributes["LabPos"] = [float(pos[0]), float(pos[1]), float(pos[2]), float(time_s)]
     return e
-
-
-def main(argv=None) -> int:
-    """``python -m nusource.exchange.hepmc3 FILE -o OUT.hepmc3 [--overwrite]``."""
-    import argparse
-
-    parser = argparse.ArgumentParser(description="event file → HepMC3 (NuHepMC v1.0)")
-    parser.add_argument("file", help="event file (.root, .h5, .npz)")
-    parser.add_argument("-o", "--output", required=True, help="HepMC3 ASCII file")
-    parser.add_argument("--overwrite", action="store_true")
-    args = parser.parse_args(argv)
-    n = export_hepmc3(args.file, args.output, overwrite=args.overwrite)
-    print(f"wrote {n} events to {args.output}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

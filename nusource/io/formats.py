@@ -91,15 +91,23 @@ def check_output(path, *, overwrite: bool = False) -> str:
         The file exists and ``overwrite`` is false.
     """
     fmt = format_of(path)
+    check_output_path(path, overwrite=overwrite)
+    return fmt
+
+
+def check_output_path(path, *, overwrite: bool = False, suffixes=None) -> Path:
+    """Check any output file's name before work: its suffix, its directory, nothing in the way."""
     path = Path(path)
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise ValueError(f"output '{path}': the name must end in {' or '.join(suffixes)}")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise FileNotFoundError(f"output '{path}': directory '{parent}' does not exist")
+    if path.is_dir():
+        raise ValueError(f"output '{path}' is a directory; give a file name")
     if path.exists() and not overwrite:
-        raise FileExistsError(
-            f"output '{path}' exists; remove it or pass overwrite=True (--overwrite)"
-        )
-    return fmt
+        raise FileExistsError(f"output '{path}' exists; remove it or give --overwrite")
+    return path
 
 
 def metadata_json(metadata: dict) -> str:

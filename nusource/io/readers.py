@@ -292,7 +292,23 @@ class _RootFile(_File):
         return {k: v.dtype for k, v in empty.items()}
 
     def metadata(self):
-        return self._metadata_text(self._f["metadata"] if "metadata" in self._f else None)
+        """The run metadata; a file joined by ROOT's hadd holds one cycle per run: combined."""
+        cycles = sorted(
+            (k for k in self._f.keys(cycle=True, recursive=False) if k.split(";")[0] == "metadata"),
+            key=lambda k: int(k.split(";")[1]),
+        )
+        if len(cycles) <= 1:
+            return self._metadata_text(self._f["metadata"] if "metadata" in self._f else None)
+        from .runs import combine_runs
+
+        metas = [self._metadata_text(self._f[k]) for k in cycles]
+        combined = combine_runs(metas, names=[f"{self.path} ({k})" for k in cycles])
+        if combined["n_events"] != self.n:
+            raise ValueError(
+                f"'{self.path}': its {len(cycles)} metadata cycles (a file joined by hadd?) "
+                f"describe {combined['n_events']} events, but its tree holds {self.n}"
+            )
+        return combined
 
     def read_columns(self, names, start, stop):
         arrays = self._t.arrays(names, entry_start=start, entry_stop=stop, library="np")
