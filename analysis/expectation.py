@@ -7,7 +7,7 @@ expected events of bin j are
     N_j = X · ∫ dT  b(T) · P_j(T) · g(T),    g(T) = ∫ f(E) dσ/dT(T, E) dE,
 
 X the exposure [ν × e⁻ / cm²], b(T) = Z_eff(T)/Z the binding factor (stepping
-approximation, PHYSICS.md §6: the deposited energy is the transfer q = T) and
+approximation, docs/physics.md §6: the deposited energy is the transfer q = T) and
 P_j(T) the probability that a deposit T is reconstructed in the bin: for a
 Gaussian resolution σ(T),
 
@@ -19,7 +19,7 @@ energy clips the bins from below.
 
 The recoil spectrum g(T) is exact: at fixed T every part of dσ/dT (SM,
 magnetic per μ_B², Z′ per γ and per γ²) is a quadratic polynomial in u = 1/E,
-because the couplings depend on T only (PHYSICS.md §2).  Its three
+because the couplings depend on T only (docs/physics.md §2).  Its three
 coefficients are read off the generator's own
 :func:`~nusource.generator.xsec.dsigma_parts` at three energies above
 E_min(T), and the moments ∫ f(E)·E⁻ⁿ dE (n = 0, 1, 2) of the piecewise-linear

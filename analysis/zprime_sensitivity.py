@@ -1,4 +1,4 @@
-"""Asimov sensitivity to a Z′ mass (seed 000 §4; PHYSICS.md §8).
+"""Asimov sensitivity to a Z′ mass (seed 000 §4; docs/physics.md §8).
 
 The data are the SM expectation (the Asimov data set: s = b = 1, μν = 0,
 γ = 0).  For a Z′ of the chosen family (E6 angle β, the named χ, ψ, η, or the

@@ -33,7 +33,7 @@ KEEP = np.array([0.0, 0.06, 0.14, 0.25, 0.47, 1.0])
 
 
 def nai_sigma(t_mev):
-    """σ [MeV] of σ/E = 0.448/√(E/keV) + 0.0091 (PHYSICS.md §6)."""
+    """σ [MeV] of σ/E = 0.448/√(E/keV) + 0.0091 (docs/physics.md §6)."""
     t = np.asarray(t_mev, dtype=float)
     return 0.448e-3 * np.sqrt(t * 1e3) + 0.0091 * t
 

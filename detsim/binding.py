@@ -1,4 +1,4 @@
-"""Atomic binding in the stepping approximation (PHYSICS.md §6, seed 000).
+"""Atomic binding in the stepping approximation (docs/physics.md §6, seed 000).
 
 An electron of a shell with binding energy B scatters only when the energy
 transfer q exceeds B, and then with the free-electron dσ/dT at T = q; the

@@ -1,4 +1,4 @@
-"""Gaussian energy resolution, σ/E = a/√(E/keV) + b (PHYSICS.md §6).
+"""Gaussian energy resolution, σ/E = a/√(E/keV) + b (docs/physics.md §6).
 
 The reconstructed energy is erec = edep + N(0, σ(edep)); an event with no
 deposit (removed by binding) gets erec = 0.
@@ -8,9 +8,9 @@ Defaults (:data:`DEFAULT_RESOLUTION`):
 ============  ======  ======  ==============================================
 material      a       b       provenance
 ============  ======  ======  ==============================================
-NaI           0.448   0.0091  PHYSICS.md §6 (DAMA-type NaI(Tl))
-LXe           0.3171  0.0015  PHYSICS.md §6 (alternative to NEST)
-He            0.0     0.03    PHYSICS.md §6 says "a few %": a parameter
+NaI           0.448   0.0091  docs/physics.md §6 (DAMA-type NaI(Tl))
+LXe           0.3171  0.0015  docs/physics.md §6 (alternative to NEST)
+He            0.0     0.03    docs/physics.md §6 says "a few %": a parameter
 pseudocumene  1.581   0.0     photoelectron statistics, 400 detected p.e./MeV
                               (Borexino-like, σ/E ≈ 5% at 1 MeV): a = 1/√0.4
 ============  ======  ======  ==============================================

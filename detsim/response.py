@@ -178,7 +178,7 @@ class DetectorResponse:
 
 
 def default_response(material: str) -> DetectorResponse:
-    """The PHYSICS.md §5–6 defaults of a detector.
+    """The docs/physics.md §5–6 defaults of a detector.
 
     ==============  ==========================================================
     material        defaults
@@ -190,7 +190,7 @@ def default_response(material: str) -> DetectorResponse:
     He (HELLAZ)     binding; σ/E = 3% (a parameter: "a few %"); direction
                     σ = 35 mrad; threshold 100 keV
     pseudocumene    binding; σ/E = 1.581/√(E/keV) (400 p.e./MeV); no threshold
-                    (none given in PHYSICS.md)
+                    (none given in docs/physics.md)
     ==============  ==========================================================
 
     Windows and fiducial volumes are per analysis and run card: none here.

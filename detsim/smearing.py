@@ -1,4 +1,4 @@
-"""Angular and position resolution (PHYSICS.md §6).
+"""Angular and position resolution (docs/physics.md §6).
 
 - Direction: the reconstructed electron direction is the true one turned by a
   polar angle θ = σ·|g| about it, g a standard 2-D normal in the plane

@@ -1,4 +1,4 @@
-"""Source activity versus time, decays in runs and event times (PHYSICS.md §4).
+"""Source activity versus time, decays in runs and event times (docs/physics.md §4).
 
 A(t) = A₀·e^{−t/τ}, τ = T½/ln 2. A run of length t_run starting t₀ after the
 time at which the activity is A₀ sees A₀τ(e^{−t₀/τ} − e^{−(t₀+t_run)/τ}) decays.

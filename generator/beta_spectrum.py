@@ -1,4 +1,4 @@
-"""Antineutrino spectrum of a β⁻ branch and tabulated spectra (PHYSICS.md §4).
+"""Antineutrino spectrum of a β⁻ branch and tabulated spectra (docs/physics.md §4).
 
 N(E) ∝ F(Z_d, W)·p·W·E²·C(E), with E the ν̄ energy, W = Q + mₑ − E the electron
 total energy and p = √(W² − mₑ²) its momentum; C = 1 (``allowed``) or

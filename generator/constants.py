@@ -1,4 +1,4 @@
-"""Physical constants (PHYSICS.md §1).
+"""Physical constants (docs/physics.md §1).
 
 Energies in MeV, lengths in cm, cross sections in cm².
 """

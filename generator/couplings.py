@@ -1,4 +1,4 @@
-"""Effective couplings of ν–e elastic scattering (PHYSICS.md §2).
+"""Effective couplings of ν–e elastic scattering (docs/physics.md §2).
 
 Every coupling choice reduces to a few numbers that the numba kernels read from
 one float64 array (:mod:`.model`).  For a neutrino of the chosen process, the

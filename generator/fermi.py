@@ -1,4 +1,4 @@
-"""Fermi function F(Z, W) for β decay (PHYSICS.md §4).
+"""Fermi function F(Z, W) for β decay (docs/physics.md §4).
 
 Natural units: the electron total energy ``w`` and momentum ``p`` are in units
 of mₑ (mₑc² and mₑc), the nuclear radius in units of ħ/(mₑc). ``z`` is the charge

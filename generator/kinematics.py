@@ -1,4 +1,4 @@
-"""Kinematics of ν–e elastic scattering on an electron at rest (PHYSICS.md §3).
+"""Kinematics of ν–e elastic scattering on an electron at rest (docs/physics.md §3).
 
 E: neutrino energy, T: electron recoil kinetic energy, both in MeV; θ: angle of
 the electron to the incoming neutrino direction.

@@ -1,4 +1,4 @@
-"""3+1 sterile-neutrino oscillation of the source's νe / ν̄e (PHYSICS.md §2, seed 004).
+"""3+1 sterile-neutrino oscillation of the source's νe / ν̄e (docs/physics.md §2, seed 004).
 
 P_ee(L, E) = 1 − sin²2θ·sin²(1.267·Δm²[eV²]·L[m]/E[MeV]), applied per event
 from its own emission point to its own vertex.

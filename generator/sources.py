@@ -1,4 +1,4 @@
-"""Built-in neutrino sources as data with provenance (PHYSICS.md §4).
+"""Built-in neutrino sources as data with provenance (docs/physics.md §4).
 
 Each source is a TOML file in ``generator/data/sources/`` (read lazily on first
 use): electron-capture sources carry ν lines, β⁻ sources carry branches whose

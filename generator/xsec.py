@@ -1,4 +1,4 @@
-"""Differential ν–e cross sections on a free electron at rest (PHYSICS.md §2).
+"""Differential ν–e cross sections on a free electron at rest (docs/physics.md §2).
 
 Weak part (SM, or SM with a Z′ through shifted couplings):
 

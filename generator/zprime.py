@@ -1,4 +1,4 @@
-"""Extra neutral gauge boson Z′ at θ′ = 0 (PHYSICS.md §2; seed 000 eqs. 10–13).
+"""Extra neutral gauge boson Z′ at θ′ = 0 (docs/physics.md §2; seed 000 eqs. 10–13).
 
 A Z′ of mass M shifts the neutral-current couplings of the electron by
 γ·δg_{L,R} with γ = M_Z²/M_Z′²; the +1 of the charged current is untouched.

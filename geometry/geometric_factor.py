@@ -1,7 +1,7 @@
 """Geometric factor G = ∫_detector dV/(4πL²) [cm], averaged over the source.
 
 With a uniform electron density n_e the expected number of scatters is
-N = (decays) · n_e · σ · G (PHYSICS.md §5). Closed forms:
+N = (decays) · n_e · σ · G (docs/physics.md §5). Closed forms:
 
 - point at distance ρ from the centre of a spherical shell r_i ≤ r ≤ r_o:
   G = g(r_o) − g(r_i), g(r) = ½[r + (r² − ρ²)/(2ρ)·ln|(r + ρ)/(r − ρ)|]
@@ -63,7 +63,7 @@ def _f_axis(radius: float, z: float) -> float:
 def gf_cylinder_axis(
     radius_cm: float, z_near_cm: float, z_far_cm: float, r_inner_cm: float = 0.0
 ) -> float:
-    """G [cm] of a cylinder (or tube) for a point on its axis (PHYSICS.md §5).
+    """G [cm] of a cylinder (or tube) for a point on its axis (docs/physics.md §5).
 
     Parameters
     ----------

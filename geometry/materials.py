@@ -1,6 +1,6 @@
 """Materials: composition and density → electron density and photon attenuation.
 
-Electron densities count every electron of every atom (all shells; PHYSICS.md
+Electron densities count every electron of every atom (all shells; docs/physics.md
 §5). Photon mass attenuation μ/ρ [cm²/g] (total, with coherent scattering) is
 interpolated log-log in the element tables of ``data/attenuation.csv``
 (XCOM-based, 0.01–3 MeV; made by ``data/make_attenuation.py``) and mixed by

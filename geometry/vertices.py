@@ -2,7 +2,7 @@
 
 For a detector of uniform density the vertex density of a source point s is
 dV/(4πL²), L = |vertex − s|, and the geometric factor is
-G = ⟨∫dV/(4πL²)⟩ over the source [cm] (PHYSICS.md §5). Two exact methods,
+G = ⟨∫dV/(4πL²)⟩ over the source [cm] (docs/physics.md §5). Two exact methods,
 packed by :func:`sampling_plan` into a float array the kernels read:
 
 - ``CONE`` (any geometry). A source point s uniform in the active cylinder; a

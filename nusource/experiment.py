@@ -360,7 +360,7 @@ def signal_spec(exp: Experiment, *, mode=None, n_events=None, seed=None, exposur
 def detector_response(exp: Experiment):
     """The card's [response] as a detsim DetectorResponse (None: no response section).
 
-    Unset resolution parameters take the material's defaults (PHYSICS.md §6).
+    Unset resolution parameters take the material's defaults (docs/physics.md §6).
     """
     from .detsim.resolution import GaussianResolution
     from .detsim.response import DetectorResponse, default_response

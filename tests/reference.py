@@ -1,6 +1,6 @@
 """Independent textbook implementations used as references by the tests.
 
-Written from PHYSICS.md and the literature with their own conventions (g_V,
+Written from docs/physics.md and the literature with their own conventions (g_V,
 g_A, explicit ħc), sharing no code with the package.
 """
 
@@ -68,7 +68,7 @@ def kappa_i(t):
 
 
 def dsigma_radiative(t, e, flavour="nue"):
-    """dσ/dT with the radiative couplings of PHYSICS.md §2, from the BKS form."""
+    """dσ/dT with the radiative couplings of docs/physics.md §2, from the BKS form."""
     rho, s2 = 1.0126, 0.2317
     ii = kappa_i(t)
     if flavour in ("nue", "nuebar"):

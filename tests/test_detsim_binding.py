@@ -18,7 +18,7 @@ KEV = 1e-3
 
 Z = {"NaI": 64, "LXe": 54, "He": 2, "pseudocumene": 66}
 
-# PHYSICS.md §6, keV (occupancy)
+# docs/physics.md §6, keV (occupancy)
 PHYSICS_SHELLS = {
     "I": {
         "K": (33.169, 2),
@@ -87,7 +87,7 @@ def test_shell_values_are_physics_md(material):
             key = f"{element} {shell}"
             if key in shells:
                 assert shells[key] == pytest.approx((b_kev, occ), rel=1e-12)
-    # PHYSICS.md: iodine N and O shells < 0.19 keV, sodium L ≤ 0.064 keV
+    # docs/physics.md: iodine N and O shells < 0.19 keV, sodium L ≤ 0.064 keV
     for key, (b_kev, _) in shells.items():
         el, shell = key.split()
         if el == "I" and shell[0] in "NO":
@@ -119,7 +119,7 @@ def test_step_function_against_direct_sum():
 
 
 def test_nai_removal_quoted_in_physics_md():
-    """PHYSICS.md §6: ~16% removed in 2–4.5 keV, ~3% in 5–33 keV (flat q: exact averages)."""
+    """docs/physics.md §6: ~16% removed in 2–4.5 keV, ~3% in 5–33 keV (flat q: exact averages)."""
 
     # Flat q: the average of 1 − Z_eff/Z over a window is ∫(1 − Z_eff/Z) dq / width,
     # computed exactly from the steps (no sampling).
@@ -174,7 +174,7 @@ def test_removal_fraction_matches_zeff(material):
 
 
 def test_removal_fraction_nai_windows_sampled():
-    """The sampled removal in the two PHYSICS.md windows (flat q), binomial tolerance."""
+    """The sampled removal in the two docs/physics.md windows (flat q), binomial tolerance."""
     rng = np.random.default_rng(11)
     edges, keep = binding_steps("NaI")
     for lo, hi, expect in ((2.0, 4.5, 10 / 64), (5.0, 33.0, 2 / 64 + 2 / 64 * 0.188 / 28)):

@@ -1,4 +1,4 @@
-"""Materials: electron densities, helium gas density and photon attenuation (PHYSICS.md §5, §7)."""
+"""Materials: electron densities, helium gas density and photon attenuation (docs/physics.md §5, §7)."""
 
 import math
 
@@ -40,7 +40,7 @@ def test_densities_of_registered_materials():
 
 def test_helium_gas_is_ideal():
     he = helium_gas(5.0, 77.0)
-    assert he.density_g_cm3 == pytest.approx(3.1e-3, rel=0.02)  # PHYSICS.md §5
+    assert he.density_g_cm3 == pytest.approx(3.1e-3, rel=0.02)  # docs/physics.md §5
     assert get_material("He").density_g_cm3 == he.density_g_cm3
     assert helium_gas(10.0, 77.0).density_g_cm3 == pytest.approx(2 * he.density_g_cm3)
     assert helium_gas(5.0, 154.0).density_g_cm3 == pytest.approx(he.density_g_cm3 / 2)
@@ -48,7 +48,7 @@ def test_helium_gas_is_ideal():
         helium_gas(-1.0, 77.0)
 
 
-# PHYSICS.md §7: μ/ρ [cm²/g] with coherent at 0.32 / 0.75 / 1.5 MeV
+# docs/physics.md §7: μ/ρ [cm²/g] with coherent at 0.32 / 0.75 / 1.5 MeV
 XCOM_CHECKS = {
     "W": (0.286, 0.0859, 0.0500),
     "Cu": (0.107, 0.0682, 0.0480),
@@ -64,7 +64,7 @@ def test_mass_attenuation_matches_xcom_to_two_percent(name):
 
 
 def test_gamma_through_tungsten_and_xenon():
-    # PHYSICS.md §7: a 1.5 MeV γ through 17 cm W + 70 cm LXe survives with ≈ 6e-12
+    # docs/physics.md §7: a 1.5 MeV γ through 17 cm W + 70 cm LXe survives with ≈ 6e-12
     w, xe = get_material("W"), get_material("LXe")
     p = math.exp(-(w.mu_cm(1.5) * 17.0 + xe.mu_cm(1.5) * 70.0))
     assert 4e-12 < p < 9e-12

@@ -1,4 +1,4 @@
-"""Kinematics of ν–e scattering (PHYSICS.md §3) and electron directions."""
+"""Kinematics of ν–e scattering (docs/physics.md §3) and electron directions."""
 
 import math
 

@@ -2,7 +2,7 @@
 
 Inputs of the seed: ν̄e from ¹⁴⁷Pm with the 235 keV endpoint, tree-level
 couplings, free electrons.  s² = 0.2386 (the low-Q² value) reproduces the
-table; PHYSICS.md §2.
+table; docs/physics.md §2.
 """
 
 import numpy as np

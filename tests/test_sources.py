@@ -1,4 +1,4 @@
-"""Built-in sources: the PHYSICS.md §4 data, options and the JSON summary."""
+"""Built-in sources: the docs/physics.md §4 data, options and the JSON summary."""
 
 import json
 import math
@@ -30,7 +30,7 @@ def test_every_source_is_consistent(name):
     assert isinstance(src, Source) and src.name == name
     assert (src.decay, src.flavour) in {("EC", "nue"), ("beta-", "nuebar")}
     assert bool(src.lines) == (src.decay == "EC") != bool(src.spectra)
-    assert src.provenance and "PHYSICS.md" in src.provenance
+    assert src.provenance and "docs/physics.md" in src.provenance
     assert src.mean_lifetime_s == pytest.approx(src.half_life_s / math.log(2), rel=1e-15)
     for spec in src.spectra:
         assert isinstance(spec, Spectrum)
