@@ -189,6 +189,10 @@ class Xe136DoubleBeta:
         """¹³⁶Xe decays per (t·day) of xenon."""
         return 1000.0 * self.decays_per_kg_day()
 
+    def events_per_kg_day(self) -> float:
+        """Sampled events per (kg·day): every decay is an event."""
+        return self.decays_per_kg_day()
+
     def spectrum_fraction(self, lo_mev: float, hi_mev: float) -> float:
         """Fraction of decays with summed electron energy in [lo, hi] [MeV] (exact)."""
         return dnbb_fraction(lo_mev, hi_mev, self.q_mev)
