@@ -146,7 +146,7 @@ class DecayScheme:
     level_mev : numpy.ndarray
         float64[n_levels] daughter level energies [MeV] (index 0 is the ground state).
     trans_prob, trans_to, trans_alpha : numpy.ndarray
-        [n_levels, MAX_TRANSITIONS] probability, destination level index and
+        [n_levels, width] probability, destination level index and
         conversion coefficient of each level's transitions (rows of the ground
         state and unused slots are 0).
     provenance, notes : str
