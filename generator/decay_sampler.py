@@ -22,7 +22,9 @@ Every cell also carries the index of the β branch it belongs to.
 
 The event kernel :func:`fill_decays` adds a vertex uniform in the detector's
 solid (a cylinder directly, any other solid by rejection from its bounding
-box), a time uniform in [t₀, t₀ + Δt) and an isotropic electron direction
+box), a time uniform in [t₀, t₀ + Δt) (from the accepting uniform's leftover
+when the fast path accepts: given y < L, y/L is uniform on [0, 1) and
+independent of T) and an isotropic electron direction
 (Marsaglia 1972: a point (u, v) uniform in the unit disc, s = u² + v²,
 d = (2u√(1 − s), 2v√(1 − s), 1 − 2s)). Kernels take an explicit
 ``numpy.random.Generator`` and fill arrays the caller allocates.
@@ -191,7 +193,14 @@ def fill_decays(
                 k = int(cells[k, C_ALIAS])
             t = cells[k, C_X0] + s * cells[k, C_DX]
             y = rng.random() * cells[k, C_H]
-            if y <= cells[k, C_L] or y <= _exact(model, cells, k, s, t, par):
+            low = cells[k, C_L]
+            if y < low:
+                # accepted below the lower bound: y/L is again uniform on [0, 1),
+                # independent of the energy, and times the decay
+                w = y / low
+                break
+            if y <= _exact(model, cells, k, s, t, par):
+                w = rng.random()
                 break
         te[i] = t
         if want_branch:
@@ -215,7 +224,7 @@ def fill_decays(
             vx[i] = px
             vy[i] = py
             vz[i] = pz
-        time[i] = t0 + t_len * rng.random()
+        time[i] = t0 + t_len * w
         while True:
             u, v = split_pair(rng)
             q = u * u + v * v

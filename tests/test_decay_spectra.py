@@ -150,6 +150,11 @@ def test_events_uniform_in_the_solid_isotropic_and_in_the_run(solid):
         np.histogram(t, np.linspace(t0, t0 + length, 21))[0], np.full(20, 0.05)
     )
     assert pval > 1e-3
+    # the time reuses the accepting uniform's leftover: it must not depend on the energy
+    for part in (te < np.median(te), te >= np.median(te)):
+        counts = np.histogram(t[part], np.linspace(t0, t0 + length, 21))[0]
+        pval, _, _ = chi2_pvalue(counts, np.full(20, 0.05))
+        assert pval > 1e-3
     # uniform in volume: the z coordinate's distribution is the solid's cross-section profile
     p = solid.params
     if isinstance(solid, Cylinder):
