@@ -12,7 +12,7 @@ import pytest
 from scipy.integrate import quad
 
 from nusource.generator.constants import M_E
-from nusource.generator.decay_sampler import fill_energies
+from nusource.generator.decay_sampler import bounding_box, fill_decays, fill_energies
 from nusource.generator.double_beta import Xe136DoubleBeta
 from nusource.generator.fermi import fermi_function
 from nusource.generator.krypton import Kr85Background
@@ -118,6 +118,33 @@ def test_compiled_and_python_kernels_agree():
     fill_energies.py_func(np.random.default_rng(3), t.cells, t.model, t.par, t.cell_branch, b, bb)
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(ba, bb)
+
+
+def test_compiled_and_python_event_kernels_agree():
+    bkg = Xe136DoubleBeta(n_cells=16)
+    t = bkg.tables
+    shell = SphericalShell(20.0, 50.0, center=(1.0, -2.0, 3.0))
+    det = np.ascontiguousarray(shell.params)
+    box = bounding_box(shell.kind, det)
+    out = [[np.empty(300) for _ in range(8)] for _ in range(2)]
+    no_branch = np.empty(0, dtype=np.int64)
+    for kernel, cols in zip((fill_decays, fill_decays.py_func), out, strict=True):
+        kernel(
+            np.random.default_rng(8),
+            t.cells,
+            t.model,
+            t.par,
+            t.cell_branch,
+            shell.kind,
+            det,
+            box,
+            5.0,
+            10.0,
+            *cols,
+            no_branch,
+        )
+    for a, b in zip(*out, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize(
