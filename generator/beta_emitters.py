@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nusource.jit import jit
+from nusource.core.jit import jit
 
 from .beta_spectrum import (
     beta_density,

@@ -35,9 +35,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nusource.core.jit import jit
+from nusource.core.rng_kernels import split_pair
 from nusource.geometry.solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL, inside
-from nusource.jit import jit
-from nusource.rng_kernels import split_pair
 
 from .alias import build_alias
 from .constants import M_E

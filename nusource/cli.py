@@ -323,6 +323,14 @@ def _print_rate(r) -> None:
             f"  with oscillation     {r['signal_events_oscillated']:.6g} "
             f"(⟨P_ee⟩ = {r['mean_p_ee']:.5f} ± {r['mean_p_ee_error']:.1g})"
         )
+    comps = r.get("components", {})
+    if len(comps) > 1:
+        w = r["window_kev"]
+        print(f"  expected events per component in [{w[0]:.4g}, {w[1]:.4g}] keV (true energy):")
+        print(f"    {'component':12s} {'kind':8s} {'events':>12s} {'decays':>12s}")
+        for name, c in comps.items():
+            decays = f"{c['decays']:12.5g}" if "decays" in c else f"{'':12s}"
+            print(f"    {name:12s} {c['kind']:8s} {c['events']:12.5g} {decays}")
 
 
 def main(argv=None) -> int:

@@ -61,6 +61,8 @@ class Experiment:
     detector: object
     material: Material
     window_mev: tuple[float, float]
+    card_dir: str | None = None
+    """Directory of the card file (relative data files are found there)."""
 
     @property
     def components(self) -> tuple:
@@ -284,6 +286,7 @@ def build_experiment(card: RunCard, path="<card>") -> Experiment:
         detector=solid,
         material=material,
         window_mev=window,
+        card_dir=None if path == "<card>" else str(Path(str(path)).parent),
     )
 
 

@@ -218,7 +218,28 @@ def rate(card_path, *, geometry_samples=None) -> dict:
         p, dp = mean_survival(pl, rng, sampler)
         out["mean_p_ee"], out["mean_p_ee_error"] = p, dp
         out["signal_events_oscillated"] = n * p
+    out["components"] = component_rates(exp, n)
     return out
+
+
+def component_rates(exp, signal_events: float) -> dict:
+    """Expected events of every component in the card's window (and decays, for decays)."""
+    from .components import SIGNAL_INDEX, build_components
+
+    days = sum(d.length_s for d in exp.deployments) / 86400.0
+    rows = {"signal": {"index": SIGNAL_INDEX, "kind": "signal", "events": signal_events}}
+
+    class _NoSignal:
+        name, index = "signal", SIGNAL_INDEX
+
+    built = build_components(exp, _NoSignal(), mode="fixed", n_events=0, seed=exp.card.seed)
+    for c in built[1:]:
+        row = {"index": c.index, "kind": c.kind, "events": c.expected_events}
+        if hasattr(c, "decays"):
+            row["decays"] = c.decays
+        row["events_per_t_day"] = c.expected_events / (exp.detector_mass_kg * 1e-3) / days
+        rows[c.name] = row
+    return rows
 
 
 def sample_card(

@@ -210,6 +210,8 @@ class RunCard(_Model):
     window: WindowCard = WindowCard()
     oscillation: OscillationCard | None = None
     response: ResponseCard | None = None
+    background_only_days: NonNeg = 0.0
+    """A source-free period after the last deployment [days]: backgrounds only."""
     components: tuple[Any, ...] = ()
     """[[components]]: the kinds of event besides the signal (see nusource.components)."""
 
@@ -239,7 +241,9 @@ def _one_line(path, err: ValidationError) -> str:
     if e["type"] == "extra_forbidden":
         msg = "unknown key (check its spelling and unit suffix)"
     got = e.get("input")
-    shown = "" if isinstance(got, dict) or e["type"] == "missing" else f" (got {got!r})"
+    shown = (
+        "" if isinstance(got, dict | list | tuple) or e["type"] == "missing" else f" (got {got!r})"
+    )
     where = f"{loc}: " if loc else ""
     more = f" [+{len(errors) - 1} more]" if len(errors) > 1 else ""
     return f"run card {path}: {where}{msg}{shown}{more}"

@@ -18,13 +18,14 @@ from nusource.jobs import analyze
 from nusource.production import plan, simulate
 from nusource.runcard import shipped_card
 
-CARD = shipped_card("lxe_cr51.toml").read_text()
+CARD = shipped_card("lxe_cr51.toml").read_text().split("\n[[components]]")[0]
+"""The LXe card's signal alone (its response section last)."""
 ANALYSIS = shipped_card("analysis/lxe_mu.toml")
 
 
 def variant(tmp_path, name, response_lines):
     card = tmp_path / f"{name}.toml"
-    card.write_text(CARD + "\n".join(response_lines) + "\n")
+    card.write_text(CARD + "\n" + "\n".join(response_lines) + "\n")
     return card
 
 

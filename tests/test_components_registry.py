@@ -55,7 +55,7 @@ def flat_kind():
     KINDS.pop("toy_flat")
 
 
-CARD = shipped_card("lxe_cr51.toml").read_text()
+CARD = shipped_card("lxe_cr51.toml").read_text().split("\n[[components]]")[0]
 TOY = """
 [[components]]
 kind = "toy_flat"

@@ -31,6 +31,7 @@ NOMINAL_KG = {
     "lama_seed000": 400.0,
     "lxe_cr51": 5.94e3,
     "lxe_cr51_5deploy": 5.94e3,
+    "lxe_cr51_depleted": 5.94e3,
 }
 
 

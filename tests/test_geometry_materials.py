@@ -1,4 +1,4 @@
-"""Materials: electron densities, helium gas density and photon attenuation (docs/physics.md §5, §7)."""
+"""Materials: electron densities, helium gas density, photon attenuation (docs/physics.md §5 §7)."""
 
 import math
 

@@ -28,7 +28,7 @@ def test_workers_do_not_change_the_events(tmp_path):
     simulate(a, workers=1)
     simulate(b, workers=2)
     ea, eb = events_of(a.output), events_of(b.output)
-    assert len(ea) == 30_000
+    assert len(ea) == 30_000 * len(a.components) and len(a.components) == 4  # with backgrounds
     for name in ea.dtype.names:
         assert np.array_equal(ea[name], eb[name], equal_nan=True), name
     assert read_metadata(a.output) == read_metadata(b.output)
@@ -172,7 +172,7 @@ def test_keep_chunks_writes_every_chunk_as_an_event_file(tmp_path):
     a = plan(LXE, tmp_path / "k.root", n=10_000, chunk_size=4_000, seed=4)
     simulate(a, keep_chunks=True)
     files = sorted(a.chunk_dir.glob("chunk_*.h5"))
-    assert [f.name for f in files] == [f"chunk_{k:06d}.h5" for k in range(3)]
+    assert [f.name for f in files] == [f"chunk_{k:06d}.h5" for k in range(len(a.sizes))]
     whole, pieces = events_of(a.output), read_events(files).events
     for name in whole.dtype.names:
         assert np.array_equal(whole[name], pieces[name], equal_nan=True), name
@@ -183,7 +183,7 @@ def test_uncompressed_hdf5_output_is_its_data(tmp_path):
     """Contiguous datasets of the final length: no chunk padding (was ~13 MB per file)."""
     a = plan(LXE, tmp_path / "c.h5", n=300_000, chunk_size=100_000, seed=4)
     simulate(a)
-    data = 300_000 * EVENT_DTYPE.itemsize
+    data = sum(a.sizes) * EVENT_DTYPE.itemsize
     assert data < a.output.stat().st_size < data + 200_000
 
 
@@ -213,7 +213,7 @@ def test_simulate_command_line(tmp_path, capsys):
     code = main(["simulate", LXE, "-o", str(out), "-n", "5000", "--seed", "3", "--json"])
     assert code == 0
     r = json.loads(capsys.readouterr().out)
-    assert r["events"] == 5000
+    assert r["events"] == 5000 * len(r["expected_by_component"])
     meta = read_metadata(out)
     assert meta["seed"] == 3 and meta["provenance"]["run_card_sha256"]
     assert meta["provenance"]["run_card"].startswith("# Liquid xenon")
@@ -223,7 +223,7 @@ def test_simulate_command_line(tmp_path, capsys):
     code = main(["simulate", LXE, "-o", str(out), "-n", "10"])
     err = capsys.readouterr().err
     assert code == 2 and "--overwrite" in err and len(err.strip().splitlines()) == 1
-    assert len(events_of(out)) == 5000
+    assert len(events_of(out)) == r["events"]
 
 
 @pytest.mark.parametrize(
@@ -308,7 +308,7 @@ def test_a_thinned_run_resumes_too(tmp_path, ext):
     known only at the end; an interrupted run still resumes to the same file."""
     card = tmp_path / "lxe_osc.toml"
     osc = '\n[oscillation]\nsin2_2theta = 0.3\ndm2_ev2 = 2.0\napply = "accept"\n'
-    card.write_text(Path(LXE).read_text() + osc)
+    card.write_text(Path(LXE).read_text().split("\n[[components]]")[0] + "\n" + osc)
     full = plan(card, tmp_path / f"full{ext}", exposure=True, chunk_size=3_000, seed=6)
     r = simulate(full)
     assert full.thinned and r["events"] < 0.95 * sum(full.sizes)
@@ -346,7 +346,7 @@ def test_workers_hand_chunks_over_in_shared_memory_and_resume(tmp_path):
         assert set(shm.iterdir()) <= before
     kept = plan(LXE, tmp_path / "kept.root", n=30_000, chunk_size=4_000, seed=12)
     simulate(kept, workers=2, keep_chunks=True)
-    assert len(list(kept.chunk_dir.glob("chunk_*.h5"))) == 8
+    assert len(list(kept.chunk_dir.glob("chunk_*.h5"))) == len(kept.sizes) == 4 * 8
     same_events(full.output, kept.output)
 
 
@@ -369,4 +369,4 @@ def test_one_process_at_a_time_writes_an_output(tmp_path, capsys):
     finally:
         os.close(held)
     assert main(["simulate", LXE, "-o", str(out), "-n", "1000"]) == 0
-    assert len(events_of(out)) == 1000 and not state.exists()
+    assert len(events_of(out)) == 4 * 1000 and not state.exists()

@@ -29,8 +29,10 @@ module is imported before the run card is read).  Run cards then ask for it::
 See ``docs/architecture.md`` for the whole recipe.
 """
 
+from . import decays  # noqa: E402,F401  (registers the built-in kinds)
 from .base import (
     KINDS,
+    SIGNAL_INDEX,
     BuildContext,
     Component,
     ComponentCard,
@@ -42,6 +44,7 @@ from .base import (
 
 __all__ = [
     "KINDS",
+    "SIGNAL_INDEX",
     "BuildContext",
     "Component",
     "ComponentCard",

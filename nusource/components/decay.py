@@ -31,13 +31,22 @@ DECAY_WEIGHT_FORMULA = "gen_norm (μν and Z′ do not act on decays: xs_gen = x
 
 
 def live_periods(experiment) -> tuple[Deployment, ...]:
-    """The run's live periods as deployments of unit activity (constant-rate components)."""
-    return tuple(Deployment(d.start_s, d.length_s, 1.0) for d in experiment.deployments)
+    """The run's live periods as deployments of unit activity (constant-rate components).
+
+    Every deployment of the source, then the card's source-free period
+    (``background_only_days``) right after the last one.
+    """
+    periods = [Deployment(d.start_s, d.length_s, 1.0) for d in experiment.deployments]
+    extra = float(getattr(experiment.card, "background_only_days", 0.0)) * DAY_S
+    if extra > 0:
+        last = max(experiment.deployments, key=lambda d: d.start_s + d.length_s)
+        periods.append(Deployment(last.start_s + last.length_s, extra, 1.0))
+    return tuple(periods)
 
 
 def live_seconds(experiment) -> float:
-    """Total live time of the run [s]."""
-    return float(sum(d.length_s for d in experiment.deployments))
+    """Total live time of the run (deployments and source-free period) [s]."""
+    return float(sum(d.length_s for d in live_periods(experiment)))
 
 
 @dataclass(frozen=True)

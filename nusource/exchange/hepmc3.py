@@ -207,6 +207,17 @@ def export_hepmc3(path, output, *, overwrite: bool = False, step_events: int = 1
     if output.exists() and not overwrite:
         raise FileExistsError(f"output '{output}' exists; remove it or pass overwrite=True")
     metadata = read_metadata(path)
+    others = {
+        k: c.get("kind")
+        for k, c in (metadata.get("components") or {}).items()
+        if isinstance(c, dict) and k != "0"
+    }
+    if others:
+        kinds = ", ".join(sorted(set(others.values())))
+        raise ValueError(
+            f"export: '{path}' holds background components ({kinds}); HepMC3 export covers "
+            "the source's ν–e events: export a run of a card without [[components]]"
+        )
     pid = PDG[_flavour(metadata)]
     proc = process_id(_flavour(metadata))
     ri = run_info(metadata)

@@ -94,12 +94,6 @@ class RootSink:
         # create, not recreate: truncating a file (even an empty one) makes ext4
         # write the whole file out when it is closed (~0.3 s per GB)
         self._file = uproot.create(tmp, compression=_root_compression(codec))
-        # The strings known now are written now: the first TObjString also records
-        # its class's streamer, which uproot damages when it writes it past ~2.2 GB
-        # (ROOT then reads every string of the file as empty).
-        units, descriptions = field_text(dtype)
-        self._file["units"] = units
-        self._file["descriptions"] = descriptions
         types = {n: dtype[n] for n in dtype.names}
         self._decided = spec.rntuple  # (uproot compresses an RNTuple as a whole)
         if spec.rntuple:
@@ -113,6 +107,12 @@ class RootSink:
                 initial_basket_capacity=max(16, baskets),
                 resize_factor=4.0,
             )
+        # The strings known now are written now, while the file is small: the first
+        # TObjString also records its class's streamer, which uproot damages when it
+        # writes it past ~2.2 GB (ROOT then reads every string of the file as empty).
+        units, descriptions = field_text(dtype)
+        self._file["units"] = units
+        self._file["descriptions"] = descriptions
 
     def write(self, columns, n):
         if not n:
