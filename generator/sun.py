@@ -138,7 +138,7 @@ def sun_local(n, lat_rad, lon_rad):
     xh = ct * x + st * y
     yh = ct * y - st * x
     sp, cp = math.sin(lat_rad), math.cos(lat_rad)
-    return yh, cp * z - sp * xh, sp * xh + cp * z, r
+    return yh, cp * z - sp * xh, sp * z + cp * xh, r
 
 
 @jit
@@ -258,4 +258,4 @@ def sun_from_table(n, n_first, step, table, sin_lat, cos_lat):
     ct = table[k, T_COS] * cd - table[k, T_SIN] * sd
     st = table[k, T_SIN] * cd + table[k, T_COS] * sd
     xh = ct * x + st * y
-    return ct * y - st * x, cos_lat * z - sin_lat * xh, sin_lat * xh + cos_lat * z, r
+    return ct * y - st * x, cos_lat * z - sin_lat * xh, sin_lat * z + cos_lat * xh, r
