@@ -74,10 +74,14 @@ def _p_ee_mixing_angle(e_mev, ne, s12, s13, dm2):
     a = 2.0 * v * e_mev * 1e6 * (1.0 - s13)  # 2√2 G_F n_e E cos²θ13 [eV²]
     theta_m = 0.5 * math.atan2(dm2 * math.sin(2 * theta), dm2 * math.cos(2 * theta) - a)
     c13 = 1.0 - s13
-    return c13**2 * (
-        math.cos(theta) ** 2 * math.cos(theta_m) ** 2
-        + math.sin(theta) ** 2 * math.sin(theta_m) ** 2
-    ) + s13**2
+    return (
+        c13**2
+        * (
+            math.cos(theta) ** 2 * math.cos(theta_m) ** 2
+            + math.sin(theta) ** 2 * math.sin(theta_m) ** 2
+        )
+        + s13**2
+    )
 
 
 @pytest.mark.parametrize("e", [0.1, 0.4, 0.862, 1.44, 5.0, 10.0, 15.0])
