@@ -410,13 +410,37 @@ def _draw_et(rng, cells, a, t_hi, win, p, grid, dens):
 
 @jit
 def solar_events(
-    rng, share_nue,
-    cells_e, win_e, p_e, grid_e, dens_e,
-    cells_m, win_m, p_m, grid_m, dens_m,
-    times, d0, f0, lat, n_first, step, table,
-    out_e, out_t, out_cos, out_nux, out_nuy, out_nuz, out_ex, out_ey, out_ez,
-    out_scale, out_flavour,
-):  # fmt: skip
+    rng,
+    share_nue,
+    cells_e,
+    win_e,
+    p_e,
+    grid_e,
+    dens_e,
+    cells_m,
+    win_m,
+    p_m,
+    grid_m,
+    dens_m,
+    times,
+    d0,
+    f0,
+    lat,
+    n_first,
+    step,
+    table,
+    out_e,
+    out_t,
+    out_cos,
+    out_nux,
+    out_nuy,
+    out_nuz,
+    out_ex,
+    out_ey,
+    out_ez,
+    out_scale,
+    out_flavour,
+):
     """Draw solar ν–e events at given times (the hot loop of :func:`fill_solar`).
 
     For each event i: the flavour part (νe with probability ``share_nue``),
@@ -495,8 +519,25 @@ def solar_events(
 
 
 @jit
-def solar_weights(e, t, flavour, p_e, p_m, mix_model, mix_gen, gen_norm, unit_weight, scale,
-                  use_scale, weight, xs_gen, sm, mag, zlin, zquad):  # fmt: skip
+def solar_weights(
+    e,
+    t,
+    flavour,
+    p_e,
+    p_m,
+    mix_model,
+    mix_gen,
+    gen_norm,
+    unit_weight,
+    scale,
+    use_scale,
+    weight,
+    xs_gen,
+    sm,
+    mag,
+    zlin,
+    zquad,
+):
     """Per-event reweighting parts and weights, each event with its own flavour's couplings.
 
     As :func:`.signal.fill_weights`: dσ = sm + μ²·mag + γ·zlin + γ²·zquad with
@@ -586,20 +627,53 @@ def fill_solar(
     n_first, step, table = sun_table(d0, f0, lo, hi, lon)
     se, sm_ = comp.samplers
     n_nue = solar_events(
-        rng, comp.share_nue, *_arrays(se), *_arrays(sm_), t, d0, f0, lat, n_first, step,
-        table, c["enu"], c["te"], c["cos_theta"], c["nu_dx"], c["nu_dy"], c["nu_dz"],
-        c["e_dx"], c["e_dy"], c["e_dz"], sc, fl,
-    )  # fmt: skip
+        rng,
+        comp.share_nue,
+        *_arrays(se),
+        *_arrays(sm_),
+        t,
+        d0,
+        f0,
+        lat,
+        n_first,
+        step,
+        table,
+        c["enu"],
+        c["te"],
+        c["cos_theta"],
+        c["nu_dx"],
+        c["nu_dy"],
+        c["nu_dz"],
+        c["e_dx"],
+        c["e_dy"],
+        c["e_dz"],
+        sc,
+        fl,
+    )
     from .signal import mixture
 
     pe = se.p if se is not None else np.zeros(11)
     pm = sm_.p if sm_ is not None else np.zeros(11)
     mix = mixture(comp.model)
     solar_weights(
-        c["enu"], c["te"], fl, pe, pm, mix, mix, gen_norm, unit_weight, sc,
-        modulation == "weight", c["weight"], c["xs_gen"], c["xs_sm"], c["xs_mag"],
-        c["xs_zlin"], c["xs_zquad"],
-    )  # fmt: skip
+        c["enu"],
+        c["te"],
+        fl,
+        pe,
+        pm,
+        mix,
+        mix,
+        gen_norm,
+        unit_weight,
+        sc,
+        modulation == "weight",
+        c["weight"],
+        c["xs_gen"],
+        c["xs_sm"],
+        c["xs_mag"],
+        c["xs_zlin"],
+        c["xs_zquad"],
+    )
     c["p_ee"][:] = 1.0
     return int(n_nue)
 

@@ -144,9 +144,10 @@ def survival(source: SolarSource, e_mev, p_ee=None, osc=None) -> np.ndarray:
         return np.full(e.shape, float(p_ee))
     o = oscillation_parameters() if osc is None else osc
     f = np.vectorize(
-        lambda x: p_ee_msw(x, source.ne_production, o["sin2_theta12"], o["sin2_theta13"],
-                           o["dm2_21_ev2"])
-    )  # fmt: skip
+        lambda x: p_ee_msw(
+            x, source.ne_production, o["sin2_theta12"], o["sin2_theta13"], o["dm2_21_ev2"]
+        )
+    )
     return f(e) if e.size else e.copy()
 
 

@@ -8,7 +8,6 @@ spectrum as a continuous function, and integrates flux × [P_ee·dσ_νe +
 
 import math
 
-import numpy as np
 import pytest
 from scipy import integrate
 
@@ -48,8 +47,10 @@ def _dsigma(t, e, flavour, mu=0.0):
 
 
 def _mixed(t, e, ne, p_const=None, mu=0.0):
-    p = p_const if p_const is not None else p_ee_msw(e, ne, OSC["sin2_theta12"],
-                                                     OSC["sin2_theta13"], OSC["dm2_21_ev2"])  # fmt: skip
+    if p_const is not None:
+        p = p_const
+    else:
+        p = p_ee_msw(e, ne, OSC["sin2_theta12"], OSC["sin2_theta13"], OSC["dm2_21_ev2"])
     return p * _dsigma(t, e, "e", mu) + (1 - p) * _dsigma(t, e, "m", mu)
 
 
@@ -96,8 +97,9 @@ def _pp_rate(material=None, p_const=None):
 
         def dr_dt(t):
             e_min = 0.5 * (t + math.sqrt(t * t + 2 * M_E * t))
-            g = integrate.quad(lambda e: _pp_spectrum(e) * _mixed(t, e, ne, p_const), e_min, Q_PP,
-                               epsrel=1e-9)[0]  # fmt: skip
+            g = integrate.quad(
+                lambda e: _pp_spectrum(e) * _mixed(t, e, ne, p_const), e_min, Q_PP, epsrel=1e-9
+            )[0]
             return float(binding_fraction(material, t)) * g
 
         pts = [x for x in edges if x < t_top]
@@ -120,8 +122,9 @@ def test_be7_rate_free_and_bound():
     ref_b = _line_rate(BE7_LINES, 4.93e9, 80.0, material="LXe")
     assert _ours("be7", binding="LXe") == pytest.approx(ref_b, rel=1e-6)
     # seed 004's P_ee = 0.53
-    assert _ours("be7", p_ee=0.53) == pytest.approx(_line_rate(BE7_LINES, 4.93e9, 0, p_const=0.53),
-                                                    rel=1e-6)  # fmt: skip
+    assert _ours("be7", p_ee=0.53) == pytest.approx(
+        _line_rate(BE7_LINES, 4.93e9, 0, p_const=0.53), rel=1e-6
+    )
 
 
 def test_pp_rate_free_and_bound():

@@ -46,10 +46,12 @@ def test_pp_recoil_spectrum_matches_exact_expectation(pp_events):
     edges = np.linspace(0.0, comp.tmax_mev, 17)
     counts, _ = np.histogram(cols["te"], edges)
     m_e, m_m = comp.part_models()
-    expect = np.array([
-        flux_averaged(comp.nue, m_e, a, b).total + flux_averaged(comp.numu, m_m, a, b).total
-        for a, b in zip(edges[:-1], edges[1:], strict=True)
-    ])  # fmt: skip
+    expect = np.array(
+        [
+            flux_averaged(comp.nue, m_e, a, b).total + flux_averaged(comp.numu, m_m, a, b).total
+            for a, b in zip(edges[:-1], edges[1:], strict=True)
+        ]
+    )
     assert _chi2_p(counts, expect) > 1e-3
     # the flavour of each event is drawn with its expected share
     n = fl.size
@@ -78,8 +80,9 @@ def test_pp_events_carry_their_flavours_cross_section_parts(pp_events):
     nu = np.stack([cols["nu_dx"], cols["nu_dy"], cols["nu_dz"]], axis=1)
     el = np.stack([cols["e_dx"], cols["e_dy"], cols["e_dz"]], axis=1)
     np.testing.assert_allclose(np.linalg.norm(el[:5000], axis=1), 1.0, atol=1e-12)
-    np.testing.assert_allclose(np.sum(nu[:5000] * el[:5000], axis=1), cols["cos_theta"][:5000],
-                               atol=1e-7)  # fmt: skip
+    np.testing.assert_allclose(
+        np.sum(nu[:5000] * el[:5000], axis=1), cols["cos_theta"][:5000], atol=1e-7
+    )
 
 
 def test_neutrinos_come_from_the_sun_at_their_time(pp_events):

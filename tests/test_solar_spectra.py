@@ -59,8 +59,15 @@ def test_b8_table_is_winters_spectrum():
 
 def test_fluxes_and_lines_are_b16_gs98():
     fluxes = {s: solar_source(s).flux for s in ("pp", "pep", "be7", "b8", "n13", "o15", "f17")}
-    assert fluxes == {"pp": 5.98e10, "pep": 1.44e8, "be7": 4.93e9, "b8": 5.46e6,
-                      "n13": 2.78e8, "o15": 2.05e8, "f17": 5.29e6}  # fmt: skip
+    assert fluxes == {
+        "pp": 5.98e10,
+        "pep": 1.44e8,
+        "be7": 4.93e9,
+        "b8": 5.46e6,
+        "n13": 2.78e8,
+        "o15": 2.05e8,
+        "f17": 5.29e6,
+    }
     be7 = solar_source("be7")
     np.testing.assert_allclose(be7.line_energy, [0.8618, 0.3843])
     np.testing.assert_allclose(be7.line_prob, [0.896, 0.104])

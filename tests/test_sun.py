@@ -21,8 +21,24 @@ from nusource.jit import jit
 
 EPOCH = "2024-01-01T00:00:00"
 # 14 instants across 2024 at different hours (days from the epoch)
-DAYS = np.array([0.1, 20.37, 45.6, 79.14, 100.9, 135.5, 171.25, 200.71, 233.0, 266.6, 290.3,
-                 320.8, 350.45, 365.9])  # fmt: skip
+DAYS = np.array(
+    [
+        0.1,
+        20.37,
+        45.6,
+        79.14,
+        100.9,
+        135.5,
+        171.25,
+        200.71,
+        233.0,
+        266.6,
+        290.3,
+        320.8,
+        350.45,
+        365.9,
+    ]
+)
 
 
 def _astropy_sun(days, site):
@@ -111,7 +127,9 @@ def test_draw_times_follow_the_flux():
     draw_times(np.random.default_rng(11), 0.0, year, d0, f0, out)
     edges = np.linspace(0.0, year, 13)
     counts, _ = np.histogram(out, edges)
-    expect = np.array([mean_flux_factor((d0, f0), a, b) for a, b in zip(edges[:-1], edges[1:])])
+    expect = np.array(
+        [mean_flux_factor((d0, f0), a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    )
     expect = out.size * expect / expect.sum()
     chi2 = float(np.sum((counts - expect) ** 2 / expect))
     assert stats.chi2.sf(chi2, 11) > 1e-3
