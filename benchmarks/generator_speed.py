@@ -94,7 +94,7 @@ def _uniform_vertices(rng, cx, cy, cz, r, h, x, y, z):
 def solar_pp_rate(n, rng, pinned):
     """Solar pp events: time, vertex uniform in the LXe cylinder, (Eν, T), ν and e directions."""
     from nusource.generator.events import empty_columns
-    from nusource.generator.solar import _arrays, draw_times, make_solar_component, solar_events
+    from nusource.generator.solar import _tables, draw_times, make_solar_component, solar_events
     from nusource.generator.sun import sun_table
 
     comp = make_solar_component("pp", tmin_mev=0.001)
@@ -104,16 +104,18 @@ def solar_pp_rate(n, rng, pinned):
     lat, lon = comp.site_rad
     run_s = 100 * 86400.0
     n_first, step, table = sun_table(d0, f0, 0.0, run_s, lon)
-    se, sm = (_arrays(s) for s in comp.samplers)
+    se, sm = comp.samplers
+    tables = (se.p, *_tables(se), sm.p, *_tables(sm))
 
     def run():
         draw_times(rng, 0.0, run_s, d0, f0, c["time"])
         _uniform_vertices(rng, 0.0, 0.0, 168.5, 68.5, 68.5, c["vtx_x"], c["vtx_y"], c["vtx_z"])
         solar_events(
             rng,
-            comp.share_nue,
-            *se,
-            *sm,
+            comp.cells,
+            comp.cell_part,
+            comp.win,
+            *tables,
             c["time"],
             d0,
             f0,

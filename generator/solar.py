@@ -31,9 +31,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nusource.jit import jit, jit_inline
+from nusource.jit import jit
 from nusource.rng_kernels import split_pair
 
+from .alias import build_alias
 from .constants import M_E
 from .flux_average import flux_averaged
 from .kinematics import frame
@@ -72,6 +73,8 @@ from .sun import (
     sun_table,
 )
 from .xsec import dsigma_parts
+
+INV_DAY = 1.0 / SECONDS_PER_DAY
 
 FLAVOUR_NUE, FLAVOUR_NUMU = 0, 1
 """Values of the per-event flavour output (νe; νμ,τ)."""
@@ -170,6 +173,16 @@ class SolarComponent:
         per neutrino of the component].
     share_nue : float
         Expected fraction of the window's events in the νe part.
+    cells : ndarray, shape (k, 8)
+        One alias table over the cells of both parts' samplers (columns as in
+        :mod:`.recoil_sampler`): both parts bound their densities in the same
+        absolute units (per neutrino of the component), so one draw from the
+        joint table picks the part with its expected share and the (Eν, T)
+        cell in one go.
+    cell_part : int8 ndarray, shape (k,)
+        0 for a νe cell, 1 for a νμ,τ cell.
+    win : ndarray
+        (T_lo, T_hi, μ²πr_e²/S₀), common to both parts.
     tmin_mev, tmax_mev : float
         Recoil window [MeV].
     site_rad : (float, float)
@@ -188,6 +201,9 @@ class SolarComponent:
     samplers: tuple
     xsec: tuple
     share_nue: float
+    cells: np.ndarray
+    cell_part: np.ndarray
+    win: np.ndarray
     tmin_mev: float
     tmax_mev: float
     site_rad: tuple
@@ -240,6 +256,44 @@ class SolarComponent:
         x, y, z, r = (np.empty(t.size) for _ in range(4))
         fill_sun_local(t, *self.epoch, *self.site_rad, x, y, z, r)
         return np.stack([x, y, z], axis=1), r
+
+
+def _cell_masses(sampler: RecoilSampler, spectrum: NuSpectrum) -> np.ndarray:
+    """The alias masses of a sampler's cells (∝ the bound H times the cell's size).
+
+    A continuum cell's mass is ΔE·Δu·H; a line cell's is P_line·ΔT·H (its H
+    bounds dσ/dT alone), as built by :func:`.recoil_sampler.make_recoil_sampler`.
+    """
+    c = sampler.cells
+    line = c[:, C_DE] == 0.0
+    w = np.ones(c.shape[0])
+    if np.any(line):
+        order = np.argsort(spectrum.line_energy)
+        idx = order[np.searchsorted(spectrum.line_energy, c[line, C_E0], sorter=order)]
+        w[line] = spectrum.line_prob[idx]
+    return w * np.where(line, 1.0, c[:, C_DE]) * c[:, C_DX] * c[:, C_H]
+
+
+def joint_cells(samplers, spectra) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One alias table over the cells of the νe and νμ,τ samplers.
+
+    Returns (cells, cell_part, win).  Both parts share the recoil window and
+    the magnetic term (same spectrum support, same μν).
+    """
+    rows, parts, masses, win = [], [], [], None
+    for k, (smp, sp) in enumerate(zip(samplers, spectra, strict=True)):
+        if smp is None:
+            continue
+        if win is not None and not np.array_equal(win, smp.win):
+            raise RuntimeError("solar parts with different recoil windows cannot share a table")
+        win = smp.win
+        rows.append(smp.cells)
+        parts.append(np.full(smp.cells.shape[0], k, dtype=np.int8))
+        masses.append(_cell_masses(smp, sp))
+    cells = np.concatenate(rows).copy()
+    prob, alias = build_alias(np.concatenate(masses))
+    cells[:, C_PROB], cells[:, C_ALIAS] = prob, alias
+    return cells, np.concatenate(parts), win.copy()
 
 
 def make_solar_component(
@@ -298,6 +352,7 @@ def make_solar_component(
             rates.append(0.0)
     if rates[0] + rates[1] <= 0.0:
         raise ValueError(f"recoil window: no {name} neutrino can give a recoil in it")
+    cells, cell_part, win = joint_cells(samplers, (nue, numu))
     return SolarComponent(
         name=name,
         flux=flux * scale,
@@ -307,6 +362,9 @@ def make_solar_component(
         samplers=tuple(samplers),
         xsec=tuple(xsecs),
         share_nue=rates[0] / (rates[0] + rates[1]),
+        cells=cells,
+        cell_part=cell_part,
+        win=win,
         tmin_mev=float(tmin_mev),
         tmax_mev=float(min(tmax_mev, max(s.tmax_mev for s in samplers if s is not None))),
         site_rad=(lat * DEG, lon * DEG),
@@ -379,46 +437,15 @@ def mean_flux_factor(comp_or_epoch, t0_s: float, t1_s: float) -> float:
 # ------------------------------------------------------------------ the kernel
 
 
-@jit_inline
-def _draw_et(rng, cells, a, t_hi, win, p, grid, dens):
-    """One exact (Eν, T) draw from a recoil sampler's tables (as :mod:`.recoil_sampler`)."""
-    n = cells.shape[0]
-    while True:
-        x = rng.random() * n
-        k = min(int(x), n - 1)
-        f = x - k
-        pk = cells[k, C_PROB]
-        if f < pk:
-            s = f / pk
-        else:
-            s = (f - pk) / (1.0 - pk)
-            k = int(cells[k, C_ALIAS])
-        de = cells[k, C_DE]
-        line = de == 0.0
-        if line:
-            e = cells[k, C_E0]
-            jac = 1.0
-            t = cells[k, C_X0] + s * cells[k, C_DX]
-        else:
-            e = cells[k, C_E0] + s * de
-            jac = min(t_hi, 2.0 * e * e / (M_E + 2.0 * e)) - a
-            t = a + (cells[k, C_X0] + rng.random() * cells[k, C_DX]) * jac
-        y = rng.random() * cells[k, C_H]
-        if y <= cells[k, C_L] or _exact_accept(y, e, t, jac, line, win, p, grid, dens):
-            return e, t
-
-
 @jit
 def solar_events(
     rng,
-    share_nue,
-    cells_e,
-    win_e,
+    cells,
+    cell_part,
+    win,
     p_e,
     grid_e,
     dens_e,
-    cells_m,
-    win_m,
     p_m,
     grid_m,
     dens_m,
@@ -443,19 +470,21 @@ def solar_events(
 ):
     """Draw solar ν–e events at given times (the hot loop of :func:`fill_solar`).
 
-    For each event i: the flavour part (νe with probability ``share_nue``),
-    (Eν, T) exactly from that part's cell tables, the ν direction = −(unit
-    vector to the Sun at times[i]) in the local frame (east, north, up), cosθ
-    and the electron direction (uniform azimuth), and the flux factor
-    (1 AU/r)².  The Sun's equatorial vector and r are interpolated linearly
-    in hourly knots (``table``, :func:`.sun.sun_table`; error < 1e-7 rad)
-    and the Earth's rotation from the knot by series (:func:`.sun.sun_from_table`).
+    For each event i: (part, Eν, T) exactly from the joint cell table of both
+    flavour parts (:func:`joint_cells`; a cell's part is its flavour), the ν
+    direction = −(unit vector to the Sun at times[i]) in the local frame
+    (east, north, up), cosθ and the electron direction (uniform azimuth), and
+    the flux factor (1 AU/r)².  The Sun's equatorial vector and r are
+    interpolated linearly in hourly knots (``table``, :func:`.sun.sun_table`;
+    error < 1e-7 rad) and the Earth's rotation from the knot by series
+    (:func:`.sun.sun_from_table`).
 
     Parameters
     ----------
     rng : numpy.random.Generator
-    share_nue : float
-    cells_*, win_*, p_*, grid_*, dens_* : the two parts' :class:`RecoilSampler` arrays.
+    cells, cell_part, win : the joint table of :func:`joint_cells`.
+    p_e, grid_e, dens_e, p_m, grid_m, dens_m : model arrays and part spectra
+        (continuum tables) of the νe and νμ,τ parts, for the exact test.
     times : float64[n]
         Event times [s from the epoch].
     d0, f0 : float
@@ -480,22 +509,51 @@ def solar_events(
         Number of νe events.
     """
     sp, cp = math.sin(lat), math.cos(lat)
-    a_e, hi_e = win_e[W_TLO], win_e[W_THI]
-    a_m, hi_m = win_m[W_TLO], win_m[W_THI]
+    inv_step = 1.0 / step
+    a, t_hi = win[W_TLO], win[W_THI]
+    nc = cells.shape[0]
     n_nue = 0
     for i in range(out_e.shape[0]):
-        if rng.random() < share_nue:
-            e, t = _draw_et(rng, cells_e, a_e, hi_e, win_e, p_e, grid_e, dens_e)
-            out_flavour[i] = 0
+        # one exact (part, Eν, T) draw, written out as in
+        # recoil_sampler.sample_events_along (no per-event function returning a
+        # tuple, no array variables rebound per event: both compile to slow loops)
+        while True:
+            x = rng.random() * nc
+            k = min(int(x), nc - 1)
+            f = x - k
+            pk = cells[k, C_PROB]
+            if f < pk:
+                s = f / pk
+            else:
+                s = (f - pk) / (1.0 - pk)
+                k = int(cells[k, C_ALIAS])
+            de = cells[k, C_DE]
+            line = de == 0.0
+            if line:
+                e = cells[k, C_E0]
+                jac = 1.0
+                t = cells[k, C_X0] + s * cells[k, C_DX]
+            else:
+                e = cells[k, C_E0] + s * de
+                jac = min(t_hi, 2.0 * e * e / (M_E + 2.0 * e)) - a
+                t = a + (cells[k, C_X0] + rng.random() * cells[k, C_DX]) * jac
+            y = rng.random() * cells[k, C_H]
+            if y <= cells[k, C_L]:
+                break
+            if cell_part[k] == 0:
+                if _exact_accept(y, e, t, jac, line, win, p_e, grid_e, dens_e):
+                    break
+            elif _exact_accept(y, e, t, jac, line, win, p_m, grid_m, dens_m):
+                break
+        part = cell_part[k]
+        out_flavour[i] = part
+        if part == 0:
             n_nue += 1
-        else:
-            e, t = _draw_et(rng, cells_m, a_m, hi_m, win_m, p_m, grid_m, dens_m)
-            out_flavour[i] = 1
         out_e[i] = e
         out_t[i] = t
         # the neutrino travels away from the Sun
         sx, sy, sz, r = sun_from_table(
-            d0 + (f0 + times[i] / SECONDS_PER_DAY), n_first, step, table, sp, cp
+            d0 + (f0 + times[i] * INV_DAY), n_first, step, inv_step, table, sp, cp
         )
         ux, uy, uz = -sx, -sy, -sz
         out_nux[i], out_nuy[i], out_nuz[i] = ux, uy, uz
@@ -557,15 +615,13 @@ def solar_weights(
             weight[i] = w * scale[i] if use_scale else w
 
 
-_EMPTY_CELLS = np.zeros((1, 8))
+_NO_MODEL = np.zeros(11)
 _EMPTY = np.zeros(0)
-_EMPTY_WIN = np.zeros(3)
 
 
-def _arrays(s: RecoilSampler | None):
-    if s is None:
-        return _EMPTY_CELLS, _EMPTY_WIN, np.zeros(11), _EMPTY, _EMPTY
-    return s.cells, s.win, s.p, s.grid, s.dens
+def _tables(s: RecoilSampler | None):
+    """(grid, dens) of a part's sampler (empty for an absent part)."""
+    return (_EMPTY, _EMPTY) if s is None else (s.grid, s.dens)
 
 
 def fill_solar(
@@ -626,11 +682,17 @@ def fill_solar(
     lo, hi = (float(t.min()), float(t.max())) if n else (0.0, 0.0)
     n_first, step, table = sun_table(d0, f0, lo, hi, lon)
     se, sm_ = comp.samplers
+    pe = se.p if se is not None else _NO_MODEL
+    pm = sm_.p if sm_ is not None else _NO_MODEL
     n_nue = solar_events(
         rng,
-        comp.share_nue,
-        *_arrays(se),
-        *_arrays(sm_),
+        comp.cells,
+        comp.cell_part,
+        comp.win,
+        pe,
+        *_tables(se),
+        pm,
+        *_tables(sm_),
         t,
         d0,
         f0,
@@ -652,8 +714,6 @@ def fill_solar(
     )
     from .signal import mixture
 
-    pe = se.p if se is not None else np.zeros(11)
-    pm = sm_.p if sm_ is not None else np.zeros(11)
     mix = mixture(comp.model)
     solar_weights(
         c["enu"],

@@ -233,28 +233,30 @@ def sun_table(d0, f0, t_lo_s, t_hi_s, lon_rad, step_days=TABLE_STEP_DAYS):
 
 
 @jit_inline
-def sun_from_table(n, n_first, step, table, sin_lat, cos_lat):
+def sun_from_table(n, n_first, step, inv_step, table, sin_lat, cos_lat):
     """Unit vector to the Sun (east, north, up) and r [AU] at n days from J2000, from knots.
 
     The equatorial vector and r are interpolated linearly between the knots
-    and renormalised; the sidereal angle from the knot, ω·(n − n_k) ≤ 0.27 rad,
-    is turned by its sine and cosine series (no library call).
+    (``step`` [day] apart, ``inv_step`` = 1/step); the chord's norm, short of 1 by
+    < 1e-7, is restored by one Newton step (to < 1e-14).  The sidereal angle
+    from the knot, ω·(n − n_k) ≤ 0.27 rad, is turned by its sine and cosine
+    series (no library call).
     """
-    u = (n - n_first) / step
+    dn = n - n_first
+    u = dn * inv_step
     k = min(max(int(u), 0), table.shape[0] - 2)
     w = u - k
     x = table[k, T_X] + w * (table[k + 1, T_X] - table[k, T_X])
     y = table[k, T_Y] + w * (table[k + 1, T_Y] - table[k, T_Y])
     z = table[k, T_Z] + w * (table[k + 1, T_Z] - table[k, T_Z])
     r = table[k, T_R] + w * (table[k + 1, T_R] - table[k, T_R])
-    q = 1.0 / math.sqrt(x * x + y * y + z * z)
+    q = 1.5 - 0.5 * (x * x + y * y + z * z)
     x, y, z = x * q, y * q, z * q
-    a = OMEGA_EARTH_RAD_PER_DAY * (n - (n_first + k * step))
+    a = OMEGA_EARTH_RAD_PER_DAY * (dn - k * step)
     a2 = a * a
     sd = a * (1.0 - a2 / 6.0 * (1.0 - a2 / 20.0 * (1.0 - a2 / 42.0 * (1.0 - a2 / 72.0))))
-    cd = 1.0 - a2 / 2.0 * (
-        1.0 - a2 / 12.0 * (1.0 - a2 / 30.0 * (1.0 - a2 / 56.0 * (1.0 - a2 / 90.0)))
-    )
+    c4 = 1.0 - a2 / 30.0 * (1.0 - a2 / 56.0 * (1.0 - a2 / 90.0))
+    cd = 1.0 - a2 / 2.0 * (1.0 - a2 / 12.0 * c4)
     ct = table[k, T_COS] * cd - table[k, T_SIN] * sd
     st = table[k, T_SIN] * cd + table[k, T_COS] * sd
     xh = ct * x + st * y

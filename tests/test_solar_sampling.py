@@ -59,6 +59,15 @@ def test_pp_recoil_spectrum_matches_exact_expectation(pp_events):
         n * comp.share_nue * (1 - comp.share_nue)
     )
     assert n_nue == int(np.sum(fl == 0))
+    # and each flavour's recoil spectrum is its own part's
+    counts_e, _ = np.histogram(cols["te"][fl == 0], edges)
+    expect_e = np.array(
+        [
+            flux_averaged(comp.nue, m_e, a, b).total
+            for a, b in zip(edges[:-1], edges[1:], strict=True)
+        ]
+    )
+    assert _chi2_p(counts_e, expect_e) > 1e-3
 
 
 def test_pp_events_carry_their_flavours_cross_section_parts(pp_events):
@@ -125,6 +134,8 @@ def test_be7_recoil_direction_about_the_sun(be7):
                 if b > a:
                     expect[j] += flux_averaged(line, model, a, b).total
     assert counts.sum() == n  # every electron goes forward (cosθ > 0)
+    share, n_nue = comp.share_nue, be7[4]
+    assert abs(n_nue - n * share) < 4 * math.sqrt(n * share * (1 - share))
     assert _chi2_p(counts, expect) > 1e-3
     # forward peak: the 862 keV line's electrons crowd towards cosθ → 1
     assert np.argmax(counts) >= 15 and np.mean(cos_sun) > 0.6

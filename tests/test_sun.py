@@ -90,7 +90,8 @@ def test_frame_convention_noon_and_midnight():
 def _table_path(times, d0, f0, lat, n_first, step, table, out):
     sp, cp = math.sin(lat), math.cos(lat)
     for i in range(times.shape[0]):
-        x, y, z, r = sun_from_table(d0 + (f0 + times[i] / 86400.0), n_first, step, table, sp, cp)
+        n = d0 + (f0 + times[i] / 86400.0)
+        x, y, z, r = sun_from_table(n, n_first, step, 1.0 / step, table, sp, cp)
         out[i, 0], out[i, 1], out[i, 2], out[i, 3] = x, y, z, r
 
 
