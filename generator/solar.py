@@ -248,6 +248,14 @@ class SolarComponent:
                 total += flux_averaged(sp, model, lo, hi).total
         return self.flux * total
 
+    def expected_events(self, electrons: float, t0_s: float, t1_s: float, binding=None) -> float:
+        """Expected events for a number of target electrons over [t0, t1] s from the epoch.
+
+        events_per_electron_s × electrons × ∫(1 AU/r(t))² dt, in the component's window.
+        """
+        factor = mean_flux_factor(self.epoch, t0_s, t1_s)
+        return self.events_per_electron_s(binding=binding) * electrons * (t1_s - t0_s) * factor
+
     def sun(self, times_s) -> tuple[np.ndarray, np.ndarray]:
         """Unit vectors to the Sun (east, north, up) and r [AU] at times [s from the epoch]."""
         from .sun import fill_sun_local

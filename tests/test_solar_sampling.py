@@ -159,3 +159,20 @@ def test_annual_modulation_as_a_weight():
     np.testing.assert_allclose(cols["weight"][:1000], 2.5 * sc, rtol=1e-14)
     cols, _, _, _ = _events(comp, 1000, 3, unit_weight=True)
     assert np.all(cols["weight"][:1000] == 1.0)
+
+
+def test_expected_events_follow_the_earth_sun_distance():
+    comp = make_solar_component("be7")
+    rate = comp.events_per_electron_s()
+    jan = comp.expected_events(1e30, 0.0, 86400.0)  # epoch 2025-01-01: near perihelion
+    jul = comp.expected_events(1e30, 184 * 86400.0, 185 * 86400.0)  # near aphelion
+    assert jan / (rate * 1e30 * 86400.0) == pytest.approx(1.0342, abs=1e-3)
+    assert jul / (rate * 1e30 * 86400.0) == pytest.approx(0.9673, abs=1e-3)
+
+
+def test_fill_edge_cases():
+    comp = make_solar_component("be7")
+    cols = empty_columns(10)
+    assert fill_solar(comp, np.random.default_rng(0), 0, np.zeros(0), cols) == 0
+    with pytest.raises(ValueError, match=r"^modulation = 'both': allowed: accept, weight$"):
+        fill_solar(comp, np.random.default_rng(0), 10, np.zeros(10), cols, modulation="both")
