@@ -3,10 +3,19 @@
 Prints the figures and their ratios to the targets and to the rate at which
 numba draws uniforms from a passed Generator on this machine, measured in the
 same run.  An "event" is (Eν, T, cosθ, electron direction) for a neutrino
+<<<<<<< HEAD
 along a fixed axis, written into reused buffers.  A ¹³⁶Xe 2νββ event is the
 summed electron energy, a vertex uniform in the LXe fiducial cylinder, a time
 uniform in a 100-day run and an isotropic direction; it is timed last, pinned
 to one core (``xe136_events_per_s``) and unpinned beside it.
+=======
+along a fixed axis, written into reused buffers.  A solar pp event is an
+event time (annual-modulation acceptance), a vertex uniform in the LXe
+fiducial cylinder, the flavour part, (Eν, T), the neutrino direction from
+the Sun at the event's time at Gran Sasso and the electron direction; it is
+timed pinned to one core (``os.sched_setaffinity``), the unpinned figure
+beside it.
+>>>>>>> solar
 
     python benchmarks/generator_speed.py [--json] [--n 4000000]
 """
@@ -24,12 +33,17 @@ from nusource.generator.model import PhysicsModel
 from nusource.generator.neutrino_spectrum import from_source
 from nusource.generator.recoil_sampler import make_recoil_sampler
 from nusource.generator.sources import get_source
+from nusource.geometry.vertices import _source_point
 
 TARGETS = {
     "cr51_events_per_s": 3e7,
     "sry_events_per_s": 1e7,
     "lxe_events_per_s": 1e7,
+<<<<<<< HEAD
     "xe136_events_per_s": 2e7,
+=======
+    "solar_pp_events_per_s": 1e7,
+>>>>>>> solar
 }
 LXE_CARD = Path(__file__).resolve().parent.parent / "configs" / "lxe_cr51.toml"
 
@@ -91,6 +105,7 @@ def lxe_rate(n, rng):
     return best_rate(run, n)
 
 
+<<<<<<< HEAD
 def xe136_rate(n, rng):
     """¹³⁶Xe 2νββ decay events: energy, vertex in the LXe cylinder, time, direction."""
     from nusource.generator.double_beta import Xe136DoubleBeta
@@ -114,6 +129,67 @@ def pinned(fn, *args):
         return fn(*args)
     finally:
         os.sched_setaffinity(0, old)
+=======
+@numba.njit(nogil=True)
+def _uniform_vertices(rng, cx, cy, cz, r, h, x, y, z):
+    for i in range(x.shape[0]):
+        x[i], y[i], z[i] = _source_point(rng, cx, cy, cz, r, h)
+
+
+def solar_pp_rate(n, rng, pinned):
+    """Solar pp events: time, vertex uniform in the LXe cylinder, (Eν, T), ν and e directions."""
+    from nusource.io.schema import empty_columns
+    from nusource.generator.solar import _tables, draw_times, make_solar_component, solar_events
+    from nusource.generator.sun import sun_table
+
+    comp = make_solar_component("pp", tmin_mev=0.001)
+    c = empty_columns(n)
+    flavour, scale = np.empty(n, dtype=np.int8), np.empty(n)
+    d0, f0 = comp.epoch
+    lat, lon = comp.site_rad
+    run_s = 100 * 86400.0
+    n_first, step, table = sun_table(d0, f0, 0.0, run_s, lon)
+    se, sm = comp.samplers
+    tables = (se.p, *_tables(se), sm.p, *_tables(sm))
+
+    def run():
+        draw_times(rng, 0.0, run_s, d0, f0, c["time"])
+        _uniform_vertices(rng, 0.0, 0.0, 168.5, 68.5, 68.5, c["vtx_x"], c["vtx_y"], c["vtx_z"])
+        solar_events(
+            rng,
+            comp.cells,
+            comp.cell_part,
+            comp.win,
+            *tables,
+            c["time"],
+            d0,
+            f0,
+            lat,
+            n_first,
+            step,
+            table,
+            c["enu"],
+            c["te"],
+            c["cos_theta"],
+            c["nu_dx"],
+            c["nu_dy"],
+            c["nu_dz"],
+            c["e_dx"],
+            c["e_dy"],
+            c["e_dz"],
+            scale,
+            flavour,
+        )
+
+    if not pinned:
+        return best_rate(run, n)
+    saved = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {0})
+    try:
+        return best_rate(run, n)
+    finally:
+        os.sched_setaffinity(0, saved)
+>>>>>>> solar
 
 
 def main(argv=None):
@@ -129,8 +205,13 @@ def main(argv=None):
         "cr51_events_per_s": source_rate("cr51", a.n, rng),
         "sry_events_per_s": source_rate("sr90y", a.n, rng),
         "lxe_events_per_s": lxe_rate(a.n, rng),
+<<<<<<< HEAD
         "xe136_events_per_s_unpinned": xe136_rate(a.n, rng),
         "xe136_events_per_s": pinned(xe136_rate, a.n, rng),
+=======
+        "solar_pp_unpinned_events_per_s": solar_pp_rate(a.n, rng, pinned=False),
+        "solar_pp_events_per_s": solar_pp_rate(a.n, rng, pinned=True),
+>>>>>>> solar
     }
     for k, target in TARGETS.items():
         res[k.replace("_per_s", "_target_ratio")] = res[k] / target
@@ -147,7 +228,11 @@ def main(argv=None):
                 f"{k:22s} {res[k]:.3e} /s   target {target:.0e} (ratio {res[k] / target:.2f}); "
                 f"costs {res['uniforms_per_s'] / res[k]:.1f} uniform-draw times per event"
             )
+<<<<<<< HEAD
         print(f"{'xe136 (unpinned)':22s} {res['xe136_events_per_s_unpinned']:.3e} /s")
+=======
+        print(f"solar pp unpinned        {res['solar_pp_unpinned_events_per_s']:.3e} /s")
+>>>>>>> solar
 
 
 if __name__ == "__main__":
