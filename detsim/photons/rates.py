@@ -17,6 +17,7 @@ import numpy as np
 
 from nusource.geometry import Cylinder, Material, Source
 from nusource.geometry.solids import inside
+from nusource.jit import jit
 
 from .biasing import emission_directions, uniform_in_solid
 from .cross_sections import check_energy, resolve_material, total_mu_rho
@@ -198,6 +199,13 @@ def gamma_event_columns(
     EventColumns
         Times are left to the caller.
     """
+    return _gamma_histories(
+        rng, n, geometry, cascades, emitter, options=options, cone_fraction=cone_fraction
+    )[0]
+
+
+def _gamma_histories(rng, n, geometry, cascades, emitter, *, options, cone_fraction):
+    """:func:`gamma_event_columns` and the transport's Histories."""
     n = int(n)
     if n < 0:
         raise ValueError(f"n = {n!r}: must be >= 0")
@@ -221,7 +229,7 @@ def gamma_event_columns(
     weights = np.ones(n)
     np.multiply.at(weights, np.repeat(np.arange(n), counts), w)
     h = transport(geometry, starts, offsets, weights, rng, options)
-    return EventColumns(
+    cols = EventColumns(
         energy_mev=h.energy,
         x_cm=h.position[:, 0],
         y_cm=h.position[:, 1],
@@ -232,6 +240,7 @@ def gamma_event_columns(
         energy_fiducial_mev=h.energy_fiducial,
         cascade=branch.astype(np.int64),
     )
+    return cols, h
 
 
 @dataclass(frozen=True)
@@ -247,6 +256,9 @@ class SourceGammaRates:
     single_site_in_window_per_day, single_site_in_window_per_day_err : float
         Histories with one site, its position in the fiducial volume and the
         deposited (true) energy in the window, per day.
+    uncollided_in_fiducial_per_day, uncollided_in_fiducial_per_day_err : float
+        Histories whose first interaction is in the fiducial volume (the
+        narrow-beam part of the first rate), per day.
     n_histories : int
         Histories simulated.
     """
@@ -256,6 +268,8 @@ class SourceGammaRates:
     interacting_in_fiducial_per_day_err: float
     single_site_in_window_per_day: float
     single_site_in_window_per_day_err: float
+    uncollided_in_fiducial_per_day: float
+    uncollided_in_fiducial_per_day_err: float
     n_histories: int
 
     def as_dict(self) -> dict[str, float]:
@@ -263,14 +277,24 @@ class SourceGammaRates:
         return dict(self.__dict__)
 
 
-def _in_fiducial(geometry: PhotonGeometry, pos: np.ndarray) -> np.ndarray:
+@jit
+def _inside_any(kind, params, flags, pos, out):
+    for i in range(pos.shape[0]):
+        out[i] = False
+        if not math.isfinite(pos[i, 0]):
+            continue
+        for r in range(kind.size):
+            if flags[r] & FIDUCIAL and inside(kind[r], params[r], pos[i, 0], pos[i, 1], pos[i, 2]):
+                out[i] = True
+                break
+
+
+def in_fiducial(geometry: PhotonGeometry, pos: np.ndarray) -> np.ndarray:
+    """True where ``pos`` (float64[n, 3], cm; NaN rows: False) lies in a FIDUCIAL region."""
     kind, params, _, flags, _, _ = geometry.arrays()
-    ok = np.zeros(pos.shape[0], dtype=bool)
-    for r in np.flatnonzero(flags & FIDUCIAL):
-        ok |= np.array(
-            [bool(inside(kind[r], params[r], *p)) if np.isfinite(p[0]) else False for p in pos]
-        )
-    return ok
+    out = np.empty(pos.shape[0], dtype=np.bool_)
+    _inside_any(kind, params, flags, np.ascontiguousarray(pos, dtype=np.float64), out)
+    return out
 
 
 def source_gamma_rates(
@@ -343,15 +367,17 @@ def source_gamma_rates(
         if not np.any(axis):
             axis = np.array([0.0, 0.0, 1.0])
         options = TransportOptions(stretch=stretch, bias_direction=tuple(axis))
-    cols = gamma_event_columns(
+    cols, h = _gamma_histories(
         rng, n, geometry, shares, emitter, options=options, cone_fraction=cone_fraction
     )
     w = cols.weight
+    fid_regions = [i for i, r in enumerate(geometry.regions) if r.fiducial]
+    unc = np.isin(h.first_region, fid_regions).astype(float) * w
     hit = (cols.energy_fiducial_mev > 0.0).astype(float) * w
     pos = np.column_stack([cols.x_cm, cols.y_cm, cols.z_cm])
     e_kev = cols.energy_mev * 1000.0
     single = (cols.n_sites == 1) & (e_kev >= lo) & (e_kev <= hi)
-    single &= _in_fiducial(geometry, np.where(single[:, None], pos, np.nan))
+    single &= in_fiducial(geometry, np.where(single[:, None], pos, np.nan))
     ss = single.astype(float) * w
     nn = w.size
     return SourceGammaRates(
@@ -360,6 +386,8 @@ def source_gamma_rates(
         interacting_in_fiducial_per_day_err=rate * hit.std(ddof=1) / math.sqrt(nn),
         single_site_in_window_per_day=rate * ss.mean(),
         single_site_in_window_per_day_err=rate * ss.std(ddof=1) / math.sqrt(nn),
+        uncollided_in_fiducial_per_day=rate * unc.mean(),
+        uncollided_in_fiducial_per_day_err=rate * unc.std(ddof=1) / math.sqrt(nn),
         n_histories=nn,
     )
 
@@ -438,6 +466,7 @@ __all__ = [
     "SourceGammaRates",
     "cascades_from_lines",
     "gamma_event_columns",
+    "in_fiducial",
     "narrow_beam_transmission",
     "seed004_figures",
     "seed004_geometry",

@@ -144,6 +144,8 @@ class Histories:
         Energy deposited in non-sensitive regions and the world [MeV].
     energy_escaped : float64
         Energy of photons that left every region into vacuum [MeV].
+    first_region : int64
+        Region of the first interaction (−1: the world or none).
     overflow : bool
         More than MAX_DEPOSITS deposits (the rest merged into the last).
     """
@@ -157,6 +159,7 @@ class Histories:
     first_process: np.ndarray
     energy_passive: np.ndarray
     energy_escaped: np.ndarray
+    first_region: np.ndarray
     overflow: np.ndarray
 
     @property
@@ -217,6 +220,7 @@ def transport(
         first_process=np.zeros(n, dtype=np.int64),
         energy_passive=np.zeros(n),
         energy_escaped=np.zeros(n),
+        first_region=np.full(n, -1, dtype=np.int64),
         overflow=np.zeros(n, dtype=np.bool_),
     )
     transport_kernel(
@@ -249,6 +253,7 @@ def transport(
         out.first_process,
         out.energy_passive,
         out.energy_escaped,
+        out.first_region,
         out.overflow,
     )
     return out
@@ -375,6 +380,7 @@ def transport_kernel(
     out_first,
     out_epass,
     out_eesc,
+    out_first_reg,
     out_overflow,
 ):
     """Compiled core of :func:`transport` (arguments as there, unpacked; outputs filled).
@@ -421,6 +427,7 @@ def transport_kernel(
         epass = 0.0
         eesc = 0.0
         first = -1
+        first_reg = -1
         nfid = 0
         overflow = False
         ns = 0
@@ -496,6 +503,7 @@ def transport_kernel(
                         proc = 1  # the grid cell of the threshold: no pair below it
                     if first < 0:
                         first = proc
+                        first_reg = reg
                     if proc == 0:
                         edep = e
                         done = True
@@ -573,6 +581,7 @@ def transport_kernel(
         out_first[h] = first
         out_epass[h] = epass
         out_eesc[h] = eesc
+        out_first_reg[h] = first_reg
         out_overflow[h] = overflow
 
 
