@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from nusource.detsim.photons.biasing import unweight
 from nusource.detsim.photons.rates import (
     CHROMIUM,
     cascades_from_lines,
@@ -15,7 +16,8 @@ from nusource.detsim.photons.rates import (
     seed004_geometry,
     source_gamma_rates,
 )
-from nusource.detsim.photons.regions import PhotonGeometry, Region
+from nusource.detsim.photons.regions import PhotonGeometry, Region, source_regions
+from nusource.detsim.photons.transport import TransportOptions
 from nusource.geometry import Cylinder, Source, get_material, shield_path_lengths
 
 # μ/ρ with coherent [cm²/g] at 1.5 MeV (NIST XCOM, as quoted in docs/physics.md)
@@ -138,6 +140,46 @@ def test_event_columns_cascades_in_the_detector():
     seen = np.isfinite(c.x_cm)
     assert np.all(seen == (c.energy_mev > 0))
     assert np.all(np.hypot(c.x_cm, c.y_cm)[seen] < 30.0 + 1e-9)
+
+
+def test_unweight_rejection_follows_the_weights():
+    """x ~ U(0, 1) with weight x²: kept x have density 3x², kept count ~ Binomial(n, 1/3)."""
+    rng = np.random.default_rng(47)
+    n = 60_000
+    x = rng.random(n)
+    keep, bound = unweight(x**2, rng, 1.0)
+    assert bound == 1.0
+    k = keep.sum()
+    assert abs(k - n / 3) < 4 * math.sqrt(n * (1 / 3) * (2 / 3))
+    edges = np.linspace(0, 1, 21)
+    obs, _ = np.histogram(x[keep], edges)
+    assert stats.chisquare(obs, np.diff(edges**3) * k).pvalue > 0.001
+    with pytest.raises(ValueError, match="weights: must be finite and >= 0"):
+        unweight(np.array([1.0, -1.0]), rng)
+
+
+def test_unweighted_event_columns():
+    src = Source(2.0, 2.0, shields=(("W", 1.0),))
+    geo = PhotonGeometry(
+        [
+            Region("fiducial", Cylinder(10.0, 10.0, (0, 0, 25.0)), "LXe", fiducial=True),
+            *source_regions(src),
+        ]
+    )
+    opts = TransportOptions(stretch=0.3)
+    args = (geo, [(1.0, (0.75,))], "source")
+    a = gamma_event_columns(
+        np.random.default_rng(41), 20_000, *args, options=opts, cone_fraction=0.5
+    )
+    w = np.where(a.energy_mev > 0, a.weight, 0.0)
+    b = gamma_event_columns(
+        np.random.default_rng(41), 20_000, *args, options=opts, cone_fraction=0.5, unweighted=True
+    )
+    assert np.all(b.energy_mev > 0) and np.all(b.weight == b.weight[0])
+    # same seed: the same histories, then rejection with the same bound
+    assert b.weight[0] == w.max()
+    expected = w.sum() / w.max()
+    assert abs(b.weight.size - expected) < 4 * math.sqrt(expected) + 1
 
 
 def test_lines_to_cascades():

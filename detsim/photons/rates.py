@@ -19,7 +19,7 @@ from nusource.geometry import Cylinder, Material, Source
 from nusource.geometry.solids import inside
 from nusource.jit import jit
 
-from .biasing import emission_directions, uniform_in_solid
+from .biasing import emission_directions, uniform_in_solid, unweight
 from .cross_sections import check_energy, resolve_material, total_mu_rho
 from .regions import FIDUCIAL, PhotonGeometry, Region, source_regions
 from .transport import TransportOptions, transport
@@ -172,6 +172,8 @@ def gamma_event_columns(
     *,
     options: TransportOptions = TransportOptions(),  # noqa: B008 (frozen)
     cone_fraction: float = 0.0,
+    unweighted: bool = False,
+    w_max: float | None = None,
 ) -> EventColumns:
     """Transport ``n`` decays of a γ emitter and return event columns.
 
@@ -193,15 +195,33 @@ def gamma_event_columns(
         Physics, sites and the exponential transform.
     cone_fraction : float
         Direction biasing toward the fiducial volume (0: analog emission).
+    unweighted : bool
+        Keep each event with probability weight/w_max (rejection) and give the
+        kept ones the weight w_max: fewer rows, all of equal weight, each
+        standing for w_max decays. Only events with a sensitive deposit can
+        be kept.
+    w_max : float, optional
+        Bound of the weights for ``unweighted`` (default: the largest weight
+        of this call; pass a fixed bound to merge several calls).
 
     Returns
     -------
     EventColumns
         Times are left to the caller.
     """
-    return _gamma_histories(
+    cols = _gamma_histories(
         rng, n, geometry, cascades, emitter, options=options, cone_fraction=cone_fraction
     )[0]
+    if not unweighted:
+        return cols
+    w = np.where(cols.energy_mev > 0.0, cols.weight, 0.0)
+    if not np.any(w > 0.0):
+        keep, bound = np.zeros(w.size, dtype=bool), 1.0
+    else:
+        keep, bound = unweight(w, rng, w_max)
+    fields = {k: v[keep] for k, v in cols.__dict__.items()}
+    fields["weight"] = np.full(int(keep.sum()), bound)
+    return EventColumns(**fields)
 
 
 def _gamma_histories(rng, n, geometry, cascades, emitter, *, options, cone_fraction):
@@ -252,7 +272,8 @@ class SourceGammaRates:
     emitted_per_day : float
         γ emitted per day.
     interacting_in_fiducial_per_day, interacting_in_fiducial_per_day_err : float
-        γ histories with at least one interaction in the fiducial volume, per day.
+        γ histories that deposit energy in the fiducial volume (photoabsorption,
+        Compton or pair there; Rayleigh alone leaves nothing), per day.
     single_site_in_window_per_day, single_site_in_window_per_day_err : float
         Histories with one site, its position in the fiducial volume and the
         deposited (true) energy in the window, per day.
@@ -436,7 +457,7 @@ def seed004_geometry(
     return PhotonGeometry(regions)
 
 
-def seed004_figures(n: int = 200_000, seed: int = 4, emission_per_day: float = 2e13) -> dict:
+def seed004_figures(n: int = 2_000_000, seed: int = 4, emission_per_day: float = 2e13) -> dict:
     """Seed 004's source-γ figures.
 
     Returns
