@@ -103,17 +103,19 @@ def klein_nishina(kappa, rng):
 
 
 @jit_inline
-def compton(kappa, elements, n_el, incoherent_sf, rng):
+def compton(kappa, elements, m, n_el, incoherent_sf, rng):
     """Sample a Compton scatter; optional thinning by the incoherent scattering function.
 
     Parameters
     ----------
     kappa : float
         E/(mₑc²).
-    elements : float64[MAX_ELEMENTS, 4]
-        (atoms per gram, Z, β, γ) of the material's elements.
+    elements : float64[M, MAX_ELEMENTS, 4]
+        (atoms per gram, Z, β, γ) of each material's elements.
+    m : int
+        Material number.
     n_el : int
-        Rows of ``elements`` in use.
+        Elements of material m.
     incoherent_sf : bool
         Thin Klein–Nishina by S(y)/Z (mixture: electron-weighted mean of S/Z).
     rng : numpy.random.Generator
@@ -130,8 +132,8 @@ def compton(kappa, elements, n_el, incoherent_sf, rng):
         num = 0.0
         den = 0.0
         for k in range(n_el):
-            ne = elements[k, 0] * elements[k, 1]
-            t = 1.0 + elements[k, 3] * y
+            ne = elements[m, k, 0] * elements[m, k, 1]
+            t = 1.0 + elements[m, k, 3] * y
             t2 = t * t
             num += ne * (1.0 - 1.0 / (t2 * t2))
             den += ne
@@ -140,7 +142,7 @@ def compton(kappa, elements, n_el, incoherent_sf, rng):
 
 
 @jit_inline
-def rayleigh(kappa, elements, n_el, form_factor, rng):
+def rayleigh(kappa, elements, m, n_el, form_factor, rng):
     """Sample cos θ of Rayleigh scattering.
 
     With ``form_factor``: choose an element with probability ∝ nᵢ∫F²dy up to
@@ -151,9 +153,12 @@ def rayleigh(kappa, elements, n_el, form_factor, rng):
     ----------
     kappa : float
         E/(mₑc²).
-    elements : float64[MAX_ELEMENTS, 4]
-        (atoms per gram, Z, β, γ).
+    elements : float64[M, MAX_ELEMENTS, 4]
+        (atoms per gram, Z, β, γ) of each material's elements.
+    m : int
+        Material number.
     n_el : int
+        Elements of material m.
     form_factor : bool
     rng : numpy.random.Generator
 
@@ -168,20 +173,20 @@ def rayleigh(kappa, elements, n_el, form_factor, rng):
         if form_factor:
             total = 0.0
             for k in range(n_el):
-                b = elements[k, 2]
-                z = elements[k, 1]
-                total += elements[k, 0] * z * z / b * (1.0 - (1.0 + b * ymax) ** -3.0)
+                b = elements[m, k, 2]
+                z = elements[m, k, 1]
+                total += elements[m, k, 0] * z * z / b * (1.0 - (1.0 + b * ymax) ** -3.0)
             r = rng.random() * total
             j = n_el - 1
             acc = 0.0
             for k in range(n_el):
-                b = elements[k, 2]
-                z = elements[k, 1]
-                acc += elements[k, 0] * z * z / b * (1.0 - (1.0 + b * ymax) ** -3.0)
+                b = elements[m, k, 2]
+                z = elements[m, k, 1]
+                acc += elements[m, k, 0] * z * z / b * (1.0 - (1.0 + b * ymax) ** -3.0)
                 if r < acc:
                     j = k
                     break
-            b = elements[j, 2]
+            b = elements[m, j, 2]
             a = 1.0 - (1.0 + b * ymax) ** -3.0
             y = ((1.0 - rng.random() * a) ** (-1.0 / 3.0) - 1.0) / b
             cos_t = max(-1.0, 1.0 - y / k2)

@@ -50,8 +50,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nusource.geometry.solids import chord_scalar, inside
-from nusource.jit import jit
+from nusource.geometry.solids import (
+    BOX,
+    CYLINDER,
+    CYLINDRICAL_SHELL,
+    SPHERICAL_SHELL,
+    chord_scalar,
+)
+from nusource.jit import jit, jit_inline
 
 from .cross_sections import LN_E_MAX, LN_E_MIN, N_GRID
 from .interactions import ME_MEV, compton, isotropic, rayleigh, rotate
@@ -259,11 +265,34 @@ def transport(
     return out
 
 
+@jit_inline
+def _inside_row(k, params, r, x, y, z):
+    """:func:`nusource.geometry.solids.inside` for row r of ``params`` (no array view)."""
+    px = x - params[r, 0]
+    py = y - params[r, 1]
+    pz = z - params[r, 2]
+    if k == CYLINDER:
+        return px * px + py * py <= params[r, 3] * params[r, 3] and abs(pz) <= params[r, 4]
+    if k == SPHERICAL_SHELL:
+        r2 = px * px + py * py + pz * pz
+        return params[r, 3] * params[r, 3] <= r2 and r2 <= params[r, 4] * params[r, 4]
+    if k == CYLINDRICAL_SHELL:
+        r2 = px * px + py * py
+        return (
+            params[r, 3] * params[r, 3] <= r2
+            and r2 <= params[r, 4] * params[r, 4]
+            and abs(pz) <= params[r, 5]
+        )
+    if k == BOX:
+        return abs(px) <= params[r, 3] and abs(py) <= params[r, 4] and abs(pz) <= params[r, 5]
+    return False
+
+
 @jit
 def _locate(kind, params, nreg, x, y, z):
     """First region containing (x, y, z), or −1 (the world)."""
     for r in range(nreg):
-        if inside(kind[r], params[r], x, y, z):
+        if _inside_row(kind[r], params, r, x, y, z):
             return r
     return -1
 
@@ -508,12 +537,12 @@ def transport_kernel(
                         edep = e
                         done = True
                     elif proc == 1:
-                        eps, cos_t = compton(e / ME_MEV, elements[m], n_el[m], incoherent_sf, rng)
+                        eps, cos_t = compton(e / ME_MEV, elements, m, n_el[m], incoherent_sf, rng)
                         edep = e * (1.0 - eps)
                         e = e * eps
                         u, v, w = rotate(u, v, w, cos_t, rng)
                     elif proc == 2:
-                        cos_t = rayleigh(e / ME_MEV, elements[m], n_el[m], rayleigh_ff, rng)
+                        cos_t = rayleigh(e / ME_MEV, elements, m, n_el[m], rayleigh_ff, rng)
                         u, v, w = rotate(u, v, w, cos_t, rng)
                     else:
                         edep = e - 2.0 * ME_MEV
