@@ -46,7 +46,7 @@ exact for any per-event quantity (site counts, windows), not only for sums.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -154,6 +154,10 @@ class Histories:
         Region of the first interaction (−1: the world or none).
     overflow : bool
         More than MAX_DEPOSITS deposits (the rest merged into the last).
+    deposits : float64[k, 5] or None
+        With ``record_deposits``: every sensitive deposit (E [MeV], x, y, z
+        [cm], region), history h's in ``deposits[deposit_offsets[h]:deposit_offsets[h + 1]]``.
+    deposit_offsets : int64[n + 1] or None
     """
 
     energy: np.ndarray
@@ -167,6 +171,8 @@ class Histories:
     energy_escaped: np.ndarray
     first_region: np.ndarray
     overflow: np.ndarray
+    deposits: np.ndarray | None = None
+    deposit_offsets: np.ndarray | None = None
 
     @property
     def multi_site(self) -> np.ndarray:
@@ -181,6 +187,8 @@ def transport(
     weights: np.ndarray,
     rng: np.random.Generator,
     options: TransportOptions = TransportOptions(),  # noqa: B008 (frozen)
+    *,
+    record_deposits: bool = False,
 ) -> Histories:
     """Follow histories of photons through ``geometry``.
 
@@ -195,6 +203,8 @@ def transport(
         Start weights (e.g. from direction biasing).
     rng : numpy.random.Generator
     options : TransportOptions
+    record_deposits : bool
+        Also return every sensitive deposit (:attr:`Histories.deposits`).
 
     Returns
     -------
@@ -213,7 +223,6 @@ def transport(
         raise ValueError(f"weights shape {weights.shape}: must be ({n},)")
     if n and int(np.max(np.diff(offsets))) > MAX_STACK - 2:
         raise ValueError(f"offsets: at most {MAX_STACK - 2} photons per history")
-    kind, params, mat, flags, world, tables = geometry.arrays()
     d = np.asarray(options.bias_direction, dtype=np.float64)
     d = d / np.sqrt(d @ d)
     out = Histories(
@@ -229,7 +238,24 @@ def transport(
         first_region=np.full(n, -1, dtype=np.int64),
         overflow=np.zeros(n, dtype=np.bool_),
     )
-    transport_kernel(
+    capacity = 4 * n if record_deposits else 0
+    while True:
+        rec = np.empty((capacity, 5))
+        rec_off = np.zeros(n + 1, dtype=np.int64)
+        state = rng.bit_generator.state
+        needed = _run(starts, offsets, weights, geometry, d, options, rng, out, rec, rec_off)
+        if needed <= capacity:
+            break
+        rng.bit_generator.state = state  # the same histories again, with room for their deposits
+        capacity = needed
+    if record_deposits:
+        out = replace(out, deposits=rec[: rec_off[-1]], deposit_offsets=rec_off)
+    return out
+
+
+def _run(starts, offsets, weights, geometry, d, options, rng, out, rec, rec_off):
+    kind, params, mat, flags, world, tables = geometry.arrays()
+    return transport_kernel(
         starts,
         offsets,
         weights,
@@ -261,8 +287,9 @@ def transport(
         out.energy_escaped,
         out.first_region,
         out.overflow,
+        rec,
+        rec_off,
     )
-    return out
 
 
 @jit_inline
@@ -411,6 +438,8 @@ def transport_kernel(
     out_eesc,
     out_first_reg,
     out_overflow,
+    rec,
+    rec_off,
 ):
     """Compiled core of :func:`transport` (arguments as there, unpacked; outputs filled).
 
@@ -440,6 +469,15 @@ def transport_kernel(
         [MeV].
     rng : numpy.random.Generator
     out_* : output arrays of length n (out_pos: n × 3).
+    rec : float64[capacity, 5]
+        Sensitive deposits of all histories, as long as they fit.
+    rec_off : int64[n + 1]
+        Offsets of each history's deposits in ``rec``.
+
+    Returns
+    -------
+    int
+        Rows of ``rec`` needed (0 if ``rec`` has no rows: not recording).
     """
     nreg = kind.size
     n = offsets.size - 1
@@ -447,6 +485,8 @@ def transport_kernel(
     labels = np.empty(MAX_DEPOSITS, dtype=np.int64)
     site_e = np.empty(MAX_DEPOSITS)
     stack = np.empty((MAX_STACK, 7))
+    record = rec.shape[0] > 0
+    ptr = 0
     bx = bias_dir[0]
     by = bias_dir[1]
     bz = bias_dir[2]
@@ -611,7 +651,15 @@ def transport_kernel(
         out_epass[h] = epass
         out_eesc[h] = eesc
         out_first_reg[h] = first_reg
+        if record:
+            for k in range(nd):
+                if ptr + k < rec.shape[0]:
+                    for j in range(5):
+                        rec[ptr + k, j] = dep[k, j]
+            ptr += nd
+            rec_off[h + 1] = ptr
         out_overflow[h] = overflow
+    return ptr
 
 
 __all__ = [
