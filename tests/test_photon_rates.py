@@ -221,3 +221,21 @@ def test_unknown_material():
     assert "\n" not in str(err.value)
     with pytest.raises(ValueError, match=r"layers\[1\] material = 'Kryptonite'"):
         narrow_beam_transmission([("W", 1.0), ("Kryptonite", 1.0)], 1.0)
+
+
+@pytest.mark.parametrize("card", ["lxe_cr51.toml", "lama.toml"])
+def test_geometry_from_run_card(card):
+    from pathlib import Path
+
+    from nusource.detsim.photons.setups import geometry_from_experiment
+    from nusource.jobs import load_experiment
+
+    exp, _ = load_experiment(Path(__file__).resolve().parent.parent / "configs" / card)
+    geo = geometry_from_experiment(exp)
+    names = [r.name for r in geo.regions]
+    assert names[0] == "detector" and "source" in names and "shield0" in names
+    assert geo.regions[0].fiducial
+    # the shields of the card, innermost first
+    assert [r.material.name for r in geo.regions[2:]] == [m.name for m, _ in exp.geo_source.shields]
+    c = gamma_event_columns(np.random.default_rng(3), 2000, geo, [(1.0, (0.1,))], "detector")
+    assert np.mean(c.energy_mev > 0) > 0.9  # 100 keV started in the detector mostly stays
