@@ -315,3 +315,29 @@ def test_recorded_deposits_add_up_and_do_not_change_the_histories():
     for k in range(3):
         pos = np.bincount(hist, e * b.deposits[:, 1 + k], minlength=2000)[seen] / sums[seen]
         assert np.allclose(pos, b.position[seen, k], rtol=1e-9, atol=1e-9)
+
+
+def test_radial_transform_agrees_with_analog():
+    """A source inside a NaI shell (LAMA-like, thin W): radial stretching vs analog."""
+    from nusource.detsim.photons.rates import gamma_event_columns
+
+    src = Source(1.0, 1.0, shields=(("W", 1.0),))
+    geo = PhotonGeometry(
+        [Region("nai", SphericalShell(5.0, 9.0), "NaI", fiducial=True), *source_regions(src)]
+    )
+    casc = [(1.0, (0.747,))]
+    a = gamma_event_columns(np.random.default_rng(73), 60_000, geo, casc, "source")
+    opts = TransportOptions(stretch=0.5, bias_center=(0.0, 0.0, 0.0), site_mode="volume")
+    b = gamma_event_columns(np.random.default_rng(79), 30_000, geo, casc, "source", options=opts)
+    assert b.weight.std() > 0.01
+    for sel in (
+        lambda c: c.energy_mev > 0,
+        lambda c: (c.energy_mev > 0.002) & (c.energy_mev < 0.1),
+        lambda c: np.isclose(c.energy_mev, 0.747),
+    ):
+        xa = sel(a) * a.weight
+        xb = sel(b) * b.weight
+        ma, sa = xa.mean(), xa.std(ddof=1) / math.sqrt(xa.size)
+        mb, sb = xb.mean(), xb.std(ddof=1) / math.sqrt(xb.size)
+        assert ma > 5 * sa
+        assert abs(ma - mb) < 4 * math.hypot(sa, sb)

@@ -351,7 +351,8 @@ def source_gamma_rates(
         Energy window of the single-site rate [keV] (deposited energy, no resolution).
     options : TransportOptions, optional
         Default: TPC sites (3 mm, 1 cm), the exponential transform with
-        ``stretch`` toward the fiducial volume.
+        ``stretch`` toward the fiducial volume (radially out of the emitter
+        if the fiducial volume's bounding sphere holds it).
     cone_fraction : float
         Direction biasing toward the fiducial volume.
     stretch : float
@@ -382,12 +383,13 @@ def source_gamma_rates(
         check_energy(e, f"lines[{i}] energy_mev")
         shares.append((float(s), (float(e),)))
     if options is None:
-        center, _ = _target(geometry)
+        center, radius = _target(geometry)
         src = _solid_of(geometry, emitter).params[:3]
         axis = center - src
-        if not np.any(axis):
-            axis = np.array([0.0, 0.0, 1.0])
-        options = TransportOptions(stretch=stretch, bias_direction=tuple(axis))
+        if np.linalg.norm(axis) > radius:
+            options = TransportOptions(stretch=stretch, bias_direction=tuple(axis))
+        else:  # a detector around the source: favour the way out
+            options = TransportOptions(stretch=stretch, bias_center=tuple(src))
     cols, h = _gamma_histories(
         rng, n, geometry, shares, emitter, options=options, cone_fraction=cone_fraction
     )

@@ -91,6 +91,10 @@ class TransportOptions:
         Exponential-transform parameter p in [0, 1) of BIASED regions (0: analog).
     bias_direction : (float, float, float)
         Direction the transform favours (normalised here).
+    bias_center : (float, float, float) or None
+        If given, the transform favours the direction away from this point
+        (radial: a source inside a surrounding detector); θ_b is then taken
+        at the start of each flight, which keeps the weights exact.
     site_mode : {'tpc', 'volume'}
         Single linkage in (dz, dr), or one site per sensitive region.
     site_dz_cm, site_dr_cm : float
@@ -103,6 +107,7 @@ class TransportOptions:
     rayleigh_ff: bool = True
     stretch: float = 0.0
     bias_direction: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    bias_center: tuple[float, float, float] | None = None
     site_mode: str = "tpc"
     site_dz_cm: float = 0.3
     site_dr_cm: float = 1.0
@@ -117,6 +122,12 @@ class TransportOptions:
             raise ValueError(
                 f"bias_direction = {self.bias_direction!r}: must be a nonzero 3-vector"
             )
+        if self.bias_center is not None:
+            c = np.asarray(self.bias_center, dtype=np.float64)
+            if c.shape != (3,) or not np.all(np.isfinite(c)):
+                raise ValueError(
+                    f"bias_center = {self.bias_center!r}: must be three finite numbers [cm]"
+                )
         if self.site_mode not in SITE_MODES:
             raise ValueError(f"site_mode = {self.site_mode!r}: allowed: {', '.join(SITE_MODES)}")
         for name in ("site_dz_cm", "site_dr_cm", "site_threshold_mev"):
@@ -223,8 +234,12 @@ def transport(
         raise ValueError(f"weights shape {weights.shape}: must be ({n},)")
     if n and int(np.max(np.diff(offsets))) > MAX_STACK - 2:
         raise ValueError(f"offsets: at most {MAX_STACK - 2} photons per history")
-    d = np.asarray(options.bias_direction, dtype=np.float64)
-    d = d / np.sqrt(d @ d)
+    d = np.zeros(7)
+    direction = np.asarray(options.bias_direction, dtype=np.float64)
+    d[1:4] = direction / np.sqrt(direction @ direction)
+    if options.bias_center is not None:
+        d[0] = 1.0
+        d[4:7] = options.bias_center
     out = Histories(
         energy=np.zeros(n),
         position=np.zeros((n, 3)),
@@ -456,8 +471,9 @@ def transport_kernel(
         μ [1/cm] on the uniform ln E grid: total, photo, incoherent, coherent, pair.
     elements : float64[M, MAX_ELEMENTS, 4]
     n_el : int64[M]
-    bias_dir : float64[3]
-        Unit vector of the exponential transform.
+    bias_dir : float64[7]
+        (mode, unit vector, centre) of the exponential transform: mode 0
+        favours the unit vector, mode 1 the direction away from the centre.
     stretch : float
         p of the exponential transform in BIASED regions.
     incoherent_sf, rayleigh_ff : bool
@@ -487,9 +503,10 @@ def transport_kernel(
     stack = np.empty((MAX_STACK, 7))
     record = rec.shape[0] > 0
     ptr = 0
-    bx = bias_dir[0]
-    by = bias_dir[1]
-    bz = bias_dir[2]
+    radial = bias_dir[0] == 1.0
+    bx = bias_dir[1]
+    by = bias_dir[2]
+    bz = bias_dir[3]
     for h in range(n):
         wgt = weights[h]
         nd = 0
@@ -534,7 +551,17 @@ def transport_kernel(
                     tb = _boundary(kind, params, nreg, x, y, z, u, v, w)
                     mus = mut
                     if fl & BIASED:
-                        mus = mut * (1.0 - stretch * (u * bx + v * by + w * bz))
+                        if radial:
+                            rx = x - bias_dir[4]
+                            ry = y - bias_dir[5]
+                            rz = z - bias_dir[6]
+                            rn = math.sqrt(rx * rx + ry * ry + rz * rz)
+                            cos_b = 0.0
+                            if rn > 0.0:
+                                cos_b = (u * rx + v * ry + w * rz) / rn
+                        else:
+                            cos_b = u * bx + v * by + w * bz
+                        mus = mut * (1.0 - stretch * cos_b)
                     s = _INF
                     if mus > 0.0:
                         s = -math.log(1.0 - rng.random()) / mus
