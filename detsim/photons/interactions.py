@@ -9,8 +9,10 @@ EGS and Geant4. With ``incoherent_sf`` the Klein–Nishina distribution is
 further thinned by the incoherent scattering function S(y)/Z (binding:
 fewer forward scatters at low energy); the one-parameter form
 S/Z = 1 − (1 + γy)⁻⁴, y = κ²(1 − cos θ), fitted per element to XCOM's
-incoherent cross section, is an approximation of the shape of Hubbell's
-tables (the rate of incoherent scattering is XCOM's in both cases). Doppler
+incoherent cross section at 10–100 keV, is a rough approximation of the shape
+of Hubbell's tables (the per-energy fits of γ scatter by a factor of ~2, see
+``data/photon_form_factors.csv``); the rate of incoherent scattering is
+XCOM's in both cases, so the option only moves angles at low energy. Doppler
 broadening is neglected.
 
 Rayleigh scattering follows dσ/dΩ ∝ (1 + cos²θ) F²(y), with the atomic form
