@@ -94,7 +94,7 @@ def test_biased_transport_reaches_1e12_uncollided(material):
 @pytest.mark.slow
 def test_seed004_rates_printed():
     """Seed 004: ≈ 10 γ/day interacting in the fiducial volume, < 1/day single-site in 2–140 keV."""
-    out = seed004_figures(n=400_000)
+    out = seed004_figures(n=2_000_000)
     for key in ("with_self_absorption", "no_self_absorption"):
         r = out[key]
         print(
