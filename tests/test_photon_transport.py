@@ -341,3 +341,30 @@ def test_radial_transform_agrees_with_analog():
         mb, sb = xb.mean(), xb.std(ddof=1) / math.sqrt(xb.size)
         assert ma > 5 * sa
         assert abs(ma - mb) < 4 * math.hypot(sa, sb)
+
+
+@pytest.mark.parametrize(
+    "solid",
+    [
+        Cylinder(3.0, 2.0, (1, 0, 0)),
+        SphericalShell(1.0, 3.0, (0, 1, 0)),
+        SphericalShell(0.0, 2.0),
+        Box(1.0, 2.0, 3.0),
+    ],
+)
+def test_safety_is_a_lower_bound_of_the_distance_to_the_surface(solid):
+    """No ray from a point reaches a surface closer than the safety distance."""
+    from nusource.detsim.photons.transport import _boundary, _safety
+    from nusource.geometry import CylindricalShell
+
+    for s in (solid, CylindricalShell(1.0, 2.0, 3.0)):
+        kind = np.array([s.kind])
+        params = s.params[None, :].copy()
+        rng = np.random.default_rng(83)
+        for p in rng.uniform(-4, 4, (400, 3)):
+            saf = _safety.py_func(kind, params, 1, *p)
+            assert saf >= 0.0
+            d = rng.normal(size=(50, 3))
+            d /= np.linalg.norm(d, axis=1)[:, None]
+            tb = min(_boundary(kind, params, 1, *p, *di) for di in d)
+            assert tb >= saf - 1e-12

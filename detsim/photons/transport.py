@@ -339,6 +339,48 @@ def _locate(kind, params, nreg, x, y, z):
     return -1
 
 
+@jit_inline
+def _safety(kind, params, nreg, x, y, z):
+    """A lower bound [cm] of the distance from (x, y, z) to every region's surface.
+
+    A flight shorter than this crosses no surface, so its chord is not needed.
+    """
+    saf = _INF
+    for r in range(nreg):
+        k = kind[r]
+        px = x - params[r, 0]
+        py = y - params[r, 1]
+        pz = z - params[r, 2]
+        if k == CYLINDER:
+            rho = math.sqrt(px * px + py * py)
+            dr = rho - params[r, 3]
+            dz = abs(pz) - params[r, 4]
+            d = min(-dr, -dz) if dr <= 0.0 and dz <= 0.0 else max(dr, dz)
+        elif k == SPHERICAL_SHELL:
+            rr = math.sqrt(px * px + py * py + pz * pz)
+            d = min(abs(rr - params[r, 3]), abs(rr - params[r, 4]))
+        elif k == CYLINDRICAL_SHELL:
+            rho = math.sqrt(px * px + py * py)
+            radial = min(abs(rho - params[r, 3]), abs(rho - params[r, 4]))
+            if params[r, 3] <= rho <= params[r, 4] and abs(pz) <= params[r, 5]:
+                d = min(radial, params[r, 5] - abs(pz))
+            else:
+                d = max(radial, abs(pz) - params[r, 5])
+                if params[r, 3] <= rho <= params[r, 4]:
+                    d = abs(pz) - params[r, 5]
+        else:
+            ax = abs(px) - params[r, 3]
+            ay = abs(py) - params[r, 4]
+            az = abs(pz) - params[r, 5]
+            if ax <= 0.0 and ay <= 0.0 and az <= 0.0:
+                d = min(-ax, -ay, -az)
+            else:
+                d = max(ax, ay, az)
+        if d < saf:
+            saf = d
+    return saf
+
+
 @jit
 def _boundary(kind, params, nreg, x, y, z, u, v, w):
     """Distance [cm] to the nearest surface of any region along (u, v, w) (inf: none)."""
@@ -548,7 +590,6 @@ def transport_kernel(
                     mut = 0.0
                     if m >= 0:
                         mut = mu[m, i, 0] + f * (mu[m, i + 1, 0] - mu[m, i, 0])
-                    tb = _boundary(kind, params, nreg, x, y, z, u, v, w)
                     mus = mut
                     if fl & BIASED:
                         if radial:
@@ -565,6 +606,9 @@ def transport_kernel(
                     s = _INF
                     if mus > 0.0:
                         s = -math.log(1.0 - rng.random()) / mus
+                    tb = _INF
+                    if s >= _safety(kind, params, nreg, x, y, z):
+                        tb = _boundary(kind, params, nreg, x, y, z, u, v, w)
                     if s >= tb or s == _INF:
                         if tb == _INF:
                             eesc += e
