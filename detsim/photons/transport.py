@@ -232,8 +232,9 @@ def transport(
         )
     if weights.shape != (n,):
         raise ValueError(f"weights shape {weights.shape}: must be ({n},)")
-    if n and int(np.max(np.diff(offsets))) > MAX_STACK - 2:
-        raise ValueError(f"offsets: at most {MAX_STACK - 2} photons per history")
+    if n and int(np.max(np.diff(offsets))) > MAX_STACK // 2:
+        # each pair production replaces one photon by two
+        raise ValueError(f"offsets: at most {MAX_STACK // 2} photons per history")
     d = np.zeros(7)
     direction = np.asarray(options.bias_direction, dtype=np.float64)
     d[1:4] = direction / np.sqrt(direction @ direction)
