@@ -118,7 +118,7 @@ def test_single_compton_energy_in_thin_slab_chi2():
 # --------------------------------------------------------------------------- process fractions
 
 
-@pytest.mark.parametrize("name", ["LXe", "W"])
+@pytest.mark.parametrize("name", ["LXe", "W", "NaI"])
 @pytest.mark.parametrize("energy", [0.03, 0.32, 1.5, 6.0])
 def test_first_interaction_fractions_match_partials(name, energy):
     geo = PhotonGeometry([Region("ball", SphericalShell(0.0, 1e4), name)])
