@@ -495,8 +495,3 @@ __all__ = [
     "seed004_geometry",
     "source_gamma_rates",
 ]
-
-if __name__ == "__main__":
-    import json
-
-    print(json.dumps(seed004_figures(), indent=2))
