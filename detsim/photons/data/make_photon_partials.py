@@ -139,8 +139,7 @@ def form_factor_parameters(z: int, atomic_weight: float, rows: np.ndarray):
 def main(folder: Path) -> None:
     import mucoeff
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-    from geometry.elements import ELEMENTS
+    from nusource.geometry.elements import ELEMENTS
 
     version = mucoeff.__version__
     header = [
