@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import integrate
 
 from nusource.detsim.photons.cross_sections import (
     COH,
@@ -101,3 +102,26 @@ def test_unknown_material_is_one_line_error():
     with pytest.raises(ValueError, match=r"material = 'Unobtainium': .*allowed: NaI") as err:
         partial_mu_rho("Unobtainium", 1.0)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("symbol", ["Xe", "W", "I", "Cu"])
+@pytest.mark.parametrize("e", [1.0, 2.0, 6.0])
+def test_rayleigh_form_factor_reproduces_xcom_coherent(symbol, e):
+    """(r_e²/2)∫(1 + cos²θ) F² dΩ with the fitted F = Z/(1 + βy)² vs XCOM's coherent (3 %)."""
+    from nusource.detsim.photons.cross_sections import form_factor_parameters
+    from nusource.geometry import Material
+
+    z, a = element(symbol)
+    beta, _ = form_factor_parameters()[symbol]
+    k = e / ME
+
+    def f(y):  # y = κ²(1 − cos θ), dΩ = 2π dy/κ²
+        c = 1 - y / (k * k)
+        return (1 + c * c) * z * z / (1 + beta * y) ** 4
+
+    ymax = 2 * k * k
+    cuts = [0.0] + [10.0**j / beta for j in range(-2, 12) if 10.0**j / beta < ymax] + [ymax]
+    val = sum(integrate.quad(f, a, b)[0] for a, b in zip(cuts[:-1], cuts[1:], strict=True))
+    sigma = 0.5 * R_E**2 * 2 * math.pi / (k * k) * val
+    xcom = partial_mu_rho(Material(symbol, 1.0, symbol), e)[COH] * a / AVOGADRO
+    assert sigma / xcom == pytest.approx(1.0, abs=0.03)
