@@ -20,12 +20,15 @@ until each is absorbed or escapes, with the processes of
 - photons below 10 keV are absorbed where they are (their range is < 0.02 mm
   in xenon, < 0.1 mm in NaI).
 
-Secondary electrons deposit locally: their CSDA range in LXe is 0.7 mm at
-0.5 MeV, 1.6 mm at 1 MeV and ~3 mm at 1.7 MeV, so with a 3 mm site
-separation along z a single electron above ~1.7 MeV may really make two
-sites, and bremsstrahlung (a few % of the energy of a 1 MeV electron in Xe)
-is deposited instead of being followed: this transport is for photons up to a
-few MeV and sites of ≥ 3 mm.
+Secondary electrons deposit locally: their CSDA range in LXe is roughly
+1 mm at 0.5 MeV, 2 mm at 1 MeV and 3 mm near 1.4 MeV (≈ 0.6 g/cm² at 1 MeV,
+between water and lead), and a track's extent is shorter than its range.
+With a 3 mm site separation along z an electron above ~1.5 MeV may really
+make two sites (the transport then undercounts multi-site events of such
+electrons), and bremsstrahlung (a few % of the energy of a 1 MeV electron in
+Xe) is deposited instead of being followed: this transport is for photons up
+to a few MeV and sites of ≥ 3 mm. In NaI (one site per crystal) only
+electrons near a crystal's surface would matter.
 
 Sites: deposits in SENSITIVE regions are grouped by single linkage — two
 deposits belong to one site if |Δz| ≤ dz and their transverse distance is
