@@ -3,19 +3,15 @@
 Prints the figures and their ratios to the targets and to the rate at which
 numba draws uniforms from a passed Generator on this machine, measured in the
 same run.  An "event" is (Eν, T, cosθ, electron direction) for a neutrino
-<<<<<<< HEAD
 along a fixed axis, written into reused buffers.  A ¹³⁶Xe 2νββ event is the
 summed electron energy, a vertex uniform in the LXe fiducial cylinder, a time
-uniform in a 100-day run and an isotropic direction; it is timed last, pinned
-to one core (``xe136_events_per_s``) and unpinned beside it.
-=======
-along a fixed axis, written into reused buffers.  A solar pp event is an
+uniform in a 100-day run and an isotropic direction; it is timed pinned
+to one core (``xe136_events_per_s``) and unpinned beside it.  A solar pp event is an
 event time (annual-modulation acceptance), a vertex uniform in the LXe
 fiducial cylinder, the flavour part, (Eν, T), the neutrino direction from
 the Sun at the event's time at Gran Sasso and the electron direction; it is
 timed pinned to one core (``os.sched_setaffinity``), the unpinned figure
 beside it.
->>>>>>> solar
 
     python benchmarks/generator_speed.py [--json] [--n 4000000]
 """
@@ -39,11 +35,8 @@ TARGETS = {
     "cr51_events_per_s": 3e7,
     "sry_events_per_s": 1e7,
     "lxe_events_per_s": 1e7,
-<<<<<<< HEAD
     "xe136_events_per_s": 2e7,
-=======
     "solar_pp_events_per_s": 1e7,
->>>>>>> solar
 }
 LXE_CARD = Path(__file__).resolve().parent.parent / "configs" / "lxe_cr51.toml"
 
@@ -105,7 +98,6 @@ def lxe_rate(n, rng):
     return best_rate(run, n)
 
 
-<<<<<<< HEAD
 def xe136_rate(n, rng):
     """¹³⁶Xe 2νββ decay events: energy, vertex in the LXe cylinder, time, direction."""
     from nusource.generator.double_beta import Xe136DoubleBeta
@@ -129,7 +121,8 @@ def pinned(fn, *args):
         return fn(*args)
     finally:
         os.sched_setaffinity(0, old)
-=======
+
+
 @numba.njit(nogil=True)
 def _uniform_vertices(rng, cx, cy, cz, r, h, x, y, z):
     for i in range(x.shape[0]):
@@ -138,9 +131,9 @@ def _uniform_vertices(rng, cx, cy, cz, r, h, x, y, z):
 
 def solar_pp_rate(n, rng, pinned):
     """Solar pp events: time, vertex uniform in the LXe cylinder, (Eν, T), ν and e directions."""
-    from nusource.io.schema import empty_columns
     from nusource.generator.solar import _tables, draw_times, make_solar_component, solar_events
     from nusource.generator.sun import sun_table
+    from nusource.io.schema import empty_columns
 
     comp = make_solar_component("pp", tmin_mev=0.001)
     c = empty_columns(n)
@@ -189,7 +182,6 @@ def solar_pp_rate(n, rng, pinned):
         return best_rate(run, n)
     finally:
         os.sched_setaffinity(0, saved)
->>>>>>> solar
 
 
 def main(argv=None):
@@ -205,13 +197,10 @@ def main(argv=None):
         "cr51_events_per_s": source_rate("cr51", a.n, rng),
         "sry_events_per_s": source_rate("sr90y", a.n, rng),
         "lxe_events_per_s": lxe_rate(a.n, rng),
-<<<<<<< HEAD
         "xe136_events_per_s_unpinned": xe136_rate(a.n, rng),
         "xe136_events_per_s": pinned(xe136_rate, a.n, rng),
-=======
         "solar_pp_unpinned_events_per_s": solar_pp_rate(a.n, rng, pinned=False),
         "solar_pp_events_per_s": solar_pp_rate(a.n, rng, pinned=True),
->>>>>>> solar
     }
     for k, target in TARGETS.items():
         res[k.replace("_per_s", "_target_ratio")] = res[k] / target
@@ -228,11 +217,8 @@ def main(argv=None):
                 f"{k:22s} {res[k]:.3e} /s   target {target:.0e} (ratio {res[k] / target:.2f}); "
                 f"costs {res['uniforms_per_s'] / res[k]:.1f} uniform-draw times per event"
             )
-<<<<<<< HEAD
         print(f"{'xe136 (unpinned)':22s} {res['xe136_events_per_s_unpinned']:.3e} /s")
-=======
         print(f"solar pp unpinned        {res['solar_pp_unpinned_events_per_s']:.3e} /s")
->>>>>>> solar
 
 
 if __name__ == "__main__":

@@ -7,13 +7,13 @@ import pytest
 from scipy import stats
 
 from nusource.generator.constants import M_E
-from nusource.io.schema import empty_columns
 from nusource.generator.flux_average import flux_averaged
 from nusource.generator.kinematics import t_max
 from nusource.generator.model import PhysicsModel
 from nusource.generator.neutrino_spectrum import NuSpectrum
 from nusource.generator.solar import draw_times, fill_solar, make_solar_component
 from nusource.generator.xsec import dsigma_parts
+from nusource.io.schema import empty_columns
 
 YEAR = 365.25 * 86400.0
 

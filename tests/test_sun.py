@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from nusource.core.jit import jit
 from nusource.generator.solar import draw_times, flux_factor, mean_flux_factor
 from nusource.generator.sun import (
     DEG,
@@ -17,7 +18,6 @@ from nusource.generator.sun import (
     sun_local,
     sun_table,
 )
-from nusource.core.jit import jit
 
 EPOCH = "2024-01-01T00:00:00"
 # 14 instants across 2024 at different hours (days from the epoch)

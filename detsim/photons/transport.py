@@ -1,0 +1,750 @@
+"""Photon tracking through nested regions: deposits, sites and history weights.
+
+One history is one decay: all its photons (a line, a cascade) are followed
+until each is absorbed or escapes, with the processes of
+:mod:`.cross_sections` sampled from their XCOM partial coefficients:
+
+- photoelectric absorption: the photon's energy is deposited where it is
+  absorbed. Fluorescence X-rays and Auger electrons are deposited there too:
+  the K X-rays of Xe and I (~30 keV) travel ~0.1–0.5 mm in LXe and NaI, far
+  below a TPC's site separation (3 mm) and inside one crystal, so emitting
+  them would change no site count; the approximation fails only for X-ray
+  escape within ~1 mm of a detector surface (escape peaks).
+- Compton scattering (Klein–Nishina, optionally with the incoherent
+  scattering function, :mod:`.interactions`): the electron's energy E − E′ is
+  deposited at the vertex.
+- Rayleigh scattering: a direction change, no deposit.
+- pair production (nuclear and electron field): E − 2mₑc² is deposited at the
+  vertex, the positron annihilates there at rest into two back-to-back
+  511 keV photons with an isotropic axis, which are followed.
+- photons below 10 keV are absorbed where they are (their range is < 0.02 mm
+  in xenon, < 0.1 mm in NaI).
+
+Secondary electrons deposit locally: their CSDA range in LXe is roughly
+1 mm at 0.5 MeV, 2 mm at 1 MeV and 3 mm near 1.4 MeV (≈ 0.6 g/cm² at 1 MeV,
+between water and lead), and a track's extent is shorter than its range.
+With a 3 mm site separation along z an electron above ~1.5 MeV may really
+make two sites (the transport then undercounts multi-site events of such
+electrons), and bremsstrahlung (a few % of the energy of a 1 MeV electron in
+Xe) is deposited instead of being followed: this transport is for photons up
+to a few MeV and sites of ≥ 3 mm. In NaI (one site per crystal) only
+electrons near a crystal's surface would matter.
+
+Sites: deposits in SENSITIVE regions are grouped by single linkage — two
+deposits belong to one site if |Δz| ≤ dz and their transverse distance is
+≤ dr (a TPC) — or one site per region (``site_mode = 'volume'``, NaI
+crystals). The event energy is the sum of its sensitive deposits, its
+position their energy-weighted mean.
+
+Variance reduction (:mod:`.biasing`): in regions tagged BIASED the distance
+to the next interaction is sampled with the exponential transform
+μ* = μ(1 − p·cos θ_b), θ_b the angle to the biasing direction, and the
+history weight is multiplied by the ratio of the analog to the biased
+density of every sampled flight (μ/μ*)·e^{−(μ−μ*)s} (collision) or
+e^{−(μ−μ*)t} (crossing). The processes are chosen analogously. The weight is
+one number per history, the likelihood ratio of the whole history, so it is
+exact for any per-event quantity (site counts, windows), not only for sums.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from nusource.core.jit import jit, jit_inline
+from nusource.geometry.solids import (
+    BOX,
+    CYLINDER,
+    CYLINDRICAL_SHELL,
+    SPHERICAL_SHELL,
+    chord_scalar,
+)
+
+from .cross_sections import LN_E_MAX, LN_E_MIN, N_GRID
+from .interactions import ME_MEV, compton, isotropic, rayleigh, rotate
+from .regions import BIASED, FIDUCIAL, SENSITIVE, PhotonGeometry
+
+E_CUT_MEV = 0.01
+"""Photons below this energy are absorbed where they are [MeV]."""
+MAX_DEPOSITS = 4096
+"""Deposits kept per history (more are merged into the last one; flagged)."""
+MAX_STACK = 64
+"""Photons in flight per history."""
+NUDGE_CM = 1e-7
+"""Step past a boundary [cm]."""
+_INV_DLN = (N_GRID - 1) / (LN_E_MAX - LN_E_MIN)
+_INF = math.inf
+
+SITE_MODES = ("tpc", "volume")
+
+
+@dataclass(frozen=True)
+class TransportOptions:
+    """Physics and site options of :func:`transport`.
+
+    Parameters
+    ----------
+    incoherent_sf : bool
+        Thin Klein–Nishina angles by the incoherent scattering function.
+    rayleigh_ff : bool
+        Rayleigh angles with the approximate form factor (else Thomson).
+    stretch : float
+        Exponential-transform parameter p in [0, 1) of BIASED regions (0: analog).
+    bias_direction : (float, float, float)
+        Direction the transform favours (normalised here).
+    bias_center : (float, float, float) or None
+        If given, the transform favours the direction away from this point
+        (radial: a source inside a surrounding detector); θ_b is then taken
+        at the start of each flight, which keeps the weights exact.
+    site_mode : {'tpc', 'volume'}
+        Single linkage in (dz, dr), or one site per sensitive region.
+    site_dz_cm, site_dr_cm : float
+        Site separation along z and across [cm] (``'tpc'``).
+    site_threshold_mev : float
+        Sites below this energy are not counted as sites [MeV].
+    """
+
+    incoherent_sf: bool = False
+    rayleigh_ff: bool = True
+    stretch: float = 0.0
+    bias_direction: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    bias_center: tuple[float, float, float] | None = None
+    site_mode: str = "tpc"
+    site_dz_cm: float = 0.3
+    site_dr_cm: float = 1.0
+    site_threshold_mev: float = 0.0
+
+    def __post_init__(self):
+        p = float(self.stretch)
+        if not (0.0 <= p < 1.0):
+            raise ValueError(f"stretch = {self.stretch!r}: must be in [0, 1)")
+        d = np.asarray(self.bias_direction, dtype=np.float64)
+        if d.shape != (3,) or not np.all(np.isfinite(d)) or not np.any(d != 0.0):
+            raise ValueError(
+                f"bias_direction = {self.bias_direction!r}: must be a nonzero 3-vector"
+            )
+        if self.bias_center is not None:
+            c = np.asarray(self.bias_center, dtype=np.float64)
+            if c.shape != (3,) or not np.all(np.isfinite(c)):
+                raise ValueError(
+                    f"bias_center = {self.bias_center!r}: must be three finite numbers [cm]"
+                )
+        if self.site_mode not in SITE_MODES:
+            raise ValueError(f"site_mode = {self.site_mode!r}: allowed: {', '.join(SITE_MODES)}")
+        for name in ("site_dz_cm", "site_dr_cm", "site_threshold_mev"):
+            v = float(getattr(self, name))
+            if not (math.isfinite(v) and v >= 0.0):
+                raise ValueError(f"{name} = {getattr(self, name)!r}: must be finite and >= 0")
+
+
+@dataclass(frozen=True)
+class Histories:
+    """Per-history results of :func:`transport` (arrays of shape (n,) unless noted).
+
+    Attributes
+    ----------
+    energy : float64
+        Energy deposited in sensitive regions [MeV].
+    position : float64[n, 3]
+        Its energy-weighted position [cm] (NaN without deposit).
+    n_sites : int64
+        Sites (see :class:`TransportOptions`).
+    energy_fiducial : float64
+        Energy deposited in fiducial regions [MeV].
+    n_fiducial : int64
+        Interactions with a deposit in fiducial regions.
+    weight : float64
+        History weight (1 for analog transport).
+    first_process : int64
+        Process of the history's first interaction (0 photo, 1 incoherent,
+        2 coherent, 3 pair; −1: none).
+    energy_passive : float64
+        Energy deposited in non-sensitive regions and the world [MeV].
+    energy_escaped : float64
+        Energy of photons that left every region into vacuum [MeV].
+    first_region : int64
+        Region of the first interaction (−1: the world or none).
+    overflow : bool
+        More than MAX_DEPOSITS deposits (the rest merged into the last).
+    deposits : float64[k, 5] or None
+        With ``record_deposits``: every sensitive deposit (E [MeV], x, y, z
+        [cm], region), history h's in ``deposits[deposit_offsets[h]:deposit_offsets[h + 1]]``.
+    deposit_offsets : int64[n + 1] or None
+    """
+
+    energy: np.ndarray
+    position: np.ndarray
+    n_sites: np.ndarray
+    energy_fiducial: np.ndarray
+    n_fiducial: np.ndarray
+    weight: np.ndarray
+    first_process: np.ndarray
+    energy_passive: np.ndarray
+    energy_escaped: np.ndarray
+    first_region: np.ndarray
+    overflow: np.ndarray
+    deposits: np.ndarray | None = None
+    deposit_offsets: np.ndarray | None = None
+
+    @property
+    def multi_site(self) -> np.ndarray:
+        """True where the event has more than one site."""
+        return self.n_sites > 1
+
+
+def transport(
+    geometry: PhotonGeometry,
+    starts: np.ndarray,
+    offsets: np.ndarray,
+    weights: np.ndarray,
+    rng: np.random.Generator,
+    options: TransportOptions = TransportOptions(),  # noqa: B008 (frozen)
+    *,
+    record_deposits: bool = False,
+) -> Histories:
+    """Follow histories of photons through ``geometry``.
+
+    Parameters
+    ----------
+    geometry : PhotonGeometry
+    starts : float64[P, 7]
+        Photons: x, y, z [cm], unit direction u, v, w, energy [MeV] (0.01–10).
+    offsets : int64[n + 1]
+        History h owns photons ``starts[offsets[h]:offsets[h + 1]]``.
+    weights : float64[n]
+        Start weights (e.g. from direction biasing).
+    rng : numpy.random.Generator
+    options : TransportOptions
+    record_deposits : bool
+        Also return every sensitive deposit (:attr:`Histories.deposits`).
+
+    Returns
+    -------
+    Histories
+    """
+    starts = np.ascontiguousarray(starts, dtype=np.float64)
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    n = offsets.size - 1
+    if starts.ndim != 2 or starts.shape[1] != 7 or offsets[-1] != starts.shape[0]:
+        raise ValueError(
+            f"starts shape {starts.shape}, offsets[-1] = {offsets[-1]}: "
+            "starts must be (P, 7) with P = offsets[-1]"
+        )
+    if weights.shape != (n,):
+        raise ValueError(f"weights shape {weights.shape}: must be ({n},)")
+    if n and int(np.max(np.diff(offsets))) > MAX_STACK // 2:
+        # each pair production replaces one photon by two
+        raise ValueError(f"offsets: at most {MAX_STACK // 2} photons per history")
+    d = np.zeros(7)
+    direction = np.asarray(options.bias_direction, dtype=np.float64)
+    d[1:4] = direction / np.sqrt(direction @ direction)
+    if options.bias_center is not None:
+        d[0] = 1.0
+        d[4:7] = options.bias_center
+    out = Histories(
+        energy=np.zeros(n),
+        position=np.zeros((n, 3)),
+        n_sites=np.zeros(n, dtype=np.int64),
+        energy_fiducial=np.zeros(n),
+        n_fiducial=np.zeros(n, dtype=np.int64),
+        weight=np.zeros(n),
+        first_process=np.zeros(n, dtype=np.int64),
+        energy_passive=np.zeros(n),
+        energy_escaped=np.zeros(n),
+        first_region=np.full(n, -1, dtype=np.int64),
+        overflow=np.zeros(n, dtype=np.bool_),
+    )
+    capacity = 4 * n if record_deposits else 0
+    while True:
+        rec = np.empty((capacity, 5))
+        rec_off = np.zeros(n + 1, dtype=np.int64)
+        state = rng.bit_generator.state
+        needed = _run(starts, offsets, weights, geometry, d, options, rng, out, rec, rec_off)
+        if needed <= capacity:
+            break
+        rng.bit_generator.state = state  # the same histories again, with room for their deposits
+        capacity = needed
+    if record_deposits:
+        out = replace(out, deposits=rec[: rec_off[-1]], deposit_offsets=rec_off)
+    return out
+
+
+def _run(starts, offsets, weights, geometry, d, options, rng, out, rec, rec_off):
+    kind, params, mat, flags, world, tables = geometry.arrays()
+    return transport_kernel(
+        starts,
+        offsets,
+        weights,
+        kind,
+        params,
+        mat,
+        flags,
+        world,
+        tables.mu,
+        tables.elements,
+        tables.n_elements,
+        d,
+        float(options.stretch),
+        bool(options.incoherent_sf),
+        bool(options.rayleigh_ff),
+        SITE_MODES.index(options.site_mode),
+        float(options.site_dz_cm),
+        float(options.site_dr_cm),
+        float(options.site_threshold_mev),
+        rng,
+        out.energy,
+        out.position,
+        out.n_sites,
+        out.energy_fiducial,
+        out.n_fiducial,
+        out.weight,
+        out.first_process,
+        out.energy_passive,
+        out.energy_escaped,
+        out.first_region,
+        out.overflow,
+        rec,
+        rec_off,
+    )
+
+
+@jit_inline
+def _inside_row(k, params, r, x, y, z):
+    """:func:`nusource.geometry.solids.inside` for row r of ``params`` (no array view)."""
+    px = x - params[r, 0]
+    py = y - params[r, 1]
+    pz = z - params[r, 2]
+    if k == CYLINDER:
+        return px * px + py * py <= params[r, 3] * params[r, 3] and abs(pz) <= params[r, 4]
+    if k == SPHERICAL_SHELL:
+        r2 = px * px + py * py + pz * pz
+        return params[r, 3] * params[r, 3] <= r2 and r2 <= params[r, 4] * params[r, 4]
+    if k == CYLINDRICAL_SHELL:
+        r2 = px * px + py * py
+        return (
+            params[r, 3] * params[r, 3] <= r2
+            and r2 <= params[r, 4] * params[r, 4]
+            and abs(pz) <= params[r, 5]
+        )
+    if k == BOX:
+        return abs(px) <= params[r, 3] and abs(py) <= params[r, 4] and abs(pz) <= params[r, 5]
+    return False
+
+
+@jit
+def _locate(kind, params, nreg, x, y, z):
+    """First region containing (x, y, z), or −1 (the world)."""
+    for r in range(nreg):
+        if _inside_row(kind[r], params, r, x, y, z):
+            return r
+    return -1
+
+
+@jit_inline
+def _safety(kind, params, nreg, x, y, z):
+    """A lower bound [cm] of the distance from (x, y, z) to every region's surface.
+
+    A flight shorter than this crosses no surface, so its chord is not needed.
+    """
+    saf = _INF
+    for r in range(nreg):
+        k = kind[r]
+        px = x - params[r, 0]
+        py = y - params[r, 1]
+        pz = z - params[r, 2]
+        if k == CYLINDER:
+            rho = math.sqrt(px * px + py * py)
+            dr = rho - params[r, 3]
+            dz = abs(pz) - params[r, 4]
+            d = min(-dr, -dz) if dr <= 0.0 and dz <= 0.0 else max(dr, dz)
+        elif k == SPHERICAL_SHELL:
+            rr = math.sqrt(px * px + py * py + pz * pz)
+            d = min(abs(rr - params[r, 3]), abs(rr - params[r, 4]))
+        elif k == CYLINDRICAL_SHELL:
+            rho = math.sqrt(px * px + py * py)
+            radial = min(abs(rho - params[r, 3]), abs(rho - params[r, 4]))
+            if params[r, 3] <= rho <= params[r, 4] and abs(pz) <= params[r, 5]:
+                d = min(radial, params[r, 5] - abs(pz))
+            else:
+                d = max(radial, abs(pz) - params[r, 5])
+                if params[r, 3] <= rho <= params[r, 4]:
+                    d = abs(pz) - params[r, 5]
+        else:
+            ax = abs(px) - params[r, 3]
+            ay = abs(py) - params[r, 4]
+            az = abs(pz) - params[r, 5]
+            if ax <= 0.0 and ay <= 0.0 and az <= 0.0:
+                d = min(-ax, -ay, -az)
+            else:
+                d = max(ax, ay, az)
+        if d < saf:
+            saf = d
+    return saf
+
+
+@jit
+def _boundary(kind, params, nreg, x, y, z, u, v, w):
+    """Distance [cm] to the nearest surface of any region along (u, v, w) (inf: none)."""
+    tb = _INF
+    for r in range(nreg):
+        n, a0, b0, a1, b1 = chord_scalar(
+            kind[r],
+            params[r, 0],
+            params[r, 1],
+            params[r, 2],
+            params[r, 3],
+            params[r, 4],
+            params[r, 5],
+            x,
+            y,
+            z,
+            u,
+            v,
+            w,
+        )
+        if n >= 1:
+            if 1e-9 < a0 < tb:
+                tb = a0
+            if 1e-9 < b0 < tb:
+                tb = b0
+            if n == 2:
+                if 1e-9 < a1 < tb:
+                    tb = a1
+                if 1e-9 < b1 < tb:
+                    tb = b1
+    return tb
+
+
+@jit
+def _find(labels, i):
+    while labels[i] != i:
+        labels[i] = labels[labels[i]]
+        i = labels[i]
+    return i
+
+
+@jit
+def count_sites(dep, nd, mode, dz, dr, threshold, labels, site_e):
+    """Number of sites of the deposits ``dep[:nd]`` = (E, x, y, z, region).
+
+    ``mode`` 0: single linkage with |Δz| ≤ dz and transverse distance ≤ dr;
+    1: one site per region. Sites below ``threshold`` [MeV] are not counted.
+    ``labels`` (int64) and ``site_e`` (float64) are work arrays of length ≥ nd.
+    """
+    for i in range(nd):
+        labels[i] = i
+        site_e[i] = 0.0
+    dr2 = dr * dr
+    for i in range(1, nd):
+        for j in range(i):
+            if mode == 0:
+                ddz = abs(dep[i, 3] - dep[j, 3])
+                if ddz > dz:
+                    continue
+                dx = dep[i, 1] - dep[j, 1]
+                dy = dep[i, 2] - dep[j, 2]
+                if dx * dx + dy * dy > dr2:
+                    continue
+            elif dep[i, 4] != dep[j, 4]:
+                continue
+            a = _find(labels, i)
+            b = _find(labels, j)
+            if a != b:
+                if a < b:
+                    labels[b] = a
+                else:
+                    labels[a] = b
+    for i in range(nd):
+        site_e[_find(labels, i)] += dep[i, 0]
+    count = 0
+    for i in range(nd):
+        if labels[i] == i and site_e[i] >= threshold and site_e[i] > 0.0:
+            count += 1
+    return count
+
+
+@jit
+def transport_kernel(
+    starts,
+    offsets,
+    weights,
+    kind,
+    params,
+    mat,
+    flags,
+    world,
+    mu,
+    elements,
+    n_el,
+    bias_dir,
+    stretch,
+    incoherent_sf,
+    rayleigh_ff,
+    site_mode,
+    dz,
+    dr,
+    site_threshold,
+    rng,
+    out_e,
+    out_pos,
+    out_nsites,
+    out_efid,
+    out_nfid,
+    out_w,
+    out_first,
+    out_epass,
+    out_eesc,
+    out_first_reg,
+    out_overflow,
+    rec,
+    rec_off,
+):
+    """Compiled core of :func:`transport` (arguments as there, unpacked; outputs filled).
+
+    Parameters
+    ----------
+    starts : float64[P, 7]
+        x, y, z [cm], u, v, w, E [MeV] of every photon.
+    offsets : int64[n + 1]
+    weights : float64[n]
+    kind, params, mat, flags : region arrays (see ``PhotonGeometry.arrays``)
+    world : int
+        Material of the world (−1 vacuum).
+    mu : float64[M, N_GRID, 5]
+        μ [1/cm] on the uniform ln E grid: total, photo, incoherent, coherent, pair.
+    elements : float64[M, MAX_ELEMENTS, 4]
+    n_el : int64[M]
+    bias_dir : float64[7]
+        (mode, unit vector, centre) of the exponential transform: mode 0
+        favours the unit vector, mode 1 the direction away from the centre.
+    stretch : float
+        p of the exponential transform in BIASED regions.
+    incoherent_sf, rayleigh_ff : bool
+    site_mode : int
+        0 TPC linkage, 1 per region.
+    dz, dr : float
+        Site separation [cm].
+    site_threshold : float
+        [MeV].
+    rng : numpy.random.Generator
+    out_* : output arrays of length n (out_pos: n × 3).
+    rec : float64[capacity, 5]
+        Sensitive deposits of all histories, as long as they fit.
+    rec_off : int64[n + 1]
+        Offsets of each history's deposits in ``rec``.
+
+    Returns
+    -------
+    int
+        Rows of ``rec`` needed (0 if ``rec`` has no rows: not recording).
+    """
+    nreg = kind.size
+    n = offsets.size - 1
+    dep = np.empty((MAX_DEPOSITS, 5))
+    labels = np.empty(MAX_DEPOSITS, dtype=np.int64)
+    site_e = np.empty(MAX_DEPOSITS)
+    stack = np.empty((MAX_STACK, 7))
+    record = rec.shape[0] > 0
+    ptr = 0
+    radial = bias_dir[0] == 1.0
+    bx = bias_dir[1]
+    by = bias_dir[2]
+    bz = bias_dir[3]
+    for h in range(n):
+        wgt = weights[h]
+        nd = 0
+        epass = 0.0
+        eesc = 0.0
+        first = -1
+        first_reg = -1
+        nfid = 0
+        overflow = False
+        ns = 0
+        for p in range(offsets[h], offsets[h + 1]):
+            for k in range(7):
+                stack[ns, k] = starts[p, k]
+            ns += 1
+        while ns > 0:
+            ns -= 1
+            x = stack[ns, 0]
+            y = stack[ns, 1]
+            z = stack[ns, 2]
+            u = stack[ns, 3]
+            v = stack[ns, 4]
+            w = stack[ns, 5]
+            e = stack[ns, 6]
+            reg = _locate(kind, params, nreg, x, y, z)
+            m = world if reg < 0 else mat[reg]
+            fl = 0 if reg < 0 else flags[reg]
+            while True:
+                edep = 0.0
+                done = False
+                if e < E_CUT_MEV:
+                    edep = e
+                    done = True
+                else:
+                    g = (math.log(e) - LN_E_MIN) * _INV_DLN
+                    i = int(g)
+                    if i > N_GRID - 2:
+                        i = N_GRID - 2
+                    f = g - i
+                    mut = 0.0
+                    if m >= 0:
+                        mut = mu[m, i, 0] + f * (mu[m, i + 1, 0] - mu[m, i, 0])
+                    mus = mut
+                    if fl & BIASED:
+                        if radial:
+                            rx = x - bias_dir[4]
+                            ry = y - bias_dir[5]
+                            rz = z - bias_dir[6]
+                            rn = math.sqrt(rx * rx + ry * ry + rz * rz)
+                            cos_b = 0.0
+                            if rn > 0.0:
+                                cos_b = (u * rx + v * ry + w * rz) / rn
+                        else:
+                            cos_b = u * bx + v * by + w * bz
+                        mus = mut * (1.0 - stretch * cos_b)
+                    s = _INF
+                    if mus > 0.0:
+                        s = -math.log(1.0 - rng.random()) / mus
+                    tb = _INF
+                    if s >= _safety(kind, params, nreg, x, y, z):
+                        tb = _boundary(kind, params, nreg, x, y, z, u, v, w)
+                    if s >= tb or s == _INF:
+                        if tb == _INF:
+                            eesc += e
+                            break
+                        if fl & BIASED:
+                            wgt *= math.exp(-(mut - mus) * tb)
+                        step = tb + NUDGE_CM
+                        x += step * u
+                        y += step * v
+                        z += step * w
+                        reg = _locate(kind, params, nreg, x, y, z)
+                        m = world if reg < 0 else mat[reg]
+                        fl = 0 if reg < 0 else flags[reg]
+                        continue
+                    if fl & BIASED:
+                        wgt *= mut / mus * math.exp(-(mut - mus) * s)
+                    x += s * u
+                    y += s * v
+                    z += s * w
+                    r = rng.random() * mut
+                    c = mu[m, i, 1] + f * (mu[m, i + 1, 1] - mu[m, i, 1])
+                    if r < c:
+                        proc = 0
+                    else:
+                        c += mu[m, i, 2] + f * (mu[m, i + 1, 2] - mu[m, i, 2])
+                        if r < c:
+                            proc = 1
+                        else:
+                            c += mu[m, i, 3] + f * (mu[m, i + 1, 3] - mu[m, i, 3])
+                            proc = 2 if r < c else 3
+                    if proc == 3 and e <= 2.0 * ME_MEV:
+                        proc = 1  # the grid cell of the threshold: no pair below it
+                    if first < 0:
+                        first = proc
+                        first_reg = reg
+                    if proc == 0:
+                        edep = e
+                        done = True
+                    elif proc == 1:
+                        eps, cos_t = compton(e / ME_MEV, elements, m, n_el[m], incoherent_sf, rng)
+                        edep = e * (1.0 - eps)
+                        e = e * eps
+                        u, v, w = rotate(u, v, w, cos_t, rng)
+                    elif proc == 2:
+                        cos_t = rayleigh(e / ME_MEV, elements, m, n_el[m], rayleigh_ff, rng)
+                        u, v, w = rotate(u, v, w, cos_t, rng)
+                    else:
+                        edep = e - 2.0 * ME_MEV
+                        done = True
+                        au, av, aw = isotropic(rng)
+                        for sgn in (1.0, -1.0):
+                            stack[ns, 0] = x
+                            stack[ns, 1] = y
+                            stack[ns, 2] = z
+                            stack[ns, 3] = sgn * au
+                            stack[ns, 4] = sgn * av
+                            stack[ns, 5] = sgn * aw
+                            stack[ns, 6] = ME_MEV
+                            ns += 1
+                if edep > 0.0:
+                    if fl & SENSITIVE:
+                        if fl & FIDUCIAL:
+                            nfid += 1
+                        if nd < MAX_DEPOSITS:
+                            dep[nd, 0] = edep
+                            dep[nd, 1] = x
+                            dep[nd, 2] = y
+                            dep[nd, 3] = z
+                            dep[nd, 4] = reg
+                            nd += 1
+                        else:
+                            dep[nd - 1, 0] += edep
+                            overflow = True
+                    else:
+                        epass += edep
+                if done:
+                    break
+        etot = 0.0
+        efid = 0.0
+        sx = 0.0
+        sy = 0.0
+        sz = 0.0
+        for k in range(nd):
+            ek = dep[k, 0]
+            etot += ek
+            sx += ek * dep[k, 1]
+            sy += ek * dep[k, 2]
+            sz += ek * dep[k, 3]
+            if flags[int(dep[k, 4])] & FIDUCIAL:
+                efid += ek
+        out_e[h] = etot
+        if etot > 0.0:
+            out_pos[h, 0] = sx / etot
+            out_pos[h, 1] = sy / etot
+            out_pos[h, 2] = sz / etot
+            if nd == 1:
+                out_nsites[h] = 1 if etot >= site_threshold else 0
+            else:
+                out_nsites[h] = count_sites(
+                    dep, nd, site_mode, dz, dr, site_threshold, labels, site_e
+                )
+        else:
+            out_pos[h, 0] = math.nan
+            out_pos[h, 1] = math.nan
+            out_pos[h, 2] = math.nan
+            out_nsites[h] = 0
+        out_efid[h] = efid
+        out_nfid[h] = nfid
+        out_w[h] = wgt
+        out_first[h] = first
+        out_epass[h] = epass
+        out_eesc[h] = eesc
+        out_first_reg[h] = first_reg
+        if record:
+            for k in range(nd):
+                if ptr + k < rec.shape[0]:
+                    for j in range(5):
+                        rec[ptr + k, j] = dep[k, j]
+            ptr += nd
+            rec_off[h + 1] = ptr
+        out_overflow[h] = overflow
+    return ptr
+
+
+__all__ = [
+    "E_CUT_MEV",
+    "MAX_DEPOSITS",
+    "MAX_STACK",
+    "SITE_MODES",
+    "Histories",
+    "TransportOptions",
+    "count_sites",
+    "transport",
+    "transport_kernel",
+]
