@@ -194,6 +194,30 @@ class ResponseCard(_Model):
     fiducial: FiducialCard | None = None
 
 
+class SiteCard(_Model):
+    """[site]: where the detector is and when the run starts (solar components use it)."""
+
+    latitude_deg: Annotated[float, Field(ge=-90, le=90)] = 42.45
+    """Latitude [° N] (default: Laboratori Nazionali del Gran Sasso)."""
+    longitude_deg: Annotated[float, Field(ge=-180, le=180)] = 13.57
+    """Longitude [° E]."""
+    start_utc: str = "2025-01-01T00:00:00"
+    """UTC date and time at which event time 0 (the first deployment's start) falls."""
+
+    @model_validator(mode="after")
+    def _check(self):
+        from .generator.sun import julian_date
+
+        try:
+            julian_date(self.start_utc)
+        except ValueError:
+            raise ValueError(
+                f"start_utc = {self.start_utc!r}: give an ISO 8601 date-time, "
+                "e.g. '2025-01-01T00:00:00'"
+            ) from None
+        return self
+
+
 class RunCard(_Model):
     """A whole run card."""
 
@@ -210,6 +234,7 @@ class RunCard(_Model):
     window: WindowCard = WindowCard()
     oscillation: OscillationCard | None = None
     response: ResponseCard | None = None
+    site: SiteCard = SiteCard()
     background_only_days: NonNeg = 0.0
     """A source-free period after the last deployment [days]: backgrounds only."""
     components: tuple[Any, ...] = ()

@@ -229,7 +229,7 @@ def test_root_files_of_every_compression_and_card_are_among_those_read(files, py
     assert {f"card-{c}" for c in CARDS} <= set(files)
     merged = read_metadata(files["merged"])
     one = read_metadata(files["compression-lz4"])["n_events"]
-    assert merged["n_events"] == 2 * one == 2 * 4 * N_SMALL  # signal + 3 backgrounds, 2 runs
+    assert merged["n_events"] == 2 * one == 2 * 6 * N_SMALL  # signal + 5 backgrounds, 2 runs
 
 
 def _blocks(language: str) -> list[str]:

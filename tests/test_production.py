@@ -28,7 +28,7 @@ def test_workers_do_not_change_the_events(tmp_path):
     simulate(a, workers=1)
     simulate(b, workers=2)
     ea, eb = events_of(a.output), events_of(b.output)
-    assert len(ea) == 30_000 * len(a.components) and len(a.components) == 4  # with backgrounds
+    assert len(ea) == 30_000 * len(a.components) and len(a.components) == 6  # with backgrounds
     for name in ea.dtype.names:
         assert np.array_equal(ea[name], eb[name], equal_nan=True), name
     assert read_metadata(a.output) == read_metadata(b.output)
@@ -346,7 +346,7 @@ def test_workers_hand_chunks_over_in_shared_memory_and_resume(tmp_path):
         assert set(shm.iterdir()) <= before
     kept = plan(LXE, tmp_path / "kept.root", n=30_000, chunk_size=4_000, seed=12)
     simulate(kept, workers=2, keep_chunks=True)
-    assert len(list(kept.chunk_dir.glob("chunk_*.h5"))) == len(kept.sizes) == 4 * 8
+    assert len(list(kept.chunk_dir.glob("chunk_*.h5"))) == len(kept.sizes) == 6 * 8
     same_events(full.output, kept.output)
 
 
@@ -369,4 +369,4 @@ def test_one_process_at_a_time_writes_an_output(tmp_path, capsys):
     finally:
         os.close(held)
     assert main(["simulate", LXE, "-o", str(out), "-n", "1000"]) == 0
-    assert len(events_of(out)) == 4 * 1000 and not state.exists()
+    assert len(events_of(out)) == 6 * 1000 and not state.exists()

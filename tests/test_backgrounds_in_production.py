@@ -1,0 +1,92 @@
+"""Backgrounds in the same production, files and seed tree as the signal (LXe card).
+
+Independent references: each component's Poisson count against its expected
+events; the solar neutrinos' directions against the Sun's position computed
+apart (generator.sun) at each event's time; the signal's events against a run
+of the card without its backgrounds.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from nusource.generator.sun import sun_direction
+from nusource.io import read_events
+from nusource.production import plan, simulate
+from nusource.runcard import CardError, shipped_card
+
+LXE = shipped_card("lxe_cr51.toml").read_text()
+SIGNAL_ONLY = LXE.split("\n[[components]]")[0] + "\n"
+NAMES = ["signal", "solar_pp", "solar_be7", "xe136", "kr85", "rn222"]
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bkg")
+    card = d / "lxe.toml"
+    card.write_text(LXE)
+    prod = plan(card, d / "lxe.h5", exposure=True, seed=3)
+    simulate(prod)
+    return prod, read_events(prod.output)
+
+
+def test_every_component_is_a_poisson_draw_of_its_expectation(experiment):
+    prod, data = experiment
+    comps = data.run["components"]
+    assert [comps[str(i)]["name"] for i in range(len(NAMES))] == NAMES
+    for i, name in enumerate(NAMES):
+        n = int(np.sum(data.events["component"] == i))
+        lam = comps[str(i)]["expected_events"]
+        assert abs(n - lam) < 5 * math.sqrt(lam) + 1, (name, n, lam)
+    # natural xenon: 356 ¹³⁶Xe decays per (t·day), 5.94 t for 100 days
+    xe = comps["3"]
+    per_t_day = xe["decays"] / (data.run["detector_mass_kg"] / 1000) / 100
+    assert per_t_day == pytest.approx(356.1, rel=5e-3)
+
+
+def test_solar_neutrinos_come_from_the_sun(experiment):
+    prod, data = experiment
+    ev = data.events[data.events["component"] == 1][:2000]
+    to_sun, _ = sun_direction(ev["time"], "2025-01-01T00:00:00", (42.45, 13.57))
+    nu = np.column_stack([ev["nu_dx"], ev["nu_dy"], ev["nu_dz"]])
+    cos = np.sum(-to_sun * nu, axis=1)
+    assert np.degrees(np.arccos(np.clip(cos.min(), -1, 1))) < 0.01
+    # decays carry no neutrino and no atomic binding
+    dec = data.events[data.events["component"] >= 3]
+    assert np.all(dec["enu"] == 0) and not np.any(dec["flags"] & 1)
+
+
+def test_backgrounds_leave_the_signal_unchanged(experiment, tmp_path):
+    prod, data = experiment
+    card = tmp_path / "signal.toml"
+    card.write_text(SIGNAL_ONLY)
+    alone = plan(card, tmp_path / "signal.h5", exposure=True, seed=3)
+    simulate(alone)
+    a = read_events(alone.output).events
+    b = data.events[data.events["component"] == 0]
+    for name in a.dtype.names:
+        assert np.array_equal(a[name], b[name]), name
+
+
+@pytest.mark.parametrize(
+    "card, key",
+    [
+        (LXE.replace("activity_ubq_per_kg = 0.1", "activity_ubq_per_kg = -0.1"), "activity_ubq"),
+        (LXE.replace("activity_ubq_per_kg = 0.1", "activity_ubq_per_kg = nan"), "activity_ubq"),
+        (LXE.replace('kind = "kr85"', 'kind = "kr86"'), "components[3].kind"),
+        (LXE.replace("p_ee = 0.55", "p_ee = 1.5"), "components[0].p_ee"),
+        (SIGNAL_ONLY + "[site]\nlatitude_deg = 95.0\n", "site.latitude_deg"),
+        (
+            shipped_card("lama.toml").read_text() + '\n[[components]]\nkind = "xe136"\n',
+            "cannot live in a NaI detector",
+        ),
+    ],
+)
+def test_bad_background_input_names_the_key(tmp_path, card, key):
+    path = tmp_path / "bad.toml"
+    path.write_text(card)
+    with pytest.raises((CardError, ValueError)) as err:
+        plan(path, tmp_path / "bad.h5", n=10)
+    message = str(err.value)
+    assert key in message and "\n" not in message, message
