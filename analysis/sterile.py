@@ -1,0 +1,435 @@
+"""Sterile-neutrino (3+1) disappearance in the distance from the source: templates and grid fits.
+
+Expectation in bins i of the reconstructed distance L_rec (PHYSICS.md §2, §8;
+seed 004):
+
+    μ_i(sin²2θ, Δm²; n_s, b) = n_s·(A0_i − sin²2θ·A1_i(Δm²)) + b·B_i,
+
+    A0_i = Σ_{events in i} w,    A1_i(Δm²) = Σ_{events in i} w·sin²(1.267·Δm²·L/E)
+
+(L the true flight length from the event's emission point to its vertex [m],
+E the line energy [MeV], w the expected events of the event), B_i the
+background (flat in the fiducial volume: ¹³⁶Xe 2νββ, solar ν, ...).  L_rec is
+the distance of the reconstructed vertex (vertex + 1 cm Gaussian per axis)
+from the source *centre*, so the source's size and the position resolution
+both smear L.
+
+Nuisances: the signal normalisation n_s (free, or a Gaussian pull of σ_s,
+e.g. 2 %) and the background normalisation b (pull σ_b = 0.5 %), profiled at
+each grid point by Newton iterations on the 2×2 system (the model is linear in
+(n_s, b), so a few steps from a warm start converge to machine precision).
+
+Statistic: χ² = 2Σ[μ − n + n ln(n/μ)] + pulls; the Asimov data set is the
+no-oscillation expectation n = A0 + B, for which Δχ² = χ² (its best fit is
+the truth, χ² = 0).  The 95 % CL contour of Wilks's theorem for two
+parameters is Δχ² = 5.99; the Feldman–Cousins critical values of
+:func:`fc_grid_toys` replace it.
+"""
+
+import math
+
+import numpy as np
+
+from nusource.jit import jit
+
+from .feldman_cousins import CHI2_2DOF_95
+
+PHASE = 1.267
+"""Δm²[eV²]·L[m]/E[MeV] → oscillation phase (1.26693…)."""
+
+
+@jit
+def _templates(bins, l_m, e_mev, w, dm2, nb, a0, a1):
+    for i in range(bins.shape[0]):
+        k = bins[i]
+        if k < 0 or k >= nb:
+            continue
+        a0[k] += w[i]
+        x = PHASE * l_m[i] / e_mev[i]
+        for j in range(dm2.shape[0]):
+            s = math.sin(x * dm2[j])
+            a1[j, k] += w[i] * s * s
+
+
+def sterile_templates(l_true_cm, l_rec_cm, e_mev, weight, edges_cm, dm2_ev2):
+    """A0 (shape (nb,)) and A1 (shape (n_dm2, nb)) from weighted events.
+
+    Parameters
+    ----------
+    l_true_cm : ndarray, shape (n,)
+        True flight length emission point → vertex [cm].
+    l_rec_cm : ndarray, shape (n,)
+        Reconstructed distance [cm] (histogrammed).
+    e_mev : ndarray, shape (n,)
+        Neutrino energy [MeV].
+    weight : ndarray, shape (n,)
+        Expected events per event (no oscillation).
+    edges_cm : ndarray, shape (nb + 1,)
+        Bin edges of L_rec [cm].
+    dm2_ev2 : ndarray, shape (n_dm2,)
+        Δm² values [eV²].
+
+    Returns
+    -------
+    (a0, a1) : ndarrays [events].
+    """
+    edges = np.asarray(edges_cm, dtype=float)
+    nb = edges.size - 1
+    bins = np.searchsorted(edges, np.asarray(l_rec_cm, dtype=float), side="right") - 1
+    dm2 = np.atleast_1d(np.asarray(dm2_ev2, dtype=float))
+    a0 = np.zeros(nb)
+    a1 = np.zeros((dm2.size, nb))
+    _templates(
+        bins.astype(np.int64),
+        np.asarray(l_true_cm, dtype=float) * 0.01,
+        np.asarray(e_mev, dtype=float),
+        np.asarray(weight, dtype=float),
+        dm2,
+        nb,
+        a0,
+        a1,
+    )
+    return a0, a1
+
+
+def reconstructed_distance(events, rng: np.random.Generator, *, sigma_cm=1.0, centre_cm=(0, 0, 0)):
+    """L_rec [cm]: distance from the source centre of the vertex smeared by N(0, σ) per axis."""
+    v = np.stack([events["vtx_x"], events["vtx_y"], events["vtx_z"]], axis=1)
+    v = v + rng.normal(0.0, sigma_cm, v.shape) - np.asarray(centre_cm, dtype=float)
+    return np.sqrt(np.sum(v * v, axis=1))
+
+
+def _cylinder_nodes(radius_cm, z_lo_cm, z_hi_cm, n_r, slab_cm, n_z):
+    """Gauss–Legendre nodes (r, z) and volume weights 2πr·dr·dz of a cylinder on the z axis."""
+    xr, wr = np.polynomial.legendre.leggauss(n_r)
+    r = 0.5 * radius_cm * (xr + 1.0)
+    wr = 0.5 * radius_cm * wr * 2.0 * math.pi * r
+    nsl = max(1, int(math.ceil((z_hi_cm - z_lo_cm) / slab_cm)))
+    xz, wz = np.polynomial.legendre.leggauss(n_z)
+    zs = np.linspace(z_lo_cm, z_hi_cm, nsl + 1)
+    h = 0.5 * np.diff(zs)
+    z = (h[:, None] * xz[None, :] + 0.5 * (zs[1:] + zs[:-1])[:, None]).ravel()
+    wzz = (h[:, None] * wz[None, :]).ravel()
+    rr, zz = np.meshgrid(r, z, indexing="ij")
+    return rr.ravel(), zz.ravel(), (wr[:, None] * wzz[None, :]).ravel()
+
+
+def _bin_probabilities(edges_cm, l_cm, sigma_cm):
+    """P(L_rec in bin | vertex at distance l): Gaussian σ along the radial direction (L ≫ σ)."""
+    from scipy.special import ndtr
+
+    return np.diff(ndtr((np.asarray(edges_cm)[None, :] - l_cm[:, None]) / sigma_cm), axis=1)
+
+
+def flat_background(edges_cm, radius_cm, z_lo_cm, z_hi_cm, *, sigma_cm=1.0, n_r=32, n_z=8):
+    """Share per L_rec bin of a background uniform in the fiducial cylinder (quadrature).
+
+    L is measured from the source centre at the origin; the cylinder's axis is z.
+    The shares sum to the fraction of the volume inside the bins (1 if they cover it).
+    """
+    r, z, w = _cylinder_nodes(radius_cm, z_lo_cm, z_hi_cm, n_r, 3.0, n_z)
+    p = _bin_probabilities(edges_cm, np.sqrt(r * r + z * z), sigma_cm)
+    return (w @ p) / np.sum(w)
+
+
+def quadrature_templates(
+    edges_cm,
+    radius_cm,
+    z_lo_cm,
+    z_hi_cm,
+    lines_mev,
+    line_weights,
+    dm2_ev2,
+    *,
+    sigma_cm=1.0,
+    source_radius_cm=7.0,
+    source_half_height_cm=7.0,
+    n_r=24,
+    n_z=6,
+    n_s=4,
+):
+    """A0 and A1 shapes by quadrature (an independent route to :func:`sterile_templates`).
+
+    The unoscillated signal density of vertices is n_e·dV/(4πL²) averaged over
+    emission points uniform in the source cylinder (centred at the origin);
+    each line k contributes line_weights[k]·sin²(1.267Δm²L/E_k) to A1.  The
+    normalisation is arbitrary (compare shapes): A0 sums to Σ line_weights ×
+    the contained fraction of ∫dV/(4πL²) / V_source-averaged.
+
+    Returns
+    -------
+    (a0, a1) : ndarrays, shapes (nb,) and (n_dm2, nb).
+    """
+    dm2 = np.atleast_1d(np.asarray(dm2_ev2, dtype=float))
+    r, z, w = _cylinder_nodes(radius_cm, z_lo_cm, z_hi_cm, n_r, 3.0, n_z)
+    p = _bin_probabilities(edges_cm, np.sqrt(r * r + z * z), sigma_cm)
+    xs, ws = np.polynomial.legendre.leggauss(n_s)
+    sr = 0.5 * source_radius_cm * (xs + 1.0)
+    wsr = 0.5 * source_radius_cm * ws * sr  # ∫ r dr (the 2π cancels in the average)
+    sz = source_half_height_cm * xs
+    wsz = source_half_height_cm * ws
+    nphi = 4 * n_s
+    phis = (np.arange(nphi) + 0.5) * math.pi / nphi  # φ ∈ (0, π): symmetric in ±y
+    norm = np.sum(wsr) * np.sum(wsz) * nphi
+    a0d = np.zeros(r.size)
+    a1d = np.zeros((dm2.size, r.size))
+    for a, wa in zip(sr, wsr, strict=True):
+        for c, wc in zip(sz, wsz, strict=True):
+            for ph in phis:
+                dx = r - a * math.cos(ph)
+                dy = a * math.sin(ph)
+                d2 = dx * dx + dy * dy + (z - c) ** 2
+                wt = w / (4.0 * math.pi * d2) * (wa * wc / norm)
+                a0d += wt
+                lt = np.sqrt(d2) * 0.01
+                for e, lw in zip(lines_mev, line_weights, strict=True):
+                    a1d += lw * wt * np.sin(PHASE * np.outer(dm2, lt) / e) ** 2
+    return np.sum(line_weights) * (a0d @ p), a1d @ p
+
+
+# -- profiled χ² at grid points ---------------------------------------------------------
+
+
+@jit
+def _profile(n, a0, a1, bg, s22, sig_s, cen_s, sig_b, cen_b, x, max_iter):
+    """min over (n_s, b) of χ²; x = [n_s, b] is the start and receives the solution.
+
+    Newton on the 2×2 system (the model is linear in n_s and b); a pull with
+    σ = 0 fixes that normalisation, σ = inf leaves it free.  Each pass over the
+    bins gives χ², its gradient g and Hessian H at x; when the Newton
+    decrement d = gᵀH⁻¹g falls below 1e-7 the minimum is χ² − d/2 (exact to
+    O(d^{3/2}) ≈ 1e-11, the quadratic model being exact up to third order).
+    Returns the profiled χ².
+    """
+    m = n.shape[0]
+    free_s = sig_s != 0.0
+    free_b = sig_b != 0.0
+    ps = sig_s > 0.0 and math.isfinite(sig_s)
+    pb = sig_b > 0.0 and math.isfinite(sig_b)
+    v = math.inf
+    for _ in range(max_iter):
+        gs = gb = hss = hsb = hbb = 0.0
+        v = 0.0
+        ok = True
+        for i in range(m):
+            sv = a0[i] - s22 * a1[i]
+            mu = x[0] * sv + x[1] * bg[i]
+            if mu <= 0.0:
+                ok = False
+                break
+            ni = n[i]
+            r = ni / mu
+            w = r / mu
+            v += mu - ni
+            if ni > 0.0:
+                v -= ni * math.log(mu)
+            gs += (1.0 - r) * sv
+            gb += (1.0 - r) * bg[i]
+            hss += w * sv * sv
+            hsb += w * sv * bg[i]
+            hbb += w * bg[i] * bg[i]
+        if not ok:
+            x[0] = 0.5 * (x[0] + 1.0)
+            x[1] = 0.5 * (x[1] + 1.0)
+            v = math.inf
+            continue
+        v *= 2.0
+        gs *= 2.0
+        gb *= 2.0
+        hss *= 2.0
+        hsb *= 2.0
+        hbb *= 2.0
+        if ps:
+            z = (x[0] - cen_s) / sig_s
+            v += z * z
+            gs += 2.0 * z / sig_s
+            hss += 2.0 / (sig_s * sig_s)
+        if pb:
+            z = (x[1] - cen_b) / sig_b
+            v += z * z
+            gb += 2.0 * z / sig_b
+            hbb += 2.0 / (sig_b * sig_b)
+        if free_s and free_b:
+            det = hss * hbb - hsb * hsb
+            ds = -(hbb * gs - hsb * gb) / det
+            db = -(hss * gb - hsb * gs) / det
+        elif free_s:
+            ds, db = -gs / hss, 0.0
+        elif free_b:
+            ds, db = 0.0, -gb / hbb
+        else:
+            break
+        dec = -(ds * gs + db * gb)
+        x[0] += ds
+        x[1] += db
+        if dec < 1e-7:
+            v -= 0.5 * dec
+            break
+    return v
+
+
+@jit
+def _null_constant(n):
+    """Σ 2(n ln n) (the n-only part of the saturated Poisson χ², kept out of the passes)."""
+    c = 0.0
+    for i in range(n.shape[0]):
+        if n[i] > 0.0:
+            c += n[i] * math.log(n[i])
+    return 2.0 * c
+
+
+@jit
+def chi2_grid(n, a0, a1, bg, s22, sig_s, cen_s, sig_b, cen_b, out):
+    """Profiled χ² at every grid point (Δm² index j of a1, sin²2θ index k); returns χ²(null).
+
+    Parameters
+    ----------
+    n : ndarray, shape (nb,)
+        Data (toy or Asimov).
+    a0 : ndarray, shape (nb,)
+    a1 : ndarray, shape (n_dm2, nb)
+    bg : ndarray, shape (nb,)
+    s22 : ndarray, shape (n_s,)
+        sin²2θ values, increasing.  Each fit starts from the linear
+        extrapolation of its two neighbours' solutions along sin²2θ.
+    sig_s, cen_s, sig_b, cen_b : float
+        Pull widths and centres of n_s and b.
+    out : ndarray, shape (n_dm2, n_s)
+
+    Returns
+    -------
+    float
+        χ² of the no-oscillation hypothesis (sin²2θ = 0), profiled likewise.
+    """
+    c = _null_constant(n)
+    x0 = np.ones(2)
+    null = _profile(n, a0, a1[0], bg, 0.0, sig_s, cen_s, sig_b, cen_b, x0, 50) + c
+    x = np.empty(2)
+    xp = np.empty(2)
+    for j in range(a1.shape[0]):
+        x[0] = x0[0]
+        x[1] = x0[1]
+        xp[0] = x0[0]
+        xp[1] = x0[1]
+        sp = 0.0
+        for k in range(s22.shape[0]):
+            if k > 0:  # extrapolate the solution from the last two points
+                f = (s22[k] - s22[k - 1]) / (s22[k - 1] - sp)
+                t0, t1 = x[0], x[1]
+                x[0] += f * (x[0] - xp[0])
+                x[1] += f * (x[1] - xp[1])
+                xp[0], xp[1] = t0, t1
+                sp = s22[k - 1]
+            out[j, k] = _profile(n, a0, a1[j], bg, s22[k], sig_s, cen_s, sig_b, cen_b, x, 50) + c
+    return null
+
+
+def asimov_grid(a0, a1, bg, s22, *, sig_s=math.inf, sig_b=0.005) -> np.ndarray:
+    """Asimov Δχ² (no-oscillation data) over the grid, shape (n_dm2, n_s)."""
+    n = np.asarray(a0, dtype=float) + np.asarray(bg, dtype=float)
+    out = np.empty((np.shape(a1)[0], len(s22)))
+    null = chi2_grid(
+        n,
+        np.asarray(a0, float),
+        np.ascontiguousarray(a1, dtype=float),
+        np.asarray(bg, float),
+        np.asarray(s22, float),
+        float(sig_s),
+        1.0,
+        float(sig_b),
+        1.0,
+        out,
+    )
+    return out - null
+
+
+def contour(dchi2, s22, level=CHI2_2DOF_95) -> np.ndarray:
+    """sin²2θ where Δχ² first reaches ``level`` along each Δm² row (log-interpolated).
+
+    Returns nan where Δχ² stays below ``level`` up to the largest sin²2θ.
+    """
+    s = np.asarray(s22, dtype=float)
+    out = np.full(dchi2.shape[0], np.nan)
+    lev = np.broadcast_to(np.asarray(level, dtype=float), dchi2.shape)
+    for j in range(dchi2.shape[0]):
+        d = dchi2[j] - lev[j]
+        above = np.flatnonzero(d >= 0)
+        if above.size == 0:
+            continue
+        k = above[0]
+        if k == 0:
+            out[j] = s[0]
+            continue
+        f = -d[k - 1] / (d[k] - d[k - 1])
+        out[j] = math.exp(math.log(s[k - 1]) + f * (math.log(s[k]) - math.log(s[k - 1])))
+    return out
+
+
+# -- Feldman–Cousins toys over the grid -----------------------------------------------------
+
+
+@jit
+def toy_grid_dchi2(counts, cen, a0, a1, bg, s22, sig_s, sig_b, jt, kt, work, out):
+    """Δχ² of the true point (jt, kt) for each toy: χ²(truth) − min(grid ∪ null).
+
+    Parameters
+    ----------
+    counts : ndarray, shape (n_toys, nb)
+        Toy data (drawn beforehand from the toys' Generator).
+    cen : ndarray, shape (n_toys, 2)
+        Pull centres of (n_s, b) of each toy.
+    jt, kt : int
+        Grid indices of the truth (Δm², sin²2θ).
+    work : ndarray, shape (n_dm2, n_s)
+        Scratch for the grid of one toy.
+    out : ndarray, shape (n_toys,)
+    """
+    for t in range(counts.shape[0]):
+        null = chi2_grid(counts[t], a0, a1, bg, s22, sig_s, cen[t, 0], sig_b, cen[t, 1], work)
+        best = null
+        for j in range(work.shape[0]):
+            for k in range(work.shape[1]):
+                if work[j, k] < best:
+                    best = work[j, k]
+        out[t] = work[jt, kt] - best
+
+
+def throw_toys(a0, a1_true, bg, s22_true, rng, n_toys, *, sig_s=math.inf, sig_b=0.005):
+    """Poisson toys of the expectation at the truth and their pull centres.
+
+    Returns
+    -------
+    counts : ndarray, shape (n_toys, nb)
+    cen : ndarray, shape (n_toys, 2)
+        N(1, σ) for a pulled normalisation, 1 otherwise.
+    """
+    mu = np.asarray(a0) - s22_true * np.asarray(a1_true) + np.asarray(bg)
+    counts = rng.poisson(np.maximum(mu, 0.0), size=(n_toys, mu.size)).astype(float)
+    cen = np.ones((n_toys, 2))
+    for c, sg in enumerate((sig_s, sig_b)):
+        if sg > 0 and math.isfinite(sg):
+            cen[:, c] += sg * rng.standard_normal(n_toys)
+    return counts, cen
+
+
+def fc_grid_toys(a0, a1, bg, s22, jt, kt, n_toys, rng, *, sig_s=math.inf, sig_b=0.005):
+    """Δχ² of ``n_toys`` toys thrown at grid point (jt, kt), each fitted over the whole grid."""
+    a1 = np.ascontiguousarray(a1, dtype=float)
+    counts, cen = throw_toys(a0, a1[jt], bg, s22[kt], rng, n_toys, sig_s=sig_s, sig_b=sig_b)
+    out = np.empty(n_toys)
+    work = np.empty((a1.shape[0], len(s22)))
+    toy_grid_dchi2(
+        counts,
+        cen,
+        np.asarray(a0, float),
+        a1,
+        np.asarray(bg, float),
+        np.asarray(s22, float),
+        float(sig_s),
+        float(sig_b),
+        int(jt),
+        int(kt),
+        work,
+        out,
+    )
+    return out
