@@ -78,13 +78,17 @@ def basis(t0, t1, t2, bk) -> tuple[np.ndarray, np.ndarray]:
     e_u·e_v (BLAS, vectorised): the pass over the bins costs the same for any
     number of nuisances.
 
+    T2 is left out of the basis when it is zero (the magnetic moment), which
+    saves a third of the moments.
+
     Returns
     -------
-    eb : ndarray, shape (3 + K, m)
-    pm : ndarray, shape ((3 + K)(4 + K)/2, m)
+    eb : ndarray, shape (3 + K, m), or (2 + K, m) without T2
+    pm : ndarray, shape (n_e(n_e + 1)/2, m)
         e_u·e_v for u ≤ v, in row-major order of the upper triangle.
     """
-    eb = np.ascontiguousarray(np.vstack([t0, t1, t2, np.asarray(bk).reshape(-1, len(t0))]))
+    rows = [t0, t1, t2] if np.any(np.asarray(t2) != 0) else [t0, t1]
+    eb = np.ascontiguousarray(np.vstack([*rows, np.asarray(bk).reshape(-1, len(t0))]))
     nb = eb.shape[0]
     iu, iv = np.triu_indices(nb)
     return eb, np.ascontiguousarray(eb[iu] * eb[iv])
@@ -115,15 +119,17 @@ def chi2_eval(n, eb, pm, x, sig, cen, want, g, h):
         χ² (0.0 when ``want`` is False), or inf where some ν_i ≤ 0.
     """
     nb = eb.shape[0]
-    p = nb - 1
+    p = x.shape[0]
+    o = nb - p  # 1 with T2 in the basis, 0 without
     th = x[0]
     s = x[1]
     coef = np.empty(nb)
     coef[0] = s
     coef[1] = s * th
-    coef[2] = s * th * th
-    for k in range(3, nb):
-        coef[k] = x[k - 1]
+    if o == 1:
+        coef[2] = s * th * th
+    for k in range(2, p):
+        coef[k + o] = x[k]
     nu = np.dot(coef, eb)
     m = n.shape[0]
     w = np.empty(m)
@@ -154,12 +160,13 @@ def chi2_eval(n, eb, pm, x, sig, cen, want, g, h):
             q += 1
     c = np.zeros((p, nb))
     c[0, 1] = s
-    c[0, 2] = 2.0 * s * th
     c[1, 0] = 1.0
     c[1, 1] = th
-    c[1, 2] = th * th
+    if o == 1:
+        c[0, 2] = 2.0 * s * th
+        c[1, 2] = th * th
     for k in range(2, p):
-        c[k, k + 1] = 1.0
+        c[k, k + o] = 1.0
     cm = np.zeros((p, nb))
     for a in range(p):
         ga = 0.0
@@ -175,8 +182,10 @@ def chi2_eval(n, eb, pm, x, sig, cen, want, g, h):
             for v in range(nb):
                 t += cm[a, v] * c[b, v]
             h[a, b] = 2.0 * t
-    h[0, 0] += 4.0 * s * gb[2]
-    h[1, 0] += 2.0 * (gb[1] + 2.0 * th * gb[2])
+    h[1, 0] += 2.0 * gb[1]
+    if o == 1:
+        h[0, 0] += 4.0 * s * gb[2]
+        h[1, 0] += 4.0 * th * gb[2]
     for a in range(p):
         for b in range(a):
             h[b, a] = h[a, b]
@@ -212,7 +221,7 @@ def newton_fit(n, eb, pm, x, sig, cen, fix_theta, theta_min, max_iter, tol, g, h
     (float, bool, bool)
         χ² at the result, converged, and whether θ ended on its bound.
     """
-    p = eb.shape[0] - 1
+    p = x.shape[0]
     g2 = np.empty(p)
     h2 = np.empty((p, p))
     a = np.empty((p, p))
@@ -304,7 +313,7 @@ def upper_limit(n, eb, pm, xhat, chi2min, hhat, sig, cen, level, max_iter, tol):
     float
         θ_up (nan if the iteration fails).
     """
-    p = eb.shape[0] - 1
+    p = xhat.shape[0]
     g = np.empty(p)
     h = np.empty((p, p))
     a = np.empty((p, p))

@@ -573,3 +573,40 @@ def _fc_point(args):
     a0, a1, bg, s22, j, k, n_toys, seed, block, sig_s, sig_b = args
     rng = block_rng(seed, STERILE_COMPONENT, j * len(s22) + k, block)
     return fc_grid_toys(a0, a1, bg, s22, j, k, n_toys, rng, sig_s=sig_s, sig_b=sig_b)
+
+
+def fc_critical_map(
+    a0, a1, bg, s22, n_toys, *, stride=1, seed=0, cl=0.95, sig_s=math.inf, sig_b=0.005, workers=1
+) -> dict:
+    """FC critical values on a sub-grid of true points (every ``stride``-th of the fit grid).
+
+    Each toy is fitted over the whole (fine) grid; the truth grid can be
+    coarser, and the map is interpolated back (bilinear in the grid indices)
+    for the FC contour, {Δχ²_Asimov(θ) = t_c(θ)}.
+
+    Returns
+    -------
+    dict
+        ``j``, ``k`` (truth indices on the fit grid), ``critical``, ``error`` (arrays
+        (len(j), len(k))), ``critical_full`` (n_dm2, n_s), ``n_toys``, ``cl``.
+    """
+    nj, nk = np.shape(a1)[0], len(s22)
+    jj = np.unique(np.r_[np.arange(0, nj, stride), nj - 1])
+    kk = np.unique(np.r_[np.arange(0, nk, stride), nk - 1])
+    pts = [(j, k) for j in jj for k in kk]
+    r = fc_critical_grid(
+        a0, a1, bg, s22, pts, n_toys, seed=seed, cl=cl, sig_s=sig_s, sig_b=sig_b, workers=workers
+    )
+    crit = np.array([p["critical"] for p in r["points"]]).reshape(jj.size, kk.size)
+    err = np.array([p["error"] for p in r["points"]]).reshape(jj.size, kk.size)
+    rows = np.array([np.interp(np.arange(nk), kk, crit[a]) for a in range(jj.size)])
+    full = np.array([np.interp(np.arange(nj), jj, rows[:, b]) for b in range(nk)]).T
+    return {
+        "j": jj,
+        "k": kk,
+        "critical": crit,
+        "error": err,
+        "critical_full": full,
+        "n_toys": int(n_toys),
+        "cl": cl,
+    }
