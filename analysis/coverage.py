@@ -331,3 +331,26 @@ def fc_critical_scan(model, thetas, n_toys, *, cl=0.95, seed=0, workers=1) -> di
         crit.append(float(critical_values(q, cl)))
         err.append(critical_value_error(q, cl))
     return {"theta": [float(t) for t in thetas], "critical": crit, "error": err, "cl": cl}
+
+
+def fc_interval(model, counts, thetas, critical, aux=None) -> tuple[float, float]:
+    """The Feldman–Cousins interval of one data set: {θ : q(θ) ≤ t_c(θ)} on a scan.
+
+    Parameters
+    ----------
+    model : OneParameterModel or dict
+    counts : ndarray, shape (m,)
+    thetas : ndarray, shape (J,)
+        Increasing θ ≥ 0 (θ[0] = 0 for the boundary).
+    critical : ndarray, shape (J,)
+        t_c(θ) (e.g. from :func:`fc_critical_scan`, interpolated).
+
+    Returns
+    -------
+    (float, float)
+    """
+    from .feldman_cousins import interval_from_scan
+    from .mu_bound import profile_q
+
+    q = profile_q(as_model(model), counts, thetas, aux)
+    return interval_from_scan(thetas, q, critical)

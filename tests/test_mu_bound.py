@@ -142,3 +142,18 @@ def test_coverage_of_the_upper_limit():
     assert abs(r1["coverage"] - 0.95) < 3.5 * r1["error"]
     p, e = binomial(95, 100)
     assert (p, e) == (0.95, pytest.approx(math.sqrt(0.95 * 0.05 / 100)))
+
+
+def test_fc_interval_of_data_contains_the_asimov_truth():
+    """The FC interval of Asimov data at θ = 1.5 holds 1.5 and is two-sided; with critical
+    values of 2.71 everywhere it equals the Wilks interval {q ≤ 2.71}."""
+    from nusource.analysis.coverage import fc_interval
+    from nusource.analysis.mu_bound import profile_q
+
+    model = small_model()
+    th = np.linspace(0.0, 4.0, 401)
+    n = model.expected(1.5)
+    lo, hi = fc_interval(model, n, th, np.full(th.size, 2.705543454095404))
+    assert 0.0 < lo < 1.5 < hi
+    q = profile_q(model, n, np.array([lo, hi]))
+    np.testing.assert_allclose(q, 2.705543454095404, atol=0.02)
