@@ -58,8 +58,8 @@ def coverage_figure(
         )
     ax.axhline(cl, color="k", lw=1, ls="--", label=f"nominal {cl:.0%}")
     ax.set_xlabel(x_label)
-    ax.set_ylabel("coverage (fraction of toys whose interval holds the truth)")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.set_ylabel("coverage (fraction of toys)")
+    ax.legend(loc="best", fontsize=8)
     if title:
         ax.set_title(title, fontsize=10)
     return fig
