@@ -132,7 +132,7 @@ def fit_block(
     out_ok : ndarray of bool, shape (n_toys,)
         All fits of the toy converged.
     """
-    p = eb.shape[0] - 1
+    p = sig.shape[0]
     x = np.empty(p)
     y = np.empty(p)
     g = np.empty(p)
@@ -149,7 +149,7 @@ def fit_block(
         out_min[t] = v
         okall = ok
         if level > 0.0:
-            out_up[t] = upper_limit(n[t], eb, pm, x, v, h, sig, cen, level, 30, 1e-8)
+            out_up[t] = upper_limit(n[t], eb, pm, x, v, h, sig, cen, level, 30, 1e-5)
             okall = okall and math.isfinite(out_up[t])
         for j in range(thetas.shape[0]):
             for k in range(p):

@@ -306,7 +306,8 @@ def upper_limit(n, eb, pm, xhat, chi2min, hhat, sig, cen, level, max_iter, tol):
     level : float
         Critical value of q (2.71: one-sided 95 % CL with Wilks).
     tol : float
-        Relative step size at which to stop.
+        Stop after a step smaller than tol·(1 + |x|) in every parameter (the
+        error left is of order tol², Newton converging quadratically).
 
     Returns
     -------
@@ -354,7 +355,7 @@ def upper_limit(n, eb, pm, xhat, chi2min, hhat, sig, cen, level, max_iter, tol):
                 a[j, k] = h[idx[j], idx[k]]
         if not _solve(a, r, q, st):
             return math.nan
-        small = abs(f0) < 1e-7
+        small = True  # Newton converges quadratically: a step below tol leaves ~tol² behind
         for j in range(q):
             x[idx[j]] += st[j]
             if abs(st[j]) > tol * (1.0 + abs(x[idx[j]])):
