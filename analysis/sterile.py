@@ -610,3 +610,296 @@ def fc_critical_map(
         "n_toys": int(n_toys),
         "cl": cl,
     }
+
+
+# -- the best fit with sin²2θ profiled continuously --------------------------------------
+
+
+@jit
+def _profile3(n, a0, a1, bg, sig_s, cen_s, sig_b, cen_b, x, max_iter):
+    """min over (α, β, b) of χ² for μ = α·A0 − β·A1 + b·B without constraints (x in/out).
+
+    α = n_s and β = n_s·sin²2θ: the model is linear, so χ² is convex and Newton
+    converges from any start where μ > 0.  Returns (χ², converged); the caller
+    checks 0 ≤ β ≤ α (0 ≤ sin²2θ ≤ 1) and falls back on the faces otherwise.
+    """
+    m = n.shape[0]
+    ps = sig_s > 0.0 and math.isfinite(sig_s)
+    pb = sig_b > 0.0 and math.isfinite(sig_b)
+    hh = np.empty((3, 3))
+    g = np.empty(3)
+    st = np.empty(3)
+    xt = np.empty(3)
+    v = math.inf
+    for _ in range(max_iter):
+        for a in range(3):
+            g[a] = 0.0
+            for b in range(3):
+                hh[a, b] = 0.0
+        v = 0.0
+        for i in range(m):
+            mu = x[0] * a0[i] - x[1] * a1[i] + x[2] * bg[i]
+            if mu <= 0.0:
+                return math.inf, False
+            ni = n[i]
+            r = ni / mu
+            w = r / mu
+            v += mu - ni
+            if ni > 0.0:
+                v -= ni * math.log(mu)
+            d0, d1, d2 = a0[i], -a1[i], bg[i]
+            om = 1.0 - r
+            g[0] += om * d0
+            g[1] += om * d1
+            g[2] += om * d2
+            hh[0, 0] += w * d0 * d0
+            hh[0, 1] += w * d0 * d1
+            hh[0, 2] += w * d0 * d2
+            hh[1, 1] += w * d1 * d1
+            hh[1, 2] += w * d1 * d2
+            hh[2, 2] += w * d2 * d2
+        v *= 2.0
+        for a in range(3):
+            g[a] *= 2.0
+            for b in range(a, 3):
+                hh[a, b] *= 2.0
+                hh[b, a] = hh[a, b]
+        if ps:
+            z = (x[0] - cen_s) / sig_s
+            v += z * z
+            g[0] += 2.0 * z / sig_s
+            hh[0, 0] += 2.0 / (sig_s * sig_s)
+        if pb:
+            z = (x[2] - cen_b) / sig_b
+            v += z * z
+            g[2] += 2.0 * z / sig_b
+            hh[2, 2] += 2.0 / (sig_b * sig_b)
+        for a in range(3):
+            st[a] = -g[a]
+        if not _solve3(hh, st):
+            return math.inf, False
+        dec = -(st[0] * g[0] + st[1] * g[1] + st[2] * g[2])
+        if not dec >= 0.0:
+            return math.inf, False
+        lam = 1.0
+        for _h in range(30):  # keep μ > 0
+            ok = True
+            for a in range(3):
+                xt[a] = x[a] + lam * st[a]
+            for i in range(m):
+                if xt[0] * a0[i] - xt[1] * a1[i] + xt[2] * bg[i] <= 0.0:
+                    ok = False
+                    break
+            if ok:
+                break
+            lam *= 0.5
+        for a in range(3):
+            x[a] = xt[a]
+        if dec < 1e-7 and lam == 1.0:
+            return v - 0.5 * dec, True
+    return v, False
+
+
+@jit
+def _solve3(h, r):
+    """r ← h⁻¹r for a symmetric 3×3 h by Cramer's rule; False if (nearly) singular."""
+    c00 = h[1, 1] * h[2, 2] - h[1, 2] * h[2, 1]
+    c01 = h[1, 2] * h[2, 0] - h[1, 0] * h[2, 2]
+    c02 = h[1, 0] * h[2, 1] - h[1, 1] * h[2, 0]
+    det = h[0, 0] * c00 + h[0, 1] * c01 + h[0, 2] * c02
+    scale = h[0, 0] * h[1, 1] * h[2, 2]
+    if not abs(det) > 1e-12 * abs(scale):
+        return False
+    c11 = h[0, 0] * h[2, 2] - h[0, 2] * h[2, 0]
+    c12 = h[0, 2] * h[1, 0] - h[0, 0] * h[1, 2]
+    c22 = h[0, 0] * h[1, 1] - h[0, 1] * h[1, 0]
+    r0, r1, r2 = r[0], r[1], r[2]
+    r[0] = (c00 * r0 + c01 * r1 + c02 * r2) / det
+    r[1] = (c01 * r0 + c11 * r1 + c12 * r2) / det
+    r[2] = (c02 * r0 + c12 * r1 + c22 * r2) / det
+    return True
+
+
+@jit
+def best_fit_profiled(n, a0, a1, bg, sig_s, cen_s, sig_b, cen_b, out_s22):
+    """min over Δm² rows of a1 and over 0 ≤ sin²2θ ≤ 1 (continuous), n_s, b of χ².
+
+    For each Δm² row the unconstrained convex fit in (α, β, b) is taken when
+    0 ≤ β ≤ α; otherwise the minimum lies on a face, sin²2θ = 0 (the
+    no-oscillation fit, the same for every row) or sin²2θ = 1.
+
+    Parameters
+    ----------
+    out_s22 : ndarray, shape (n_dm2,)
+        Filled with the best sin²2θ per Δm² row.
+
+    Returns
+    -------
+    (float, int)
+        The minimum χ² and its Δm² row (−1: the no-oscillation fit).
+    """
+    c = _null_constant(n)
+    x2 = np.ones(2)
+    null = _profile(n, a0, a1[0], bg, 0.0, sig_s, cen_s, sig_b, cen_b, x2, 50) + c
+    best = null
+    jbest = -1
+    x = np.empty(3)
+    y = np.empty(2)
+    for j in range(a1.shape[0]):
+        x[0] = x2[0]
+        x[1] = 0.0
+        x[2] = x2[1]
+        v, ok = _profile3(n, a0, a1[j], bg, sig_s, cen_s, sig_b, cen_b, x, 50)
+        if ok and 0.0 <= x[1] <= x[0]:
+            v += c
+            out_s22[j] = x[1] / x[0]
+        else:  # on a face: s22 = 0 (null) or 1
+            y[0] = x2[0]
+            y[1] = x2[1]
+            v1 = _profile(n, a0, a1[j], bg, 1.0, sig_s, cen_s, sig_b, cen_b, y, 50) + c
+            if v1 < null:
+                v = v1
+                out_s22[j] = 1.0
+            else:
+                v = null
+                out_s22[j] = 0.0
+        if v < best:
+            best = v
+            jbest = j
+    return best, jbest
+
+
+@jit
+def toy_profiled_dchi2(counts, cen, a0, a1, bg, a1_true, s22_true, sig_s, sig_b, out):
+    """FC statistic of each toy with sin²2θ profiled continuously and Δm² on the rows of a1.
+
+    t = χ²(truth; n_s, b profiled) − min over (Δm² rows, 0 ≤ sin²2θ ≤ 1, n_s, b).
+    The truth (a1_true, s22_true) need not lie on the fit grid.
+    """
+    s22b = np.empty(a1.shape[0])
+    x = np.empty(2)
+    for t in range(counts.shape[0]):
+        n = counts[t]
+        best, _j = best_fit_profiled(n, a0, a1, bg, sig_s, cen[t, 0], sig_b, cen[t, 1], s22b)
+        x[0] = 1.0
+        x[1] = 1.0
+        vt = _profile(n, a0, a1_true, bg, s22_true, sig_s, cen[t, 0], sig_b, cen[t, 1], x, 50)
+        out[t] = vt + _null_constant(n) - best
+
+
+def fc_profiled_toys(
+    a0, a1_fit, bg, a1_true, s22_true, n_toys, rng, *, sig_s=math.inf, sig_b=0.005
+):
+    """Δχ² of toys thrown at (s22_true, a1_true), fitted with sin²2θ profiled continuously
+    and Δm² over the rows of ``a1_fit`` (use a fine Δm² grid: the χ² valley is narrow in Δm²
+    where oscillations are resolved)."""
+    a1_fit = np.ascontiguousarray(a1_fit, dtype=float)
+    a1_true = np.ascontiguousarray(a1_true, dtype=float)
+    counts, cen = throw_toys(a0, a1_true, bg, s22_true, rng, n_toys, sig_s=sig_s, sig_b=sig_b)
+    out = np.empty(n_toys)
+    toy_profiled_dchi2(
+        counts,
+        cen,
+        np.asarray(a0, float),
+        a1_fit,
+        np.asarray(bg, float),
+        a1_true,
+        float(s22_true),
+        float(sig_s),
+        float(sig_b),
+        out,
+    )
+    return out
+
+
+def _fc_profiled_point(args):
+    from .poisson_toys import STERILE_COMPONENT, block_rng
+
+    a0, a1_fit, bg, a1_true, s22_true, n_toys, seed, point, block, sig_s, sig_b = args
+    rng = block_rng(seed, STERILE_COMPONENT, point, block)
+    return fc_profiled_toys(
+        a0, a1_fit, bg, a1_true, s22_true, n_toys, rng, sig_s=sig_s, sig_b=sig_b
+    )
+
+
+def fc_profiled_map(
+    a0,
+    a1_fit,
+    bg,
+    a1_truth,
+    s22_truth,
+    n_toys,
+    *,
+    seed=0,
+    cl=0.95,
+    sig_s=math.inf,
+    sig_b=0.005,
+    block=0,
+    workers=1,
+) -> dict:
+    """FC critical values on a grid of true points (job level), sin²2θ profiled in the fits.
+
+    Parameters
+    ----------
+    a0, bg : ndarray, shape (nb,)
+    a1_fit : ndarray, shape (n_fit, nb)
+        A1 on the Δm² rows of the fits (fine: ~100 per decade).
+    a1_truth : ndarray, shape (n_dm2_true, nb)
+        A1 at the true Δm² values.
+    s22_truth : ndarray, shape (n_s22_true,)
+    n_toys : int
+        Toys per true point; point (j, k) uses
+        ``block_rng(seed, STERILE_COMPONENT, j·n_s22_true + k, block)``.
+
+    Returns
+    -------
+    dict
+        ``critical`` and ``error`` (n_dm2_true, n_s22_true), ``n_toys``, ``cl``, ``seconds``.
+    """
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .feldman_cousins import critical_value_error, critical_values
+
+    t0 = time.perf_counter()
+    nj, nk = np.shape(a1_truth)[0], len(s22_truth)
+    args = [
+        (
+            a0,
+            a1_fit,
+            bg,
+            np.asarray(a1_truth)[j],
+            float(s22_truth[k]),
+            n_toys,
+            seed,
+            j * nk + k,
+            block,
+            sig_s,
+            sig_b,
+        )
+        for j in range(nj)
+        for k in range(nk)
+    ]
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as ex:
+            res = list(
+                ex.map(_fc_profiled_point, args, chunksize=max(1, len(args) // (8 * workers)))
+            )
+    else:
+        res = [_fc_profiled_point(a) for a in args]
+    crit = np.array([critical_values(t, cl) for t in res]).reshape(nj, nk)
+    err = np.array([critical_value_error(t, cl) for t in res]).reshape(nj, nk)
+    return {
+        "critical": crit,
+        "error": err,
+        "n_toys": int(n_toys),
+        "cl": cl,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def interpolate_map(values, dm2_from, s22_from, dm2_to, s22_to) -> np.ndarray:
+    """Bilinear interpolation in (log Δm², log sin²2θ) of a map onto another grid (clamped)."""
+    ld, ls = np.log(dm2_from), np.log(s22_from)
+    rows = np.array([np.interp(np.log(s22_to), ls, v) for v in np.asarray(values)])
+    return np.array([np.interp(np.log(dm2_to), ld, rows[:, b]) for b in range(len(s22_to))]).T
