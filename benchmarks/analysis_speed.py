@@ -17,7 +17,9 @@ Coverage and sterile figures (measured pinned to one core, the unpinned figure b
 - ``sterile_grid_s``: the 100 × 100 (sin²2θ, Δm²) Asimov grid, A1 built from 100,000 events
   plus every grid point profiled over (n_s, b) (``sterile_templates_s`` + ``sterile_fits_s``);
 - ``sterile_toy_grid_fits_per_s``: Feldman–Cousins toys, each fitted at every point of a
-  50 × 50 grid with (n_s, b) profiled (one toy = 2,500 fits).
+  50 × 50 grid with (n_s, b) profiled (one toy = 2,500 fits);
+- ``sterile_fc_profiled_toys_per_s``: Feldman–Cousins toys with sin²2θ profiled continuously
+  and Δm² on 400 rows (the construction without the grid's bias), toys per second.
 
     python benchmarks/analysis_speed.py [--json] [--toys 500]
 """
@@ -104,6 +106,7 @@ def stats_figures(mu_model, events, n_mu_toys=4000, n_grid_toys=40) -> dict:
     from nusource.analysis.sterile import (
         asimov_grid,
         fc_grid_toys,
+        fc_profiled_toys,
         flat_background,
         reconstructed_distance,
         sterile_templates,
@@ -137,6 +140,13 @@ def stats_figures(mu_model, events, n_mu_toys=4000, n_grid_toys=40) -> dict:
     def toys():
         return fc_grid_toys(a0c, a1c, bg, s22c, 30, 30, n_grid_toys, rng)
 
+    a0f, a1f = sterile_templates(
+        events["flight"], lrec, events["enu"], events["weight"], edges, np.logspace(-2, 2, 400)
+    )
+
+    def profiled():
+        return fc_profiled_toys(a0f, a1f, bg, a1f[200], 0.1, n_grid_toys, rng)
+
     t_tpl, t_grid = best_time(templates, 3), best_time(grid, 5)
     return {
         "mu_toys_per_s": n_mu_toys / best_time(mu_toys, 3),
@@ -144,6 +154,7 @@ def stats_figures(mu_model, events, n_mu_toys=4000, n_grid_toys=40) -> dict:
         "sterile_fits_s": t_grid,
         "sterile_grid_s": t_tpl + t_grid,
         "sterile_toy_grid_fits_per_s": n_grid_toys * 2500 / best_time(toys, 3),
+        "sterile_fc_profiled_toys_per_s": n_grid_toys / best_time(profiled, 3),
     }
 
 
@@ -232,6 +243,11 @@ def main(argv=None):
             f"sterile FC toy grid fits: {res['sterile_toy_grid_fits_per_s']:.3g} /s pinned "
             f"({res['sterile_toy_grid_fits_per_s_unpinned']:.3g} unpinned); target ≥ 5e5 "
             f"(ratio {res['sterile_toy_grid_fits_target_ratio']:.2f})"
+        )
+        print(
+            f"sterile FC toys, sin²2θ profiled, 400 Δm² rows: "
+            f"{res['sterile_fc_profiled_toys_per_s']:.0f} /s pinned "
+            f"({res['sterile_fc_profiled_toys_per_s_unpinned']:.0f} unpinned)"
         )
 
 
