@@ -201,3 +201,23 @@ def test_fc_profiled_resolved_point_matches_wilks(lxe_l):
     bg = 51_130.0 * flat_background(EDGES, *FIDUCIAL)
     t = fc_profiled_toys(a0, a1, bg, a1t[0], 0.33, 1200, np.random.default_rng(9))
     assert abs(critical_values(t) - CHI2_2DOF_95) < 3 * critical_value_error(t)
+
+
+def test_fc_map_blocks_reproduce_across_workers(lxe_l):
+    """A true point's toys are a pure function of (seed, point, block): 1 or 2 workers agree;
+    the coverage job's two roles (critical toys, coverage toys) use different blocks."""
+    from nusource.analysis.sterile import fc_profiled_map, interpolate_map, sterile_coverage_at
+
+    ev, lrec = lxe_l
+    fit = np.logspace(-1, 1, 30)
+    a0, a1 = sterile_templates(ev["flight"], lrec, ev["enu"], ev["weight"], EDGES, fit)
+    bg = 51_130.0 * flat_background(EDGES, *FIDUCIAL)
+    truth = a1[[5, 25]]
+    s22 = np.array([0.05, 0.5])
+    r1 = fc_profiled_map(a0, a1, bg, truth, s22, 40, seed=2, workers=1)
+    r2 = fc_profiled_map(a0, a1, bg, truth, s22, 40, seed=2, workers=2)
+    np.testing.assert_array_equal(r1["critical"], r2["critical"])
+    full = interpolate_map(r1["critical"], fit[[5, 25]], s22, fit[[5, 15, 25]], [0.05, 0.5])
+    np.testing.assert_allclose(full[[0, 2]], r1["critical"])
+    c = sterile_coverage_at(a0, a1, bg, a1[25], 0.5, 60, seed=2, point=3)
+    assert 0.0 <= c["fc"]["coverage"] <= 1.0 and c["n"] == 60
