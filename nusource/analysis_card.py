@@ -53,11 +53,69 @@ class SensitivityCard(_Model):
     signal_norm_sigma: Annotated[float, Field(ge=0)] = 0.0
 
 
+class CoverageCard(_Model):
+    """[coverage]: toys at true values of the parameter of interest (`nusource coverage`).
+
+    Truth values are in the study's parameter: μν [μ_B] for mu_bound, γ = M_Z²/M_Z′² for
+    zprime_reach; the word "expected" stands for the Asimov 95 % CL limit.  Toys are Poisson
+    fluctuations of the exact expectation, seeded per (role, true point, block).
+    """
+
+    toys: Annotated[int, Field(gt=0)] = 2000
+    truth: list[float | Literal["expected"]] = [0.0, "expected"]
+    method: Literal["wilks", "fc", "both"] = "both"
+    interval: Literal["upper", "two-sided"] = "upper"
+    cl: Annotated[float, Field(gt=0, lt=1)] = 0.95
+    level: Annotated[float, Field(gt=0)] | None = None
+    critical_toys: Annotated[int, Field(gt=0)] | None = None
+    block_size: Annotated[int, Field(gt=0)] = 500
+    seed: Annotated[int, Field(ge=0)] = 1
+
+
+class MuBoundCard(_Model):
+    """[mu_bound]: the μν upper limit versus threshold, Poisson likelihood in fine bins."""
+
+    thresholds_kev: list[Annotated[float, Field(ge=0)]] = [0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0]
+    stop_kev: Annotated[float, Field(gt=0)] = 140.0
+    step_kev: Annotated[float, Field(gt=0)] = 0.1
+    signal_norm_sigma: Annotated[float, Field(ge=0)] = 0.01
+    background_sigma: Annotated[float, Field(ge=0)] = 0.005
+    delta_chi2: Annotated[float, Field(gt=0)] = 2.705543454095404
+    toys: Annotated[int, Field(ge=0)] = 0
+
+
+class SterileCard(_Model):
+    """[sterile]: the (sin²2θ, Δm²) sensitivity from the reconstructed distance to the source."""
+
+    bin_cm: Annotated[float, Field(gt=0)] = 3.0
+    threshold_kev: Annotated[float, Field(ge=0)] = 5.0
+    position_sigma_cm: Annotated[float, Field(ge=0)] = 1.0
+    sin2_2theta_range: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] = (
+        1e-3,
+        1.0,
+    )
+    dm2_range_ev2: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] = (
+        0.01,
+        100.0,
+    )
+    grid: tuple[Annotated[int, Field(gt=1)], Annotated[int, Field(gt=1)]] = (100, 100)
+    signal_norm_sigma: Annotated[float, Field(ge=0)] | Literal["free"] = "free"
+    background_sigma: Annotated[float, Field(ge=0)] = 0.005
+    delta_chi2: Annotated[float, Field(gt=0)] = 5.991464547107979
+    fc_grid: tuple[Annotated[int, Field(gt=1)], Annotated[int, Field(gt=1)]] = (50, 50)
+    fc_toys: Annotated[int, Field(gt=0)] = 1000
+    report_dm2_ev2: list[Annotated[float, Field(gt=0)]] = [0.5, 1.0, 2.0, 5.0]
+
+
 class AnalysisCard(_Model):
     title: str = "analysis"
+    study: Literal["mu_bound", "sterile", "zprime_reach"] | None = None
     histogram: HistogramCard
     fit: FitCard = FitCard()
     sensitivity: SensitivityCard | None = None
+    coverage: CoverageCard | None = None
+    mu_bound: MuBoundCard | None = None
+    sterile: SterileCard | None = None
 
 
 def load_analysis_card(path) -> AnalysisCard:
