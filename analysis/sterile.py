@@ -449,7 +449,10 @@ def templates_from_events(
     centre_cm=(0.0, 0.0, 0.0),
 ):
     """A0, A1 from signal events (fields flight, enu, weight, te, vtx_*): the recoil threshold
-    on the true T, the vertex smeared by ``sigma_cm`` per axis."""
+    on the true T, the vertex smeared by ``sigma_cm`` per axis.  Only the source's events
+    (component 0) enter: backgrounds do not oscillate with L."""
+    if "component" in events.dtype.names:
+        events = events[events["component"] == 0]
     ev = events[events["te"] >= threshold_kev * 1e-3]
     if rng is None:
         rng = np.random.default_rng(0)
