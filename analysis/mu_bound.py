@@ -274,13 +274,13 @@ def card_expectation(card_path, edges_kev, *, geometry_samples=None):
     """
     from pathlib import Path
 
-    from nusource.runcard import parse_card
     from nusource.experiment import (
         build_experiment,
         detector_response,
         exposure_per_cm2,
         geometric_factor,
     )
+    from nusource.runcard import parse_card
 
     from .run_analysis import expectation_for
 

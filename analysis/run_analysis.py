@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .components_fit import component_templates, fit_components
 from .expectation import binned_expectation
 from .fit import fit_nll
 from .likelihood import BinnedModel, BinnedNLL
@@ -89,6 +90,36 @@ def expectation_for(
     )
 
 
+def _templates(data, meta, templates, h, edges) -> dict:
+    """name → template [events] of every non-signal component of the files (see analyze)."""
+    comps = [
+        k for k, v in (meta.get("components") or {}).items() if k != "0" and isinstance(v, dict)
+    ]
+    if not comps:
+        return {}
+    if meta.get("mode") in ("fixed", "weighted"):
+        src, run, scale = data.events, meta, 1.0
+    elif templates is not None:
+        run = templates.run
+        if run.get("mode") not in ("fixed", "weighted"):
+            raise ValueError("analyze: --templates must be files of a 'fixed' or 'weighted' run")
+        ours = (meta.get("provenance") or {}).get("run_card_sha256")
+        theirs = (run.get("provenance") or {}).get("run_card_sha256")
+        if ours != theirs:
+            raise ValueError("analyze: --templates come from another run card than the files")
+        src, scale = templates.events, float(meta["live_days"]) / float(run["live_days"])
+    else:
+        names = ", ".join(meta["components"][k].get("name", k) for k in comps)
+        raise ValueError(
+            f"analyze: the files are one experiment with background components ({names}); give "
+            "--templates FILES of a 'fixed' run of the same card (simulate -n N) for their shapes"
+        )
+    found = component_templates(
+        src, run, h.field, edges, scale=scale, selected_only=h.selected_only
+    )
+    return {k: v[0] for k, v in found.items()}
+
+
 def _has_cuts(response) -> bool:
     return bool(
         response.binding
@@ -99,11 +130,17 @@ def _has_cuts(response) -> bool:
     )
 
 
-def analyze(data, card, exp, response, *, plots_dir=None, fiducial_acceptance=(1.0, 0.0)) -> dict:
+def analyze(
+    data, card, exp, response, *, plots_dir=None, fiducial_acceptance=(1.0, 0.0), templates=None
+) -> dict:
     """Analyse an EventSet with an AnalysisCard; ``exp`` and ``response`` from the files' card.
 
     ``fiducial_acceptance`` is (share, its error) of the signal passing the
-    fiducial cut (:func:`nusource.experiment.fiducial_acceptance`).
+    fiducial cut (:func:`nusource.experiment.fiducial_acceptance`).  The
+    signal's expectation is exact; every other component of the files enters
+    as a template (:mod:`.components_fit`): from the files themselves when they
+    are an expectation ('fixed' or 'weighted' run), else from ``templates`` (an
+    EventSet of such a run of the same card, scaled by the live-time ratio).
     """
     h = card.histogram
     edges = np.arange(h.start_kev, h.stop_kev + 0.5 * h.step_kev, h.step_kev) * 1e-3
@@ -127,6 +164,11 @@ def analyze(data, card, exp, response, *, plots_dir=None, fiducial_acceptance=(1
         selected_only=h.selected_only,
     )
     expected = ex.counts(mu=exp.model.mu, gamma=0.0)
+    tpl = _templates(data, meta, templates, h, edges)
+    background = sum(tpl.values()) if tpl else None
+    signal_expected = expected
+    if tpl:
+        expected = expected + background
     out = {
         "title": card.title,
         "files": [str(f) for f in data.files],
@@ -139,6 +181,10 @@ def analyze(data, card, exp, response, *, plots_dir=None, fiducial_acceptance=(1
         "expected_total": float(expected.sum()),
         "exposure_per_cm2": exposure,
         "fiducial_acceptance": list(fiducial_acceptance),
+        "expected_by_component": {
+            "signal": float(signal_expected.sum()),
+            **{k: float(v.sum()) for k, v in tpl.items()},
+        },
     }
     if meta.get("mode") in ("fixed", "weighted"):
         err = np.sqrt(np.histogram(ev[h.field], edges, weights=ev["weight"] ** 2)[0])
@@ -147,8 +193,22 @@ def analyze(data, card, exp, response, *, plots_dir=None, fiducial_acceptance=(1
             np.sum(((observed - expected)[ok] / err[ok]) ** 2)
         )
         out["template_vs_quadrature_ndf"] = int(ok.sum())
-    bm = BinnedModel.from_parts(ex)
-    if card.fit.parameter != "none":
+    bm = BinnedModel.from_parts(ex, background=background)
+    if tpl and card.fit.parameter != "none":
+        data_counts = observed if meta.get("mode") == "exposure" else expected
+        poi = "mu2" if card.fit.parameter == "mu" else "gamma"
+        r = fit_components(
+            data_counts,
+            ex.parts,
+            tpl,
+            poi=poi,
+            sig_norm_sigma=card.fit.signal_norm_sigma,
+            bkg_norm_sigmas=card.fit.background_norm_sigma,
+        )
+        r["parameter"] = poi
+        r["data"] = "observed" if meta.get("mode") == "exposure" else "Asimov"
+        out["fit"] = r
+    elif card.fit.parameter != "none":
         data_counts = observed if meta.get("mode") == "exposure" else expected
         nll = BinnedNLL(
             bm,

@@ -41,6 +41,8 @@ class FitCard(_Model):
     form: Literal["poisson", "gaussian"] = "poisson"
     signal_norm_sigma: Annotated[float, Field(ge=0)] | None = 0.01
     systematic_per_bin: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    background_norm_sigma: dict[str, Annotated[float, Field(ge=0)]] = {}
+    """Pull σ (fraction) of each background component's normalisation, by name; free if absent."""
 
 
 class SensitivityCard(_Model):

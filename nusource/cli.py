@@ -164,6 +164,13 @@ def _parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="histogram, fit and Z′ reach of event files")
     a.add_argument("files", nargs="+", help="event files or glob patterns")
     a.add_argument("--card", required=True, help="analysis card (TOML), e.g. configs/analysis/")
+    a.add_argument(
+        "--templates",
+        nargs="+",
+        default=None,
+        metavar="FILE",
+        help="files of a 'fixed' run of the same card: the background components' shapes",
+    )
     a.add_argument("--json", action="store_true", help="print JSON")
     a.add_argument("--plots", default=None, metavar="DIR", help="write PNG and PDF figures here")
 
@@ -353,7 +360,7 @@ def main(argv=None) -> int:
         elif args.command == "simulate":
             _simulate(args)
         elif args.command == "analyze":
-            r = jobs.analyze(args.files, args.card, plots=args.plots)
+            r = jobs.analyze(args.files, args.card, plots=args.plots, templates=args.templates)
             print(json.dumps(r, indent=2)) if args.json else _print_analysis(r)
         elif args.command == "reproduce":
             from .progress import progress_bar

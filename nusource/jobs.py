@@ -321,7 +321,7 @@ def reproduce_lama(
     return result
 
 
-def analyze(files, card_path, *, plots=None) -> dict:
+def analyze(files, card_path, *, plots=None, templates=None) -> dict:
     """Histogram, expectation, fit and sensitivity of event files (see analysis.run_analysis)."""
     from .analysis.run_analysis import analyze as run
     from .analysis_card import load_analysis_card
@@ -347,6 +347,7 @@ def analyze(files, card_path, *, plots=None) -> dict:
         exp,
         response,
         plots_dir=plots,
+        templates=None if templates is None else read_events(templates),
         fiducial_acceptance=fiducial_acceptance(exp, response),
     )
 

@@ -90,3 +90,26 @@ def test_bad_background_input_names_the_key(tmp_path, card, key):
         plan(path, tmp_path / "bad.h5", n=10)
     message = str(err.value)
     assert key in message and "\n" not in message, message
+
+
+def test_analyze_fits_every_component(experiment, tmp_path):
+    """One experiment with backgrounds, analysed with templates from a fixed run of the card:
+    observed = exact signal + templates within Poisson errors; each normalisation near 1."""
+    from nusource.jobs import analyze
+
+    prod, data = experiment
+    card = tmp_path / "lxe.toml"
+    card.write_text(LXE)
+    tpl = plan(card, tmp_path / "tpl.h5", n=200_000, seed=99)
+    simulate(tpl)
+    analysis = shipped_card("analysis/lxe_mu.toml")
+    with pytest.raises(ValueError, match="--templates"):
+        analyze([prod.output], analysis)
+    r = analyze([prod.output], analysis, templates=[tpl.output])
+    obs, exp = r["observed_total"], r["expected_total"]
+    assert abs(obs - exp) < 5 * math.sqrt(exp), (obs, exp)
+    assert set(r["expected_by_component"]) == set(NAMES)
+    fit = r["fit"]
+    assert fit["valid"]
+    b = fit["values"]["b_xe136"], fit["errors"]["b_xe136"]
+    assert abs(b[0] - 1) < 5 * b[1] and b[1] < 0.2  # flat shapes: correlated with the others

@@ -32,8 +32,13 @@ from .base import ComponentCard, register
 from .decay import live_periods
 from .signal import WEIGHT_FORMULA
 
-SOURCES = {"solar_pp": "pp", "solar_pep": "pep", "solar_be7": "be7", "solar_cno": "cno",
-           "solar_b8": "b8"}  # fmt: skip
+SOURCES = {
+    "solar_pp": "pp",
+    "solar_pep": "pep",
+    "solar_be7": "be7",
+    "solar_cno": "cno",
+    "solar_b8": "b8",
+}
 """Component kind → solar source of the generator's data."""
 
 
@@ -80,10 +85,19 @@ class SolarEvents:
             t0 = d.start_s - origin
             draw_times(rng, t0, t0 + d.length_s, *self.solar.epoch, times[at : at + m])
             at += m
-        fill_uniform(rng, self.detector_kind, self.detector_params, c["vtx_x"], c["vtx_y"],
-                     c["vtx_z"])  # fmt: skip
-        fill_solar(self.solar, rng, n, times, cols, gen_norm=self.gen_norm,
-                   unit_weight=self.mode == "exposure", modulation="accept")  # fmt: skip
+        fill_uniform(
+            rng, self.detector_kind, self.detector_params, c["vtx_x"], c["vtx_y"], c["vtx_z"]
+        )
+        fill_solar(
+            self.solar,
+            rng,
+            n,
+            times,
+            cols,
+            gen_norm=self.gen_norm,
+            unit_weight=self.mode == "exposure",
+            modulation="accept",
+        )
         for name in ("src_x", "src_y", "src_z", "flight"):
             c[name][:] = 0.0
         return n
@@ -113,10 +127,15 @@ def _build(kind: str):
         site = exp.card.site
         lo, hi = exp.window_mev
         solar = make_solar_component(
-            SOURCES[kind], exp.model, tmin_mev=lo, tmax_mev=hi, p_ee=card.p_ee,
-            flux_scale=card.flux_scale, site=(site.latitude_deg, site.longitude_deg),
+            SOURCES[kind],
+            exp.model,
+            tmin_mev=lo,
+            tmax_mev=hi,
+            p_ee=card.p_ee,
+            flux_scale=card.flux_scale,
+            site=(site.latitude_deg, site.longitude_deg),
             epoch=site.start_utc,
-        )  # fmt: skip
+        )
         periods = live_periods(exp)
         origin = periods[0].start_s
         exposures = np.array(
@@ -141,11 +160,14 @@ def _build(kind: str):
             detector_params=np.ascontiguousarray(exp.detector.params, dtype=float),
             periods=periods,
             period_shares=exposures / exposures.sum(),
-            parameters={**card.model_dump(), "source": SOURCES[kind],
-                        "events_per_electron_s": rate,
-                        "site": [site.latitude_deg, site.longitude_deg],
-                        "start_utc": site.start_utc},
-        )  # fmt: skip
+            parameters={
+                **card.model_dump(),
+                "source": SOURCES[kind],
+                "events_per_electron_s": rate,
+                "site": [site.latitude_deg, site.longitude_deg],
+                "start_utc": site.start_utc,
+            },
+        )
 
     return build
 
