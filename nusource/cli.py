@@ -332,8 +332,9 @@ def _print_rate(r) -> None:
         )
     comps = r.get("components", {})
     if len(comps) > 1:
-        w = r["window_kev"]
-        print(f"  expected events per component in [{w[0]:.4g}, {w[1]:.4g}] keV (true energy):")
+        lo, hi = r["generation_window_kev"]
+        span = f"T ≥ {lo:.4g} keV" if hi is None else f"{lo:.4g} ≤ T < {hi:.4g} keV"
+        print(f"  expected events per component, true energy {span} (the card's [window]):")
         print(f"    {'component':12s} {'kind':8s} {'events':>12s} {'decays':>12s}")
         for name, c in comps.items():
             decays = f"{c['decays']:12.5g}" if "decays" in c else f"{'':12s}"

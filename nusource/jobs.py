@@ -4,6 +4,7 @@ A job takes plain values, calls the stages and returns a JSON-ready dict (and
 writes files where that is its purpose).
 """
 
+import math
 import time
 from pathlib import Path
 
@@ -218,6 +219,7 @@ def rate(card_path, *, geometry_samples=None) -> dict:
         p, dp = mean_survival(pl, rng, sampler)
         out["mean_p_ee"], out["mean_p_ee_error"] = p, dp
         out["signal_events_oscillated"] = n * p
+    out["generation_window_kev"] = [lo * 1e3, None if math.isinf(hi) else hi * 1e3]
     out["components"] = component_rates(exp, n)
     return out
 

@@ -171,3 +171,49 @@ def _beta(card: BetaCard, ctx):
 
 
 __all__ = ["WINDOW_FRACTION_MIN", "WindowedSampler"]
+
+
+@dataclass(frozen=True)
+class FlatSpectrum:
+    """A flat visible-energy spectrum on [lo, hi) [MeV]; ``spectrum(rng, te)`` fills te."""
+
+    lo_mev: float
+    hi_mev: float
+
+    def __call__(self, rng, te) -> None:
+        te[:] = self.lo_mev + (self.hi_mev - self.lo_mev) * rng.random(te.shape[0])
+
+
+class FlatCard(ComponentCard):
+    """[[components]] kind = "flat": a flat background in counts/(keV·t·day) over an energy range.
+
+    For what a setup leaves unsaid (unidentified radioactivity, in the units
+    experiments quote it); uniform in the detector, no binding, no neutrino.
+    """
+
+    rate_per_kev_t_day: Strength
+    tmin_kev: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    tmax_kev: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+@register("flat", FlatCard)
+def _flat(card: FlatCard, ctx):
+    if card.tmax_kev <= card.tmin_kev:
+        raise ValueError(
+            f"components ('{ctx.name}'): tmax_kev = {card.tmax_kev} must exceed "
+            f"tmin_kev = {card.tmin_kev} [keV]"
+        )
+    exp = ctx.experiment
+    w_lo, w_hi = exp.window_mev
+    lo, hi = max(card.tmin_kev * 1e-3, w_lo), min(card.tmax_kev * 1e-3, w_hi)
+    width_kev = card.tmax_kev - card.tmin_kev
+    days = live_seconds(exp) / 86400.0
+    total = card.rate_per_kev_t_day * width_kev * exp.detector_mass_kg * 1e-3 * days
+    return uniform_decays(
+        ctx,
+        kind="flat",
+        decays=total,
+        window_fraction=max(hi - lo, 0.0) * 1e3 / width_kev,
+        sample_te=FlatSpectrum(lo, max(hi, lo)),
+        parameters=card.model_dump(),
+    )

@@ -74,7 +74,8 @@ def dask_chunks(prod, state, first, address):
     except ImportError:
         raise ValueError("--dask needs dask.distributed: pip install 'nusource[dask]'") from None
     cluster = (
-        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
+        # the HTTP server on a free port: a taken 8787 (another cluster) must not matter
+        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0")
         if address == "local"
         else None
     )
