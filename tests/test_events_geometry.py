@@ -8,7 +8,7 @@ from nusource.generator.signal import generate_signal_chunk
 from nusource.geometry import inside
 from nusource.runcard import load_card
 
-from .test_runcard import CONFIGS
+from .support import CONFIGS
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from nusource.io import write_events
 from nusource.io.merge import merge_files
 from nusource.io.readers import expand_paths, read_events, read_metadata
 
-from .test_files_roundtrip import assert_same_events, sample_events, sample_metadata
+from .support import assert_same_events, sample_events, sample_metadata
 
 
 def write_chunks(directory, ext, sizes=(700, 0, 1200, 333), *, card="ab" * 32, **meta):

@@ -10,7 +10,7 @@ from nusource.io import EventWriter, write_events
 from nusource.io.readers import iter_columns, iter_events, read_events
 from nusource.io.schema import EVENT_DTYPE, TRUTH_DTYPE
 
-from .test_files_roundtrip import assert_same_events, sample_events, sample_metadata
+from .support import assert_same_events, sample_events, sample_metadata
 
 EXTENSIONS = ["root", "h5", "npz"]
 

@@ -11,7 +11,7 @@ from nusource.generator.oscillation import oscillation_length_cm, survival_proba
 from nusource.generator.signal import generate_signal_chunk
 from nusource.runcard import parse_card
 
-from .test_runcard import BASE
+from .support import BASE
 
 
 def lxe(osc: str, mode="fixed"):

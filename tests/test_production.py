@@ -13,7 +13,7 @@ from nusource.io.readers import read_events, read_metadata
 from nusource.io.schema import EVENT_DTYPE
 from nusource.production import plan, run_chunk, simulate
 
-from .test_runcard import CONFIGS
+from .support import CONFIGS
 
 LXE = [c for c in CONFIGS if c.endswith("/lxe_cr51.toml")][0]
 

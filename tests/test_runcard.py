@@ -1,6 +1,5 @@
 """Run cards: every shipped card loads; bad cards give one line naming the key."""
 
-import glob
 from pathlib import Path
 
 import pytest
@@ -8,8 +7,7 @@ import pytest
 from nusource.experiment import build_experiment
 from nusource.runcard import CardError, load_card, parse_card
 
-CONFIGS = sorted(glob.glob(str(Path(__file__).parent.parent / "configs" / "*.toml")))
-NAMES = {Path(c).name for c in CONFIGS}
+from .support import BASE, CONFIGS, NAMES
 
 
 def test_every_card_the_issue_names_is_shipped():
@@ -43,9 +41,6 @@ def test_detector_masses_are_the_setups():
     assert masses["hellaz_cr51.toml"] == pytest.approx(6000, rel=1e-3)
     assert masses["borexino_cr51.toml"] == pytest.approx(100_000, rel=1e-4)
     assert 5000 < masses["lxe_cr51.toml"] < 6000
-
-
-BASE = Path(CONFIGS[0]).parent / "lxe_cr51.toml"
 
 
 def card_with(old: str, new: str) -> str:
