@@ -128,7 +128,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--compression",
         default=None,
-        help="ROOT: lz4 (default), zstd, zlib, none; HDF5: none (default), gzip, lzf",
+        help="ROOT: lz4 (default), zstd, zlib, lzma, none; HDF5: none (default), gzip, lzf; "
+        "npz: none (default), zip; NAME:LEVEL sets a level",
     )
     s.add_argument("--overwrite", action="store_true", help="replace an existing output")
     s.add_argument(

@@ -113,3 +113,21 @@ def test_analyze_fits_every_component(experiment, tmp_path):
     assert fit["valid"]
     b = fit["values"]["b_xe136"], fit["errors"]["b_xe136"]
     assert abs(b[0] - 1) < 5 * b[1] and b[1] < 0.2  # flat shapes: correlated with the others
+
+
+def test_a_source_free_period_adds_background_live_time_only(tmp_path):
+    card = tmp_path / "lxe.toml"
+    card.write_text(LXE.replace('title = "', 'background_only_days = 50.0\ntitle = "', 1))
+    with_period = plan(card, tmp_path / "a.h5", n=1000)
+    plain = tmp_path / "plain.toml"
+    plain.write_text(LXE)
+    without = plan(plain, tmp_path / "b.h5", n=1000)
+    ea, eb = with_period.expected_events, without.expected_events
+    assert ea["signal"] == eb["signal"]
+    assert ea["xe136"] == pytest.approx(eb["xe136"] * 150 / 100, rel=1e-12)
+    simulate(with_period)
+    ev = read_events(with_period.output).events
+    xe = ev[ev["component"] == 3]
+    late = np.mean(xe["time"] > 100 * 86400)
+    assert abs(late - 1 / 3) < 5 * math.sqrt(2 / 9 / len(xe))
+    assert np.all(ev[ev["component"] == 0]["time"] < 100 * 86400)

@@ -302,6 +302,12 @@ class _RootFile(_File):
         from .runs import combine_runs
 
         metas = [self._metadata_text(self._f[k]) for k in cycles]
+        hashes = {(m.get("provenance") or {}).get("run_card_sha256") for m in metas}
+        if len(hashes) > 1:
+            raise ValueError(
+                f"'{self.path}' joins runs of different run cards (a hadd of unrelated files); "
+                "analyse them apart, or join them with nusource merge --allow-different-cards"
+            )
         combined = combine_runs(metas, names=[f"{self.path} ({k})" for k in cycles])
         if combined["n_events"] != self.n:
             raise ValueError(
