@@ -112,6 +112,8 @@ class SterileCard(_Model):
 class AnalysisCard(_Model):
     title: str = "analysis"
     study: Literal["mu_bound", "sterile", "zprime_reach"] | None = None
+    run_card: str | None = None
+    """The run card the study is about (a file, or a shipped card's name), for `coverage`."""
     histogram: HistogramCard
     fit: FitCard = FitCard()
     sensitivity: SensitivityCard | None = None

@@ -175,6 +175,29 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print JSON")
     a.add_argument("--plots", default=None, metavar="DIR", help="write PNG and PDF figures here")
 
+    cv = sub.add_parser("coverage", help="do the quoted intervals cover? toys, Wilks and FC")
+    cv.add_argument("card", help="analysis card with study = mu_bound or zprime_reach")
+    cv.add_argument("--run-card", default=None, help="run card (default: the analysis card's)")
+    cv.add_argument("--toys", type=int, default=None, help="toys per true value")
+    cv.add_argument(
+        "--truth",
+        nargs="+",
+        default=None,
+        metavar="VALUE",
+        help="true values (μν in μ_B, or γ), or 'expected' (the Asimov limit)",
+    )
+    cv.add_argument("--method", choices=["wilks", "fc", "both"], default=None)
+    cv.add_argument("--workers", type=int, default=1, help="local processes over toy blocks")
+    cv.add_argument("--seed", type=int, default=None, help="master seed of the toys")
+    cv.add_argument(
+        "--template-events",
+        type=int,
+        default=200_000,
+        help="events per background component for its template (a fixed run of the card)",
+    )
+    cv.add_argument("--json", action="store_true", help="print JSON")
+    cv.add_argument("--plots", default=None, metavar="DIR", help="write PNG and PDF figures here")
+
     p2 = sub.add_parser("reproduce", help="reproduce a seed paper's results end to end")
     p2.add_argument("study", choices=["lama"], help="lama: seed 000 (Table 2, Z′χ reach)")
     p2.add_argument(
@@ -313,6 +336,33 @@ def _print_lama(r) -> None:
         print(f"  wrote {p}")
 
 
+def _truth(text: str):
+    if text == "expected":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"--truth: '{text}' is not a number or 'expected'") from None
+    if not (value >= 0 and value < float("inf")):
+        raise ValueError(f"--truth: {text} is not allowed; it must be a finite number ≥ 0")
+    return value
+
+
+def _print_coverage(r) -> None:
+    print(f"{r['title']}: coverage of the {r['cl']:.0%} CL intervals ({r['n_toys']} toys each)")
+    print(
+        f"  backgrounds: {', '.join(r['backgrounds']) or 'none'}; "
+        f"expected limit {r['expected_limit']:.4g} {r['unit']}"
+    )
+    for p in r["points"]:
+        print(
+            f"  truth {p['truth']:10.4g} {r['unit']:6s} {p['method']:6s} "
+            f"coverage {p['coverage']:.4f} ± {p['error']:.4f} (critical {p['critical']:.3f})"
+        )
+    for f in r.get("plots", []):
+        print(f"  wrote {f}")
+
+
 def _print_rate(r) -> None:
     print(f"{r['title']}")
     print(f"  decays               {r['decays']:.4e}")
@@ -377,6 +427,20 @@ def main(argv=None) -> int:
                     progress=tick,
                 )
             print(json.dumps(r, indent=2)) if args.json else _print_lama(r)
+        elif args.command == "coverage":
+            truth = None if args.truth is None else [_truth(v) for v in args.truth]
+            r = jobs.coverage(
+                args.card,
+                run_card=args.run_card,
+                toys=args.toys,
+                truth=truth,
+                method=args.method,
+                seed=args.seed,
+                workers=args.workers,
+                template_events=args.template_events,
+                plots=args.plots,
+            )
+            print(json.dumps(r, indent=2)) if args.json else _print_coverage(r)
         elif args.command == "export":
             r = jobs.export_hepmc3(args.file, args.output, overwrite=args.overwrite)
             print(json.dumps(r, indent=2)) if args.json else print(
