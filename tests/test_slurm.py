@@ -24,7 +24,7 @@ RUN = ["-n", "8000", "--chunk-size", "2000", "--seed", "9"]  # 4 components: 16 
 
 
 @pytest.fixture(scope="module")
-def local_run(tmp_path_factory):
+def local_run(slurm, tmp_path_factory):
     out = tmp_path_factory.mktemp("local") / "run.h5"
     simulate(plan(LXE, out, n=8000, chunk_size=2000, seed=9))
     return out
