@@ -22,7 +22,9 @@ other machines, write each chunk atomically as its own uncompressed HDF5 file
 ``OUTPUT.chunks/chunk_NNNNNN.h5`` (an ordinary event file), which this process
 appends in order as they arrive and removes (``keep_chunks`` keeps them, and
 makes them in serial and local runs too).  Chunk files of an interrupted run
-are used again.
+are used again.  Dask workers may be batch jobs started here (:mod:`.clusters`);
+array jobs make ranges of chunk files on their own and one process assembles
+them (:mod:`.arrays`).
 """
 
 import shutil
