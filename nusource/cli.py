@@ -334,6 +334,20 @@ def _plan(args) -> None:
         print(f"  job {i}: --chunks {rng}  ({n} events)")
 
 
+def _refuse_chunk_directory(inputs) -> None:
+    """`merge OUT.chunks`: chunk files of a production are assembled with their run card."""
+    from pathlib import Path
+
+    for item in inputs:
+        d = Path(item)
+        if d.is_dir() and d.name.endswith(".chunks") and any(d.glob("chunk_*.h5")):
+            raise ValueError(
+                f"'{d}' holds a production's chunk files; assemble them with `nusource simulate "
+                f"CARD -o {d.name[: -len('.chunks')]} --assemble` (the card tells which chunks "
+                "the run has)"
+            )
+
+
 def _print_sources(rows) -> None:
     for r in rows:
         hl = r.get("half_life_days")
@@ -499,6 +513,8 @@ def main(argv=None) -> int:
             )
         elif args.command == "merge":
             from .io.merge import merge_files
+
+            _refuse_chunk_directory(args.inputs)
 
             out = merge_files(
                 args.inputs,

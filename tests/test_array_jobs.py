@@ -216,3 +216,10 @@ def test_worker_jobs_follow_dask_config_and_this_python(monkeypatch):
         assert "#SBATCH -p mine" in script and "#SBATCH --mem=3G" in script
     kw = job_options(ClusterSpec("slurm", 1))
     assert kw["cores"] == 1 and kw["memory"] == "2.00GiB"
+
+
+def test_merge_of_a_chunk_directory_points_to_assemble(chunk_files, tmp_path, capsys):
+    out = copy_chunks(chunk_files, tmp_path)
+    code, _, err = cli(capsys, "merge", out.with_name("run.h5.chunks"), "-o", out)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "--assemble" in err and "run.h5" in err and not out.exists()
