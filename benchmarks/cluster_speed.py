@@ -64,12 +64,29 @@ def timed(prod, **kw) -> dict:
     }
 
 
+def progress_record_seconds(n_chunks: int) -> float:
+    """Time to write the progress record of a run n_chunks long (rewritten after every chunk)."""
+    import hashlib
+
+    from nusource.production.state import State
+
+    state = State.__new__(State)
+    state.prod = type("P", (), {"run_key": "0" * 64})()
+    state.records = [(10**6, hashlib.sha256(str(i).encode()).hexdigest()) for i in range(n_chunks)]
+    with tempfile.TemporaryDirectory(dir=".") as d:
+        state.progress = Path(d) / "progress.json"
+        t0 = time.perf_counter()
+        state.record(10**6, "0" * 64)
+        return time.perf_counter() - t0
+
+
 def best(runs: list[dict]) -> dict:
     return max(runs, key=lambda r: r["events_per_s"])
 
 
 def measure(args, tmp: Path) -> dict:
     from nusource.production import make_chunks, plan, simulate
+    from nusource.production.arrays import check_assembly
     from nusource.production.clusters import ClusterSpec
 
     def prod(name):
@@ -96,6 +113,10 @@ def measure(args, tmp: Path) -> dict:
     make_chunks(p, 0, len(p.sizes))
     t1 = time.perf_counter()
     chunk_bytes = sum(f.stat().st_size for f in p.chunk_dir.glob("chunk_*.h5"))
+    t2 = time.perf_counter()
+    check_assembly(p)
+    out["check_seconds_per_chunk_file"] = (time.perf_counter() - t2) / len(p.sizes)
+    out["progress_record_seconds_at_1e5_chunks"] = progress_record_seconds(100_000)
     r = timed(p, assemble=True)
     out["array_chunks_1_job"] = {"events_per_s": r["events"] / (t1 - t0)}
     out["assemble"] = r
@@ -153,6 +174,11 @@ def main() -> int:
     print(
         f"  bytes per event: chunk file {r['chunk_file_bytes_per_event']:.1f}, "
         f"ROOT LZ4 output {r['root_lz4_bytes_per_event']:.1f}"
+    )
+    print(
+        f"  assembly check {r['check_seconds_per_chunk_file'] * 1e3:.1f} ms per chunk file; "
+        f"progress record at 10⁵ chunks {r['progress_record_seconds_at_1e5_chunks']:.3f} s "
+        "per chunk"
     )
     print(f"  scaling 2/1 workers, local: {r['scaling_local_2_over_1']:.2f} (target 2)")
     if "scaling_slurm_2_over_1" in r:
