@@ -138,6 +138,18 @@ def _parser() -> argparse.ArgumentParser:
         help="also keep each chunk as an event file in OUTPUT.chunks/ (each event written twice)",
     )
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _add_cluster_options(s)
+
+    pl = sub.add_parser(
+        "plan", help="how a run card's production is cut into chunks, and each array job's range"
+    )
+    pl.add_argument("card", help="run card (TOML), e.g. configs/lxe_cr51.toml")
+    pl.add_argument("-n", type=int, default=None, help="a fixed number of unweighted events")
+    pl.add_argument("--exposure", action="store_true", help="a Poisson number of events")
+    pl.add_argument("--seed", type=int, default=None, help="master seed (default: the card's)")
+    pl.add_argument("--chunk-size", type=int, default=None, help="events per chunk")
+    pl.add_argument("--jobs", type=int, default=1, help="array jobs to share the chunks")
+    pl.add_argument("--json", action="store_true", help="print JSON")
 
     g = sub.add_parser("merge", help="join event files (e.g. chunk files) into one")
     g.add_argument("inputs", nargs="+", help="files or glob patterns")
@@ -246,6 +258,125 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--workers", type=int, default=1, help="local processes over chunks (card)")
     m.add_argument("--json", action="store_true", help="print JSON")
     return p
+
+
+def _add_cluster_options(s: argparse.ArgumentParser) -> None:
+    c = s.add_argument_group(
+        "batch clusters",
+        "Dask workers as batch jobs (--cluster), or array jobs without Dask (--chunks, --assemble)",
+    )
+    c.add_argument(
+        "--cluster",
+        default=None,
+        metavar="SYSTEM",
+        help="slurm, pbs, htcondor, lsf or sge: a scheduler here, dask workers as batch jobs "
+        "(site defaults from dask's jobqueue.yaml)",
+    )
+    c.add_argument("--jobs", type=int, default=None, help="worker jobs to submit (--cluster)")
+    c.add_argument("--queue", default=None, help="queue or partition of the worker jobs")
+    c.add_argument("--walltime", default=None, metavar="HH:MM:SS", help="time limit per job")
+    c.add_argument("--cores", type=int, default=None, help="cores per worker job (default 1)")
+    c.add_argument("--memory", default=None, help="memory per worker job, e.g. 4GB")
+    c.add_argument(
+        "--chunks",
+        default=None,
+        metavar="A:B",
+        help="make only chunks A … B−1 as chunk files in OUTPUT.chunks/ (one array job)",
+    )
+    c.add_argument(
+        "--assemble",
+        action="store_true",
+        help="check every chunk file of the run in OUTPUT.chunks/ and write the output",
+    )
+
+
+def _cluster_spec(args):
+    """The batch-cluster request of `simulate`, checked (None: no --cluster)."""
+    given = {
+        f"--{k}": getattr(args, k)
+        for k in ("jobs", "queue", "walltime", "cores", "memory")
+        if getattr(args, k) is not None
+    }
+    if args.cluster is None:
+        if given:
+            flag, value = next(iter(given.items()))
+            raise ValueError(f"{flag}: {value} is not allowed without --cluster SYSTEM")
+        return None
+    from .production.clusters import ClusterSpec
+
+    if args.dask is not None:
+        raise ValueError(f"--cluster: '{args.cluster}' is not allowed with --dask; give one")
+    if args.workers != 1:
+        raise ValueError(
+            f"--workers: {args.workers} is not allowed with --cluster; give --jobs (and --cores)"
+        )
+    if args.jobs is None:
+        raise ValueError(f"--cluster: '{args.cluster}' needs --jobs N (worker jobs to submit)")
+    return ClusterSpec(
+        args.cluster,
+        args.jobs,
+        queue=args.queue,
+        walltime=args.walltime,
+        cores=args.cores,
+        memory=args.memory,
+    )
+
+
+def _check_array_options(args) -> None:
+    """--chunks and --assemble: one at a time, without a Dask cluster."""
+    if args.chunks is not None and args.assemble:
+        raise ValueError(f"--assemble is not allowed with --chunks {args.chunks}; give one")
+    flag = f"--chunks {args.chunks}" if args.chunks is not None else "--assemble"
+    if args.chunks is not None or args.assemble:
+        for other in ("dask", "cluster"):
+            value = getattr(args, other)
+            if value is not None:
+                raise ValueError(f"--{other}: '{value}' is not allowed with {flag}; give one")
+        if args.assemble and args.workers != 1:
+            raise ValueError(
+                f"--workers: {args.workers} is not allowed with --assemble (it reads the chunks)"
+            )
+
+
+def _plan(args) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from .production import chunk_plan, plan
+
+    with tempfile.TemporaryDirectory() as tmp:  # the plan writes nothing
+        prod = plan(
+            args.card,
+            Path(tmp) / "plan.h5",
+            n=args.n,
+            exposure=args.exposure,
+            seed=args.seed,
+            chunk_size=args.chunk_size,
+        )
+    r = {"card": args.card, **chunk_plan(prod, args.jobs)}
+    if args.json:
+        print(json.dumps(r, indent=2))
+        return
+    print(
+        f"{args.card}: {r['events']} events ({', '.join(r['components'])}; seed {r['seed']}, "
+        f"{r['mode']} mode) in {r['chunks']} chunks of at most {r['chunk_size']}"
+    )
+    for i, (rng, n) in enumerate(zip(r["ranges"], r["events_per_job"], strict=True)):
+        print(f"  job {i}: --chunks {rng}  ({n} events)")
+
+
+def _refuse_chunk_directory(inputs) -> None:
+    """`merge OUT.chunks`: chunk files of a production are assembled with their run card."""
+    from pathlib import Path
+
+    for item in inputs:
+        d = Path(item)
+        if d.is_dir() and d.name.endswith(".chunks") and any(d.glob("chunk_*.h5")):
+            raise ValueError(
+                f"'{d}' holds a production's chunk files; assemble them with `nusource simulate "
+                f"CARD -o {d.name[: -len('.chunks')]} --assemble` (the card tells which chunks "
+                "the run has)"
+            )
 
 
 def _print_sources(rows) -> None:
@@ -411,6 +542,8 @@ def main(argv=None) -> int:
             _sample(args, command, jobs)
         elif args.command == "simulate":
             _simulate(args)
+        elif args.command == "plan":
+            _plan(args)
         elif args.command == "analyze":
             r = jobs.analyze(args.files, args.card, plots=args.plots, templates=args.templates)
             print(json.dumps(r, indent=2)) if args.json else _print_analysis(r)
@@ -454,6 +587,8 @@ def main(argv=None) -> int:
         elif args.command == "merge":
             from .io.merge import merge_files
 
+            _refuse_chunk_directory(args.inputs)
+
             out = merge_files(
                 args.inputs,
                 args.output,
@@ -479,6 +614,11 @@ def _simulate(args) -> None:
     from .progress import progress_bar
 
     t0 = time.perf_counter()
+    cluster = _cluster_spec(args)
+    _check_array_options(args)
+    if args.chunks is not None:
+        _simulate_chunks(args)
+        return
     prod = plan(
         args.card,
         args.output,
@@ -497,6 +637,8 @@ def _simulate(args) -> None:
             keep_chunks=args.keep_chunks,
             overwrite=args.overwrite,
             dask=args.dask,
+            cluster=cluster,
+            assemble=args.assemble,
         )
     r["seconds"] = time.perf_counter() - t0
     for note in r["notes"]:
@@ -508,6 +650,34 @@ def _simulate(args) -> None:
             f"wrote {r['events']} events to {r['output']} (expected {r['expected_events']:.6g} "
             f"in the card's exposure; {r['chunks']} chunks, {r['chunks_resumed']} resumed; "
             f"{r['seconds']:.1f} s)"
+        )
+
+
+def _simulate_chunks(args) -> None:
+    """`simulate --chunks A:B`: chunk files of one array job."""
+    from .production import make_chunks, plan
+    from .production.arrays import parse_chunks
+
+    prod = plan(
+        args.card,
+        args.output,
+        n=args.n,
+        exposure=args.exposure,
+        seed=args.seed,
+        chunk_size=args.chunk_size,
+        compression=args.compression,
+        overwrite=args.overwrite,
+    )
+    a, b = parse_chunks(args.chunks, len(prod.sizes))
+    r = make_chunks(prod, a, b, workers=args.workers, overwrite=args.overwrite)
+    r["total_chunks"] = len(prod.sizes)
+    if args.json:
+        print(json.dumps(r, indent=2))
+    else:
+        print(
+            f"made chunks {r['chunks']} of {r['total_chunks']} in {r['directory']}: "
+            f"{r['made']} new ({r['events']} events), {r['kept']} already there; "
+            f"{r['seconds']:.1f} s"
         )
 
 

@@ -104,3 +104,44 @@ def lxe_signal_events(tmp_path_factory):
     sample_card(REPO / "configs" / "lxe_cr51.toml", out, n=60_000, seed=11)
     events = read_events(out).events
     return events[events["component"] == 0]  # the card's backgrounds are not the signal
+
+
+# --------------------------------------------------------------------------- productions
+
+
+@pytest.fixture
+def same_run():
+    """Assert two event files hold the same events, field by field, and the same metadata."""
+    import numpy as np
+
+    from nusource.io.readers import read_events, read_metadata
+
+    def check(a, b):
+        ea, eb = read_events(a).events, read_events(b).events
+        assert len(ea) == len(eb) > 0
+        assert ea.dtype == eb.dtype
+        for name in ea.dtype.names:
+            assert np.array_equal(ea[name], eb[name], equal_nan=True), name
+        assert read_metadata(a) == read_metadata(b)
+
+    return check
+
+
+# --------------------------------------------------------------------------- a real SLURM
+# Tests marked `slurm` submit jobs to a one-node SLURM on this machine (.ci/slurm-up
+# starts it, .ci/slurm-down stops it).
+
+
+@pytest.fixture(scope="session")
+def slurm() -> str:
+    """The SLURM partition to submit to, or a skip in one line when SLURM is not running."""
+    import shutil
+
+    if not (shutil.which("sbatch") and shutil.which("sinfo")):
+        pytest.skip("SLURM is not installed: run .ci/slurm-up (it installs and starts one)")
+    r = subprocess.run(["sinfo", "-h", "-o", "%P %T"], capture_output=True, text=True)
+    rows = [line.split() for line in r.stdout.splitlines() if line.strip()]
+    idle = [p.rstrip("*") for p, state in rows if state in ("idle", "mixed")]
+    if r.returncode != 0 or not idle:
+        pytest.skip("SLURM is not running (no idle node): start it with .ci/slurm-up")
+    return idle[0]

@@ -22,12 +22,15 @@ other machines, write each chunk atomically as its own uncompressed HDF5 file
 ``OUTPUT.chunks/chunk_NNNNNN.h5`` (an ordinary event file), which this process
 appends in order as they arrive and removes (``keep_chunks`` keeps them, and
 makes them in serial and local runs too).  Chunk files of an interrupted run
-are used again.
+are used again.  Dask workers may be batch jobs started here (:mod:`.clusters`);
+array jobs make ranges of chunk files on their own and one process assembles
+them (:mod:`.arrays`).
 """
 
 import shutil
 import time
 
+from .arrays import assembled, check_assembly, check_digest, chunk_plan, make_chunks
 from .backends import dask_chunks, local_files, local_pool, serial
 from .chunks import ChunkDigest, chunk_columns, chunk_events, fill_chunk, run_chunk
 from .plan import CHUNK_SUFFIX, Production, chunk_sizes, plan
@@ -39,9 +42,11 @@ __all__ = [
     "Production",
     "chunk_columns",
     "chunk_events",
+    "chunk_plan",
     "chunk_sizes",
     "fill_chunk",
     "lock",
+    "make_chunks",
     "plan",
     "run_chunk",
     "simulate",
@@ -56,18 +61,26 @@ def simulate(
     keep_chunks=False,
     overwrite=False,
     dask=None,
+    cluster=None,
+    assemble=False,
 ) -> dict:
     """Write every chunk into the output (resuming an interrupted run); a summary.
 
     Chunks are made in this process (``workers=1``), by local worker processes,
-    or as tasks of a dask.distributed scheduler (``dask`` = its address or
-    'local'); the output is the same.  The summary's ``notes`` say if an
-    interrupted run's output had to be started over.
+    as tasks of a dask.distributed scheduler (``dask`` = its address or
+    'local'), by dask workers started as batch jobs (``cluster``, a
+    :class:`~.clusters.ClusterSpec`), or were made beforehand as chunk files by
+    array jobs (``assemble``: every chunk of the run must be in
+    ``OUTPUT.chunks/``, see :mod:`.arrays`); the output is the same.  The
+    summary's ``notes`` say if an interrupted run's output had to be started over.
     """
     if workers < 1:
         raise ValueError(f"--workers: {workers} is not allowed; it must be ≥ 1")
+    if cluster is not None:
+        dask = cluster
     t0 = time.perf_counter()
     tick = progress or (lambda n: None)
+    found = check_assembly(prod) if assemble else None  # before the state: its own messages
     state = State(prod, overwrite=overwrite)
     notes = []
     try:
@@ -82,7 +95,8 @@ def simulate(
                 tick,
                 workers=workers,
                 dask=dask,
-                keep_chunks=keep_chunks,
+                keep_chunks=keep_chunks or assemble,
+                found=found,
             )
             writer.metadata["n_events"] = writer.n_written
             writer.close()
@@ -102,15 +116,29 @@ def simulate(
         "expected_by_component": prod.expected_events,
         "chunks": len(prod.sizes),
         "chunks_resumed": first,
-        "workers": workers if dask is None else f"dask ({dask})",
+        "workers": (
+            "assembled from chunk files"
+            if assemble
+            else workers
+            if dask is None
+            else cluster.describe()
+            if cluster is not None
+            else f"dask ({dask})"
+        ),
         "seconds": time.perf_counter() - t0,
         "notes": notes,
     }
 
 
-def write_chunks(prod, state, writer, first, tick, *, workers, dask, keep_chunks):
-    """Append chunks first, first+1, ... in order, checkpointing and recording each."""
-    if dask is not None:
+def write_chunks(prod, state, writer, first, tick, *, workers, dask, keep_chunks, found=None):
+    """Append chunks first, first+1, ... in order, checkpointing and recording each.
+
+    ``found`` (from :func:`check_assembly`): the chunks are those files, each
+    checked against its digest before it counts.
+    """
+    if found is not None:
+        chunks = assembled(prod, first, found)
+    elif dask is not None:
         chunks = dask_chunks(prod, state, first, dask)
     elif workers > 1 and len(prod.sizes) - first > 1:
         local = local_files if keep_chunks else local_pool
@@ -120,6 +148,8 @@ def write_chunks(prod, state, writer, first, tick, *, workers, dask, keep_chunks
     try:
         for k, pieces in chunks:
             n, digest = _append_chunk(writer, pieces)
+            if found is not None:
+                check_digest(found, k, n, digest)
             if not prod.possible(k, n):
                 raise RuntimeError(f"chunk {k} has {n} events, not {prod.sizes[k]}")
             writer.checkpoint()

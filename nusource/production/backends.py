@@ -65,24 +65,32 @@ def local_files(prod, state, first, workers):
 def dask_chunks(prod, state, first, address):
     """Chunks as tasks of a dask.distributed scheduler (a cluster shares the file system).
 
-    ``address`` is a scheduler address ('tcp://host:8786'), or 'local' for a
-    LocalCluster on this machine.  The tasks call the same :func:`run_chunk`,
+    ``address`` is a scheduler address ('tcp://host:8786'), 'local' for a
+    LocalCluster on this machine, or a :class:`~.clusters.ClusterSpec` for
+    workers started as batch jobs.  The tasks call the same :func:`run_chunk`,
     so the events are those of a local run.
     """
+    from dataclasses import replace
+
+    from .clusters import ClusterSpec, start_cluster
+
     try:
         from distributed import Client, LocalCluster
     except ImportError:
         raise ValueError("--dask needs dask.distributed: pip install 'nusource[dask]'") from None
-    cluster = (
+    if address == "local":
         # the HTTP server on a free port: a taken 8787 (another cluster) must not matter
-        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0")
-        if address == "local"
-        else None
-    )
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0")
+    elif isinstance(address, ClusterSpec):
+        cluster = start_cluster(address)
+    else:
+        cluster = None
+    # workers may start in another directory (a batch job's): chunk files by absolute path
+    task_prod = replace(prod, output=prod.output.absolute())
     try:
         with Client(cluster if cluster is not None else address) as client:
             todo = [k for k in range(first, len(prod.sizes)) if k not in state.chunk_files]
-            mapped = client.map(run_chunk, [prod] * len(todo), todo, pure=False)
+            mapped = client.map(run_chunk, [task_prod] * len(todo), todo, pure=False)
             yield from in_order(prod, first, dict(zip(todo, mapped, strict=True)))
     finally:
         if cluster is not None:

@@ -71,12 +71,16 @@ def run_chunk(prod: Production, j: int) -> tuple[int, int]:
             )
         return j, count_events(path)
     cols, n = chunk_columns(prod, j)
+    digest = ChunkDigest()
+    digest.update({name: cols[name][:n] for name in prod.dtype.names})
     meta = {
         "run_key": prod.run_key,
         "chunk": j,
         "chunk_key": prod.chunk_key(j),
         "n_events": n,
+        "digest": digest.hexdigest(),
         "seed": prod.seed,
+        "run_card_sha256": prod.metadata["provenance"].get("run_card_sha256"),
     }
     with EventWriter(path, meta, compression="none", dtype=prod.dtype, size_hint=n) as w:
         w.append_columns(cols, n)
