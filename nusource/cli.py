@@ -211,7 +211,11 @@ def _parser() -> argparse.ArgumentParser:
     cv.add_argument("--plots", default=None, metavar="DIR", help="write PNG and PDF figures here")
 
     p2 = sub.add_parser("reproduce", help="reproduce a seed paper's results end to end")
-    p2.add_argument("study", choices=["lama"], help="lama: seed 000 (Table 2, Z′χ reach)")
+    p2.add_argument(
+        "study",
+        choices=["lama", "lxe"],
+        help="lama: seed 000 (Table 2, Z′χ reach); lxe: seed 004 (spectrum, μν bound, sterile)",
+    )
     p2.add_argument(
         "--input",
         nargs="+",
@@ -494,6 +498,26 @@ def _print_coverage(r) -> None:
         print(f"  wrote {f}")
 
 
+def _print_lxe(r) -> None:
+    ev = r["events"]
+    print("Seed 004 (LXe + ⁵¹Cr 5 MCi, 1 m below the fiducial volume)")
+    print(
+        f"  one deployment, 5–561 keV: signal {ev['signal']:.0f}, background "
+        f"{ev['background']:.0f} of which ¹³⁶Xe {ev['xe136']:.0f} "
+        f"(seed: ≈{ev['seed']['total']} and ≈{ev['seed']['xe136']})"
+    )
+    print(f"  μν 95 % CL bound [μ_B] ({r['mu_bound_convention']}):")
+    for deploy, row in r["mu_bound_95"].items():
+        cells = ", ".join(f"{k} keV: {v:.3g}" for k, v in row.items())
+        print(f"    {deploy} deployment(s): {cells}")
+    print("  sterile sin²2θ at the 95 % CL boundary (Asimov, Wilks):")
+    for key, row in r["sterile_s22_95"].items():
+        cells = ", ".join(f"{k} eV²: {v:.3g}" if v else f"{k} eV²: none" for k, v in row.items())
+        print(f"    {key:18s} {cells}")
+    for p in r.get("plots", []):
+        print(f"  wrote {p}")
+
+
 def _print_rate(r) -> None:
     print(f"{r['title']}")
     print(f"  decays               {r['decays']:.4e}")
@@ -550,6 +574,15 @@ def main(argv=None) -> int:
         elif args.command == "reproduce":
             from .progress import progress_bar
 
+            if args.study == "lxe":
+                r = jobs.reproduce_lxe(
+                    n=args.n if args.n != 2_000_000 else 200_000,
+                    seed=args.seed,
+                    plots=args.plots,
+                    workers=args.workers,
+                )
+                print(json.dumps(r, indent=2)) if args.json else _print_lxe(r)
+                return 0
             with progress_bar(args.n, "simulating") as tick:
                 r = jobs.reproduce_lama(
                     files=args.input,
