@@ -222,7 +222,18 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="files of the seed card's run to read instead of simulating",
     )
-    p2.add_argument("-n", type=int, default=2_000_000, help="events to simulate (default 2e6)")
+    p2.add_argument(
+        "-n",
+        type=int,
+        default=2_000_000,
+        help="events to simulate (lama: 2e6 in all; lxe: 2e5 per component and run)",
+    )
+    p2.add_argument(
+        "--keep",
+        default=None,
+        metavar="DIR",
+        help="lxe: keep the simulated runs there (read them back with --input DIR/*.h5)",
+    )
     p2.add_argument("--seed", type=int, default=None)
     p2.add_argument("--workers", type=int, default=1)
     p2.add_argument("--json", action="store_true", help="print JSON")
@@ -576,6 +587,8 @@ def main(argv=None) -> int:
 
             if args.study == "lxe":
                 r = jobs.reproduce_lxe(
+                    files=args.input,
+                    keep=args.keep,
                     n=args.n if args.n != 2_000_000 else 200_000,
                     seed=args.seed,
                     plots=args.plots,

@@ -551,9 +551,16 @@ def _lxe_card_text(name: str, change, *, threshold_kev=None) -> str:
     return text
 
 
-def reproduce_lxe(*, n=200_000, seed=None, plots=None, workers=1, mu_toys=0, progress=None) -> dict:
+def reproduce_lxe(
+    *, files=None, keep=None, n=200_000, seed=None, plots=None, workers=1, mu_toys=0, progress=None
+) -> dict:
     """Seed 004 end to end: the LXe cards simulated ('fixed' runs, n events per component),
     the recoil spectrum, the μν bound versus threshold and the sterile sensitivity.
+
+    The six runs are named natural_1, natural_5, depleted_1, depleted_5 (the
+    cards of Fig. 3) and mu_1, mu_5 (the cards with a 0.5 keV threshold for
+    the μν scan).  ``keep`` (a directory) keeps them as NAME.h5; ``files``
+    reads such files instead of simulating (a run without its file is made).
     """
     import tempfile
 
@@ -574,11 +581,27 @@ def reproduce_lxe(*, n=200_000, seed=None, plots=None, workers=1, mu_toys=0, pro
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
 
+        given = {Path(f).stem: Path(f) for f in (files or [])}
+        unknown = sorted(set(given) - set(LXE_VARIANTS) - {"mu_1", "mu_5"})
+        if unknown:
+            raise ValueError(
+                f"--input: {', '.join(unknown)} is not a run of reproduce lxe; name the files "
+                "natural_1, natural_5, depleted_1, depleted_5, mu_1, mu_5 (.h5 or .root)"
+            )
+        where = Path(keep) if keep is not None else tmp
+        where.mkdir(parents=True, exist_ok=True)
+
         def run(label, text):
+            if label in given:
+                data = read_events(given[label])
+                text = data.run["provenance"]["run_card"]
+                card = tmp / f"{label}.toml"
+                card.write_text(text)
+                return load(card)[0], data
             card = tmp / f"{label}.toml"
             card.write_text(text)
-            prod = plan(card, tmp / f"{label}.h5", n=n, seed=seed)
-            simulate(prod, workers=workers, progress=progress)
+            prod = plan(card, where / f"{label}.h5", n=n, seed=seed, overwrite=True)
+            simulate(prod, workers=workers, progress=progress, overwrite=True)
             data = read_events(prod.output)
             exp, _ = load(card)
             return exp, data
@@ -640,6 +663,10 @@ def reproduce_lxe(*, n=200_000, seed=None, plots=None, workers=1, mu_toys=0, pro
         out["sterile_convention"] = "Asimov Δχ² = 5.99 (two parameters, Wilks), 100 × 100 grid"
         if plots is not None:
             out["plots"] = _lxe_plots(Path(plots), lxe, spectrum, edges, out, contours)
+            fig = lxe.l_over_e_figure(data1.events, title="Seed 004: L/E of the ⁵¹Cr signal")
+            from .analysis.plots import save
+
+            out["plots"] += [str(f) for f in save(fig, Path(plots) / "lxe_l_over_e")]
     return out
 
 

@@ -40,7 +40,7 @@ def test_json_keys(result):
     for row in result["sterile_s22_95"].values():
         assert {"0.5", "1", "2", "5"} <= set(row)
     assert {"signal", "background", "xe136"} <= set(result["events"])
-    assert len(result["plots"]) == 6
+    assert len(result["plots"]) == 8
 
 
 def test_seed_statements(result):
