@@ -68,11 +68,20 @@ def mu_bounds(sm, mag, events, run, edges_kev, *, n_toys=0, seed=0) -> dict:
     return r
 
 
+STERILE_WINDOW_KEV = (5.0, 561.0)
+"""Reconstructed-energy window of the sterile analysis: the threshold to ⁵¹Cr's T_max."""
+
+
+def sterile_events(events, window_kev=STERILE_WINDOW_KEV):
+    """Selected events with erec in the sterile analysis's window."""
+    ev = selected(events)
+    return ev[(ev["erec"] >= window_kev[0] * 1e-3) & (ev["erec"] < window_kev[1] * 1e-3)]
+
+
 def sterile(events, run, detector, *, sig_s=np.inf, rng=None) -> dict:
     """Sterile-neutrino Asimov sensitivity from a run's events (see the module docstring)."""
     rng = np.random.default_rng(0) if rng is None else rng
-    ev = selected(events)
-    ev = ev[ev["erec"] >= 0.005]
+    ev = sterile_events(events)
     sig = ev[ev["component"] == 0]
     lrec = reconstructed_distance(sig, rng, sigma_cm=1.0)
     a0, a1 = sterile_templates(sig["flight"], lrec, sig["enu"], sig["weight"], L_EDGES_CM, DM2)

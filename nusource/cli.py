@@ -529,6 +529,29 @@ def _print_lxe(r) -> None:
         print(f"  wrote {p}")
 
 
+def _print_sterile_coverage(r) -> None:
+    print(
+        f"{r['title']}: Feldman–Cousins, {r['n_toys']} toys per true point "
+        f"({r['fc_grid'][0]} × {r['fc_grid'][1]} grid, {r['fc_seconds']:.0f} s)"
+    )
+    crit = [c for row in r["critical"]["values"] for c in row]
+    print(f"  critical Δχ² from {min(crit):.2f} to {max(crit):.2f} (Wilks: {r['wilks_level']:.2f})")
+    for m in ("wilks", "fc"):
+        cells = ", ".join(
+            f"{k} eV²: {v:.3g}" if v else f"{k} eV²: none"
+            for k, v in r["contour_s22_95"][m].items()
+        )
+        print(f"  {m:6s} contour sin²2θ: {cells}")
+    for p in r["points"]:
+        print(
+            f"  true ({p['s22_true']:g}, {p['dm2_true']:g} eV²): Wilks "
+            f"{p['wilks']['coverage']:.3f} ± {p['wilks']['error']:.3f}, FC "
+            f"{p['fc']['coverage']:.3f} ± {p['fc']['error']:.3f} (critical {p['critical']:.2f})"
+        )
+    for f in r.get("plots", []):
+        print(f"  wrote {f}")
+
+
 def _print_rate(r) -> None:
     print(f"{r['title']}")
     print(f"  decays               {r['decays']:.4e}")
@@ -619,7 +642,12 @@ def main(argv=None) -> int:
                 template_events=args.template_events,
                 plots=args.plots,
             )
-            print(json.dumps(r, indent=2)) if args.json else _print_coverage(r)
+            if args.json:
+                print(json.dumps(r, indent=2))
+            elif r.get("study") == "sterile":
+                _print_sterile_coverage(r)
+            else:
+                _print_coverage(r)
         elif args.command == "export":
             r = jobs.export_hepmc3(args.file, args.output, overwrite=args.overwrite)
             print(json.dumps(r, indent=2)) if args.json else print(

@@ -49,3 +49,30 @@ def test_coverage_refuses_what_it_cannot_do(capsys):
     assert "study" in err and len(err.strip().splitlines()) == 1
     assert main(["coverage", str(shipped_card("analysis/lxe_mu_bound.toml")), "--truth", "x"]) == 2
     assert "--truth" in capsys.readouterr().err
+
+
+def test_sterile_feldman_cousins(tmp_path, capsys):
+    """FC on a coarse grid: critical values from toys, the FC contour beside Wilks's, and
+    FC's coverage at the true points within its binomial error."""
+    card = tmp_path / "sterile.toml"
+    text = shipped_card("analysis/lxe_sterile.toml").read_text()
+    card.write_text(text.replace("fc_grid = [50, 50]", "fc_grid = [4, 4]"))
+    code = main(
+        [
+            "coverage",
+            str(card),
+            "--toys",
+            "150",
+            "--template-events",
+            "40000",
+            "--json",
+            "--plots",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    r = json.loads(capsys.readouterr().out)
+    assert len(r["critical"]["values"]) == 4 and r["plots"]
+    assert set(r["contour_s22_95"]) == {"wilks", "fc"}
+    for p in r["points"]:
+        assert abs(p["fc"]["coverage"] - 0.95) < 4 * max(p["fc"]["error"], 0.018), p
