@@ -7,13 +7,13 @@ reported in one line naming it.
 import tomllib
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from .runcard import CardError, _one_line, card_path
+from .runcard import STRICT, CardError, _one_line, card_path
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
 
 class HistogramCard(_Model):

@@ -98,7 +98,7 @@ class BuildContext:
 class ComponentCard(BaseModel):
     """Base of the card models of component kinds: unknown keys are errors, values frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)
@@ -139,14 +139,9 @@ class Entry:
 
 
 def _first_error(err: ValidationError) -> str:
-    e = sorted(err.errors(), key=lambda x: x["type"] != "extra_forbidden")[0]
-    loc = ".".join(str(x) for x in e["loc"])
-    msg = e["msg"].removeprefix("Value error, ")
-    if e["type"] == "extra_forbidden":
-        msg = "unknown key (check its spelling and unit suffix)"
-    got = e.get("input")
-    shown = "" if isinstance(got, dict) or e["type"] == "missing" else f" (got {got!r})"
-    return f"{loc}: {msg}{shown}" if loc else f"{msg}{shown}"
+    from nusource.runcard import describe_error
+
+    return describe_error(sorted(err.errors(), key=lambda x: x["type"] != "extra_forbidden")[0])
 
 
 def validate_entries(entries: list) -> tuple[Entry, ...]:

@@ -139,12 +139,15 @@ def plan(
     compression=None,
     overwrite=False,
     detector=True,
+    overrides=None,
 ) -> Production:
     """Validate everything and fix the chunks before any work is done.
 
     ``n`` asks for a fixed number of events per component, ``exposure`` for a
     Poisson number (one experiment); otherwise ``mode`` or the card's mode
     holds.  ``detector=False`` writes the generator's truth only (`nusource sample`).
+    ``overrides`` replace card keys (``{'physics.mu_bohr': 1e-11}``); the output's
+    provenance keeps the card as run.
     """
     from ..components import build_components
     from ..components.signal import SignalComponent
@@ -153,7 +156,7 @@ def plan(
     output = Path(output)
     check_output(output, overwrite=overwrite)
     check_writable(output.parent if str(output.parent) else Path("."))
-    exp, text = load_experiment(card_path)
+    exp, text = load_experiment(card_path, overrides)
     card = exp.card
     if n is not None and exposure:
         raise ValueError("give -n N (a fixed number of events) or --exposure, not both")
