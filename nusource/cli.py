@@ -180,6 +180,17 @@ def _finite(obj):
     return obj
 
 
+def _check_compression(output, compression) -> None:
+    """--compression against the output's format, before any work."""
+    from .io.formats import codec, format_of
+
+    if compression is not None:
+        try:
+            codec(format_of(output), compression)
+        except ValueError as exc:
+            raise ValueError(f"--{exc}") from None
+
+
 def _json(r) -> None:
     print(json.dumps(_finite(r), indent=2, allow_nan=False))
 
@@ -512,6 +523,7 @@ def _run(args, argv, given) -> int:
         elif args.command == "merge":
             from .io.merge import merge_files
 
+            _check_compression(args.output, args.compression)
             r = merge_files(
                 args.inputs,
                 args.output,
@@ -540,6 +552,7 @@ def _simulate(args) -> None:
     from .progress import progress_bar
 
     t0 = time.perf_counter()
+    _check_compression(args.output, args.compression)
     prod = plan(
         args.card,
         args.output,

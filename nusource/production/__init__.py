@@ -25,7 +25,6 @@ makes them in serial and local runs too).  Chunk files of an interrupted run
 are used again.
 """
 
-import shutil
 import time
 
 from .backends import dask_chunks, local_files, local_pool, serial
@@ -70,6 +69,7 @@ def simulate(
     tick = progress or (lambda n: None)
     state = State(prod, overwrite=overwrite)
     notes = []
+    finished = False
     try:
         writer, first = resume(prod, state, notes, overwrite)
         try:
@@ -86,15 +86,15 @@ def simulate(
             )
             writer.metadata["n_events"] = writer.n_written
             writer.close()
+            finished = True
         except BaseException:
             writer.abort()  # a partial output is kept as it was at its last checkpoint
             raise
     finally:
         state.release()
-    if keep_chunks:
-        state.progress.unlink(missing_ok=True)
-    else:
-        shutil.rmtree(state.dir, ignore_errors=True)
+        if not finished:
+            state.tidy()  # nothing to go on from: nothing left behind
+    state.finish(keep_chunks)
     return {
         "output": str(prod.output),
         "events": writer.n_written,

@@ -44,8 +44,14 @@ class State:
     def __init__(self, prod: Production, *, overwrite: bool = False):
         self.prod = prod
         self.dir = prod.chunk_dir
+        created = not self.dir.exists()
         self.dir.mkdir(exist_ok=True)
-        self._lock = lock(self.dir)
+        try:
+            self._lock = lock(self.dir)
+        except BaseException:
+            if created:
+                self.tidy()
+            raise
         self.progress = self.dir / "progress.json"
         self.partial = self.dir / f"partial{prod.output.suffix}"
         self.old = self.dir / f"partial.old{prod.output.suffix}"
@@ -53,6 +59,8 @@ class State:
             self._look(prod, overwrite)
         except BaseException:
             self.release()
+            if created:
+                self.tidy()
             raise
 
     def _look(self, prod: Production, overwrite: bool) -> None:
@@ -99,6 +107,29 @@ class State:
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
+
+    def tidy(self) -> None:
+        """After a run that stopped: remove the directory if it holds nothing to go on from.
+
+        (No progress record and no chunk file: a refusal before the first chunk
+        leaves nothing behind, not even the lock.)
+        """
+        import shutil
+
+        if self.progress.exists() or any(self.dir.glob(f"chunk_*{CHUNK_SUFFIX}")):
+            return
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def finish(self, keep_chunks: bool) -> None:
+        """After a finished run: keep the chunk files if asked, nothing else."""
+        import shutil
+
+        self.release()
+        if keep_chunks:
+            self.progress.unlink(missing_ok=True)
+            (self.dir / "lock").unlink(missing_ok=True)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def forget(self) -> None:
         self.records = []
