@@ -43,6 +43,9 @@ INT_LIMITS = {
 }
 """Smallest value of each integer option."""
 
+INT_MAX = {"chunk_size": 2_000_000, "geometry_samples": 10**9, "workers": 1024, "n": 10**12}
+"""Largest value of integer options (chunk_size, geometry_samples: see nusource.runcard)."""
+
 POSITIVE = ("exposure",)
 """Float options that must be > 0 (every float option must be finite)."""
 
@@ -146,6 +149,10 @@ def _check_numbers(a) -> None:
         if dest in INT_LIMITS and value < INT_LIMITS[dest]:
             raise ValueError(
                 f"{_flag(dest)}: {value} is not allowed; it must be ≥ {INT_LIMITS[dest]}"
+            )
+        if dest in INT_MAX and value > INT_MAX[dest]:
+            raise ValueError(
+                f"{_flag(dest)}: {value} is not allowed; it must be ≤ {INT_MAX[dest]}"
             )
         if dest in POSITIVE and not value > 0:
             raise ValueError(f"{_flag(dest)}: {value:g} is not allowed; it must be > 0")

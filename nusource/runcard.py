@@ -38,6 +38,11 @@ MAX_ACTIVITY_CI = 1.0e9
 """Largest source activity a card may give [Ci] (the strongest sources built are ~10 MCi)."""
 MAX_DAYS = 1.0e5
 """Longest time a card may give [days] (≈ 270 years)."""
+MAX_CHUNK_SIZE = 2_000_000
+"""Largest chunk [events]: a chunk is made in one compiled call, which Ctrl-C cannot stop;
+2×10⁶ events take well under a second."""
+MAX_MC_SAMPLES = 10**9
+"""Most geometry Monte Carlo samples (≈ 90 s)."""
 Length = Annotated[Pos, Field(le=MAX_LENGTH_CM)]
 Offset = Annotated[Num, Field(ge=-MAX_LENGTH_CM, le=MAX_LENGTH_CM)]
 Days = Annotated[NonNeg, Field(le=MAX_DAYS)]
@@ -257,9 +262,9 @@ class RunCard(_Model):
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     mode: Literal["exposure", "fixed", "weighted"] = "exposure"
     n_events: Annotated[int, Field(ge=0, le=10**12)] | None = None
-    chunk_size: Annotated[int, Field(gt=0, le=10**8)] = 1_000_000
+    chunk_size: Annotated[int, Field(gt=0, le=MAX_CHUNK_SIZE)] = 1_000_000
     proposal_mu_bohr: Annotated[NonNeg, Field(le=1e-6)] | None = None
-    geometry_mc_samples: Annotated[int, Field(ge=1000, le=10**9)] = 4_000_000
+    geometry_mc_samples: Annotated[int, Field(ge=1000, le=MAX_MC_SAMPLES)] = 4_000_000
     source: SourceCard
     physics: PhysicsCard = PhysicsCard()
     detector: DetectorCard

@@ -22,6 +22,7 @@ from ..core.randomness import chunk_key
 from ..io.formats import check_output
 from ..io.provenance import provenance
 from ..io.schema import EVENT_DTYPE, TRUTH_DTYPE
+from ..runcard import MAX_CHUNK_SIZE
 
 CHUNK_SUFFIX = ".h5"
 """Format of the chunk files of parallel runs (uncompressed HDF5)."""
@@ -167,8 +168,10 @@ def plan(
         raise ValueError(f"mode '{mode}' needs a number of events: -n N or n_events in the card")
     seed = card.seed if seed is None else seed
     chunk_size = card.chunk_size if chunk_size is None else chunk_size
-    if chunk_size <= 0:
-        raise ValueError(f"--chunk-size: {chunk_size} is not allowed; it must be > 0")
+    if not 0 < chunk_size <= MAX_CHUNK_SIZE:
+        raise ValueError(
+            f"--chunk-size: {chunk_size} is not allowed; it must be 1 to {MAX_CHUNK_SIZE}"
+        )
     response = detector_response(exp) if detector else None
     spec, g = signal_spec(exp, mode=mode, n_events=n, seed=seed)
     components = build_components(exp, SignalComponent(spec), mode=mode, n_events=n, seed=seed)
