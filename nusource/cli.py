@@ -151,9 +151,7 @@ def _check_numbers(a) -> None:
                 f"{_flag(dest)}: {value} is not allowed; it must be ≥ {INT_LIMITS[dest]}"
             )
         if dest in INT_MAX and value > INT_MAX[dest]:
-            raise ValueError(
-                f"{_flag(dest)}: {value} is not allowed; it must be ≤ {INT_MAX[dest]}"
-            )
+            raise ValueError(f"{_flag(dest)}: {value} is not allowed; it must be ≤ {INT_MAX[dest]}")
         if dest in POSITIVE and not value > 0:
             raise ValueError(f"{_flag(dest)}: {value:g} is not allowed; it must be > 0")
 

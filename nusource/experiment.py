@@ -31,7 +31,7 @@ from .geometry import (
     helium_gas,
 )
 from .geometry import Source as GeoSource
-from .runcard import CardError, CardWarning, RunCard
+from .runcard import _SHAPE_KEYS, CardError, CardWarning, RunCard
 
 ENDPOINT_RANGE = (0.5, 2.0)
 """endpoint_kev may be this range × the nuclide's Q (an endpoint is the nuclide's, to a few %)."""
@@ -167,18 +167,22 @@ def _check_geometry(path, card: RunCard, geo_source: GeoSource, solid) -> None:
         raise CardError(
             f"run card {path}: detector: the source with its shields (radius {r:g} cm, "
             f"height {2 * h:g} cm at {tuple(geo_source.center)}) overlaps the detector volume; "
-            "move the detector (center_cm) or change its size"
+            "move the detector (detector.center_cm, source.center_cm) or change its size "
+            f"({', '.join(f'detector.{k}' for k in _SHAPE_KEYS[card.detector.shape])}, "
+            "source.diameter_cm, height_cm, shields)"
         )
     inside = _envelope_contains(card.detector, geo_source.center)
     if inside and not card.detector.source_inside:
         raise CardError(
-            f"run card {path}: detector.source_inside: the source sits inside the detector's "
-            "envelope; state it with source_inside = true"
+            f"run card {path}: detector.source_inside: the source (source.center_cm) sits inside "
+            "the detector's envelope (detector.center_cm and size); state it with "
+            "source_inside = true"
         )
     if card.detector.source_inside and not inside:
         raise CardError(
             f"run card {path}: detector.source_inside = true, but the source at "
-            f"{tuple(geo_source.center)} is outside the detector's envelope"
+            f"source.center_cm = {list(geo_source.center)} is outside the detector's envelope "
+            "(detector.center_cm and size)"
         )
 
 
@@ -348,8 +352,13 @@ def build_experiment(card: RunCard, path="<card>") -> Experiment:
         )
     except ValueError as exc:
         raise CardError(f"run card {path}: physics: {exc}") from None
+    shields = tuple((sh.material, sh.thickness_cm) for sh in s.shields)
+    for i, (name, _) in enumerate(shields):
+        try:
+            get_material(name)
+        except ValueError as exc:
+            raise CardError(f"run card {path}: source.shields[{i}].material: {exc}") from None
     try:
-        shields = tuple((sh.material, sh.thickness_cm) for sh in s.shields)
         if s.shape == "point":
             geo_source = GeoSource.point(tuple(s.center_cm), shields)
         else:

@@ -109,6 +109,17 @@ class SourceCard(_Model):
             self.activity_ci is not None or self.run_days is not None
         ):
             raise ValueError("give either activity_ci + run_days or deployments, not both")
+        deps = self.deployments or []
+        if self.deployments is not None and not deps:
+            raise ValueError("deployments: give at least one [[source.deployments]]")
+        for i in range(1, len(deps)):
+            end = deps[i - 1].start_days + deps[i - 1].length_days
+            if deps[i].start_days < end:
+                raise ValueError(
+                    f"deployments[{i}].start_days = {deps[i].start_days:g} days is before "
+                    f"deployments[{i - 1}] ends (day {end:g}); deployments must be in time "
+                    "order without overlap"
+                )
         if self.shape == "cylinder" and (self.diameter_cm is None or self.height_cm is None):
             raise ValueError(
                 "a cylinder source needs diameter_cm and height_cm (or shape = 'point')"
@@ -337,6 +348,8 @@ def describe_error(e: dict) -> str:
         if isinstance(got, dict) or kind == "missing" or (isinstance(got, list | tuple) and loc)
         else f" (got {got!r})"
     )
+    if loc and msg.startswith((f"{loc}[", f"{loc}.")):
+        return f"{msg}{shown}"  # the message names the key already (e.g. components[1].kind)
     return f"{loc}: {msg}{shown}" if loc else f"{msg}{shown}"
 
 

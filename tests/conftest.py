@@ -74,8 +74,27 @@ def root_summary(request) -> list:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    _mutation_section(terminalreporter, config)
     lines = config.stash.get(ROOT_SUMMARY, [])
     if lines:
         terminalreporter.section("read with real ROOT")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+# --------------------------------------------------------------------------- bad input
+MUTATION_SUMMARY = pytest.StashKey[list]()
+
+
+@pytest.fixture
+def mutation_summary(request) -> list:
+    """Lines printed at the end of the run (how many card mutations ran, and their outcomes)."""
+    return request.config.stash.setdefault(MUTATION_SUMMARY, [])
+
+
+def _mutation_section(terminalreporter, config):
+    lines = config.stash.get(MUTATION_SUMMARY, [])
+    if lines:
+        terminalreporter.section("run-card mutations")
         for line in lines:
             terminalreporter.write_line(line)
