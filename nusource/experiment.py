@@ -281,8 +281,8 @@ def interaction_model(
 ) -> PhysicsModel:
     """The interaction model of a flavour: the one place run cards and `xsec` build it."""
     mu = 0.0 if mu is None else mu
-    if not (math.isfinite(mu) and mu >= 0):
-        raise ValueError(f"mu_bohr: {mu} μ_B is not allowed; it must be ≥ 0")
+    if not (math.isfinite(mu) and 0 <= mu <= 1e-6):
+        raise ValueError(f"mu_bohr: {mu} μ_B is not allowed; it must be 0 to 1e-6")
     zp = parse_zprime(zprime, form=zprime_form, charges=e6_charges) if zprime else None
     return PhysicsModel(flavour, couplings, sin2w, mu, zp, reference_zprime)
 
