@@ -481,10 +481,10 @@ def main(argv=None) -> int:
 
 
 def _run(args, argv, given) -> int:
-    from . import jobs
-
     command = ["nusource", *(argv if argv is not None else sys.argv[1:])]
     try:
+        from . import jobs  # (inside: Ctrl-C while the stages load is an interruption too)
+
         _check_numbers(args)
         if args.command == "sources":
             rows = jobs.sources_table()
