@@ -135,6 +135,12 @@ def sensitivity_figure(
     return fig
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save(fig: Figure, path_stem, formats: Iterable[str] = ("png", "pdf"), dpi: int = 150):
     """Write ``fig`` as ``path_stem.png`` and ``path_stem.pdf`` (atomically).
 
@@ -151,6 +157,8 @@ def save(fig: Figure, path_stem, formats: Iterable[str] = ("png", "pdf"), dpi: i
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         os.close(fd)
         try:
+            # mkstemp makes the file 0600: give it the usual mode, as event files have
+            os.chmod(tmp, 0o666 & ~_umask())
             fig.savefig(tmp, format=fmt, dpi=dpi)
             os.replace(tmp, target)
         except BaseException:

@@ -149,6 +149,14 @@ def analyze(
         ev = ev[ev["flags"] == 0]
     if h.field not in ev.dtype.names:
         raise ValueError(f"analyze: the files have no field '{h.field}' (simulate with a response)")
+    in_range = np.count_nonzero((ev[h.field] >= edges[0]) & (ev[h.field] <= edges[-1]))
+    if in_range == 0:
+        which = "selected event" if h.selected_only and "flags" in ev.dtype.names else "event"
+        raise ValueError(
+            f"analyze: no {which} of the files has {h.field} in the histogram's range "
+            f"[{h.start_kev:g}, {h.stop_kev:g}] keV (histogram.start_kev, stop_kev); "
+            "nothing to fit"
+        )
     observed = np.histogram(ev[h.field], edges, weights=ev["weight"])[0]
     meta = data.run  # the files combined: exposures add (nusource.io.runs)
     exposure = float(meta["exposure_per_cm2"])

@@ -21,6 +21,9 @@ from .placement import Placement, fill_p_ee, place_events
 from .recoil_sampler import RecoilSampler, make_recoil_sampler
 from .xsec import dsigma_parts
 
+MAX_EXPOSURE_EVENTS = 1e10
+"""Most expected events an exposure-mode run may draw (10¹⁰ events ≈ 1 TB)."""
+
 
 @jit
 def fill_weights(
@@ -156,7 +159,14 @@ def make_signal_spec(
     if mode == "exposure":
         from nusource.core.randomness import COUNT_CHUNK, chunk_rng
 
-        n = int(chunk_rng(seed, component, COUNT_CHUNK, "count").poisson(exposure * xsec.total))
+        lam = exposure * xsec.total
+        if not lam <= MAX_EXPOSURE_EVENTS:
+            raise ValueError(
+                f"the card's exposure gives {lam:.3g} expected events, more than the "
+                f"{MAX_EXPOSURE_EVENTS:.0e} one run can make; check its activity and sizes, or use "
+                "mode = 'fixed' (-n N) or 'weighted'"
+            )
+        n = int(chunk_rng(seed, component, COUNT_CHUNK, "count").poisson(lam))
     else:
         if n_events is None or n_events < 0:
             raise ValueError(f"n: {n_events} events is not allowed; give a number ≥ 0")

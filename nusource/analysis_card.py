@@ -7,13 +7,13 @@ reported in one line naming it.
 import tomllib
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from .runcard import CardError, _one_line, card_path
+from .runcard import STRICT, CardError, _one_line, card_path
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
 
 class HistogramCard(_Model):
@@ -92,19 +92,21 @@ class SterileCard(_Model):
     bin_cm: Annotated[float, Field(gt=0)] = 3.0
     threshold_kev: Annotated[float, Field(ge=0)] = 5.0
     position_sigma_cm: Annotated[float, Field(ge=0)] = 1.0
-    sin2_2theta_range: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] = (
-        1e-3,
-        1.0,
-    )
-    dm2_range_ev2: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] = (
-        0.01,
-        100.0,
-    )
-    grid: tuple[Annotated[int, Field(gt=1)], Annotated[int, Field(gt=1)]] = (100, 100)
+    sin2_2theta_range: Annotated[
+        tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]], Field(strict=False)
+    ] = (1e-3, 1.0)
+    dm2_range_ev2: Annotated[
+        tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]], Field(strict=False)
+    ] = (0.01, 100.0)
+    grid: Annotated[
+        tuple[Annotated[int, Field(gt=1)], Annotated[int, Field(gt=1)]], Field(strict=False)
+    ] = (100, 100)
     signal_norm_sigma: Annotated[float, Field(ge=0)] | Literal["free"] = "free"
     background_sigma: Annotated[float, Field(ge=0)] = 0.005
     delta_chi2: Annotated[float, Field(gt=0)] = 5.991464547107979
-    fc_grid: tuple[Annotated[int, Field(gt=1)], Annotated[int, Field(gt=1)]] = (50, 50)
+    fc_grid: Annotated[
+        tuple[Annotated[int, Field(gt=1)], Annotated[int, Field(gt=1)]], Field(strict=False)
+    ] = (50, 50)
     fc_toys: Annotated[int, Field(gt=0)] = 1000
     report_dm2_ev2: list[Annotated[float, Field(gt=0)]] = [0.5, 1.0, 2.0, 5.0]
 

@@ -2,18 +2,75 @@
 
 import argparse
 import json
+import math
 import sys
 import time
+import warnings
 
 from ._version import __version__
 
+MODEL_DEFAULTS = {
+    "couplings": "radiative",
+    "mu": 0.0,
+    "zprime_form": "exact",
+    "e6_charges": "consistent",
+    "fermi": "relativistic",
+}
+"""Defaults of the model options without a run card (with one, the card's values hold)."""
 
-def _add_model_options(p: argparse.ArgumentParser, *, source_required: bool = True) -> None:
-    g = p.add_argument_group("interaction model")
+CARD_KEYS = {
+    "source": "source.isotope",
+    "couplings": "physics.couplings",
+    "sin2w": "physics.sin2w",
+    "mu": "physics.mu_bohr",
+    "zprime": "physics.zprime",
+    "zprime_form": "physics.zprime_form",
+    "e6_charges": "physics.e6_charges",
+    "endpoint_kev": "source.endpoint_kev",
+    "fermi": "source.fermi",
+    "spectrum_file": "source.spectrum_file",
+    "tmin_kev": "window.tmin_kev",
+    "tmax_kev": "window.tmax_kev",
+}
+"""Model and window options → the run-card keys they replace (rate, simulate, sample CARD)."""
+
+INT_LIMITS = {
+    "n": 1,
+    "chunk_size": 1,
+    "workers": 1,
+    "seed": 0,
+    "geometry_samples": 1000,
+}
+"""Smallest value of each integer option."""
+
+INT_MAX = {"chunk_size": 2_000_000, "geometry_samples": 10**9, "workers": 1024, "n": 10**12}
+"""Largest value of integer options (chunk_size, geometry_samples: see nusource.runcard)."""
+
+POSITIVE = ("exposure",)
+"""Float options that must be > 0 (every float option must be finite)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with errors in two lines (what is wrong; where help is), no usage dump."""
+
+    def error(self, message):
+        sys.stderr.write(f"{self.prog}: error: {message}\n{self.prog}: see {self.prog} --help\n")
+        sys.exit(2)
+
+
+def _flag(dest: str) -> str:
+    return "-n" if dest == "n" else "--" + dest.replace("_", "-")
+
+
+def _add_model_options(
+    p: argparse.ArgumentParser, *, source_required: bool = True, card: bool = True
+) -> None:
+    with_card = " (with a run card: they replace its keys)" if card else ""
+    g = p.add_argument_group(f"interaction model{with_card}")
     g.add_argument(
         "--couplings",
         choices=["radiative", "tree"],
-        default="radiative",
+        default=None,
         help="electroweak couplings (default: radiative, Bahcall–Kamionkowski–Sirlin)",
     )
     g.add_argument(
@@ -22,7 +79,9 @@ def _add_model_options(p: argparse.ArgumentParser, *, source_required: bool = Tr
         default=None,
         help="sin²θ_W (tree default 0.23122; radiative default ŝ² = 0.2317)",
     )
-    g.add_argument("--mu", type=float, default=0.0, help="neutrino magnetic moment [μ_B]")
+    g.add_argument(
+        "--mu", type=float, default=None, help="neutrino magnetic moment [μ_B] (default 0)"
+    )
     g.add_argument(
         "--zprime",
         default=None,
@@ -32,21 +91,21 @@ def _add_model_options(p: argparse.ArgumentParser, *, source_required: bool = Tr
     g.add_argument(
         "--zprime-form",
         choices=["exact", "linear"],
-        default="exact",
+        default=None,
         help="Z′ with shifted couplings (exact) or to first order in γ (linear)",
     )
     g.add_argument(
         "--e6-charges",
         choices=["consistent", "printed"],
-        default="consistent",
+        default=None,
         help="E6 δg formula: charge-consistent, or as printed in the seeds",
     )
-    s = p.add_argument_group("source and window")
+    s = p.add_argument_group(f"source and window{with_card}")
     s.add_argument(
         "--source",
         required=source_required,
         default=None,
-        help="built-in source (see `nusource sources`)",
+        help="built-in source (see `nusource sources`); with a card, replaces source.isotope",
     )
     s.add_argument(
         "--endpoint-kev",
@@ -54,7 +113,12 @@ def _add_model_options(p: argparse.ArgumentParser, *, source_required: bool = Tr
         default=None,
         help="override the β endpoint Q [keV] (the seeds use 235 for pm147)",
     )
-    s.add_argument("--fermi", choices=["relativistic", "nonrelativistic"], default="relativistic")
+    s.add_argument(
+        "--fermi",
+        choices=["relativistic", "nonrelativistic"],
+        default=None,
+        help="Fermi function of β spectra: relativistic (default) or nonrelativistic",
+    )
     s.add_argument(
         "--spectrum-file",
         default=None,
@@ -65,34 +129,99 @@ def _add_model_options(p: argparse.ArgumentParser, *, source_required: bool = Tr
 
 
 def _model_kwargs(a) -> dict:
-    return dict(
-        couplings=a.couplings,
-        sin2w=a.sin2w,
-        mu=a.mu,
-        zprime=a.zprime,
-        zprime_form=a.zprime_form,
-        e6_charges=a.e6_charges,
-        tmin_kev=a.tmin_kev,
-        tmax_kev=a.tmax_kev,
-        endpoint_kev=a.endpoint_kev,
-        fermi=a.fermi,
-        spectrum_file=a.spectrum_file,
+    """The model options without a run card: the given ones, else the defaults."""
+    keys = [k for k in CARD_KEYS if k != "source"]
+    return {k: MODEL_DEFAULTS.get(k) if getattr(a, k) is None else getattr(a, k) for k in keys}
+
+
+def _overrides(a) -> dict:
+    """The model and window options given with a run card, as card keys → values."""
+    return {CARD_KEYS[k]: getattr(a, k) for k in CARD_KEYS if getattr(a, k, None) is not None}
+
+
+def _check_numbers(a) -> None:
+    """Every number on the command line: finite, and within its option's range."""
+    for dest, value in vars(a).items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{_flag(dest)}: {value} is not allowed; give a finite number")
+        if dest in INT_LIMITS and value < INT_LIMITS[dest]:
+            raise ValueError(
+                f"{_flag(dest)}: {value} is not allowed; it must be ≥ {INT_LIMITS[dest]}"
+            )
+        if dest in INT_MAX and value > INT_MAX[dest]:
+            raise ValueError(f"{_flag(dest)}: {value} is not allowed; it must be ≤ {INT_MAX[dest]}")
+        if dest in POSITIVE and not value > 0:
+            raise ValueError(f"{_flag(dest)}: {value:g} is not allowed; it must be > 0")
+
+
+def _in_user_words(msg: str, given: dict) -> str:
+    """Name the command-line option beside a card key it replaced."""
+    for dest, key in CARD_KEYS.items():
+        if dest in given and key.split(".")[-1] in msg:
+            name = key.split(".")[-1]
+            return msg.replace(name, f"{name} (given as {_flag(dest)})", 1)
+    return msg
+
+
+def _message(exc: BaseException) -> str:
+    """An exception as one line for the user: no '[Errno N]', no Python names."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = exc.filename if exc.filename is not None else ""
+        text = exc.strerror[:1].lower() + exc.strerror[1:]
+        return f"'{where}': {text}" if where else text
+    return " ".join(str(exc).split("\n")[:1]) or type(exc).__name__
+
+
+def _finite(obj):
+    """JSON-ready copy: NaN and ±inf become null (JSON has no such numbers)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def _check_compression(output, compression) -> None:
+    """--compression against the output's format, before any work."""
+    from .io.formats import codec, format_of
+
+    if compression is not None:
+        try:
+            codec(format_of(output), compression)
+        except ValueError as exc:
+            raise ValueError(f"--{exc}") from None
+
+
+def _json(r) -> None:
+    print(json.dumps(_finite(r), indent=2, allow_nan=False))
+
+
+def _compressions() -> str:
+    from .io.formats import COMPRESSIONS
+
+    names = {"root": "ROOT", "hdf5": "HDF5", "npz": "npz"}
+    return "; ".join(
+        f"{names[f]}: {c[0]} (default), {', '.join(c[1:])}" for f, c in COMPRESSIONS.items()
     )
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="nusource",
         description="Neutrino–electron scattering with artificial neutrino sources.",
     )
     p.add_argument("--version", action="version", version=f"nusource {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     s = sub.add_parser("sources", help="list the built-in neutrino sources")
     s.add_argument("--json", action="store_true", help="print JSON")
 
     x = sub.add_parser("xsec", help="flux-averaged cross section per electron [cm²]")
-    _add_model_options(x)
+    _add_model_options(x, card=False)
     x.add_argument("--json", action="store_true", help="print JSON")
 
     r = sub.add_parser("rate", help="expected ν–e events of a run card, and their factors")
@@ -101,8 +230,9 @@ def _parser() -> argparse.ArgumentParser:
         "--geometry-samples",
         type=int,
         default=None,
-        help="Monte Carlo samples for the geometric factor (default: the card's)",
+        help="Monte Carlo samples for the geometric factor, ≥ 1000 (default: the card's)",
     )
+    _add_model_options(r, source_required=False)
     r.add_argument("--json", action="store_true", help="print JSON")
 
     s = sub.add_parser(
@@ -126,10 +256,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--chunk-size", type=int, default=None, help="events per chunk")
     s.add_argument(
-        "--compression",
-        default=None,
-        help="ROOT: lz4 (default), zstd, zlib, lzma, none; HDF5: none (default), gzip, lzf; "
-        "npz: none (default), zip; NAME:LEVEL sets a level",
+        "--compression", default=None, help=f"{_compressions()}; NAME:LEVEL sets a level"
     )
     s.add_argument("--overwrite", action="store_true", help="replace an existing output")
     s.add_argument(
@@ -137,6 +264,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also keep each chunk as an event file in OUTPUT.chunks/ (each event written twice)",
     )
+    _add_model_options(s, source_required=False)
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
     _add_cluster_options(s)
 
@@ -153,14 +281,17 @@ def _parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("merge", help="join event files (e.g. chunk files) into one")
     g.add_argument("inputs", nargs="+", help="files or glob patterns")
-    g.add_argument("-o", "--output", required=True)
+    g.add_argument("-o", "--output", required=True, help="merged file (.root, .h5, .npz)")
     g.add_argument(
         "--allow-different-cards",
         action="store_true",
         help="merge files made from different run cards",
     )
-    g.add_argument("--compression", default=None)
-    g.add_argument("--overwrite", action="store_true")
+    g.add_argument(
+        "--compression", default=None, help=f"{_compressions()}; NAME:LEVEL sets a level"
+    )
+    g.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    g.add_argument("--json", action="store_true", help="print JSON")
 
     e = sub.add_parser("export", help="events of a file as HepMC3 (NuHepMC v1.0) for Geant4")
     e.add_argument("file", help="event file (.root, .h5, .npz)")
@@ -234,8 +365,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="lxe: keep the simulated runs there (read them back with --input DIR/*.h5)",
     )
-    p2.add_argument("--seed", type=int, default=None)
-    p2.add_argument("--workers", type=int, default=1)
+    p2.add_argument("--seed", type=int, default=None, help="master seed (default: the card's)")
+    p2.add_argument("--workers", type=int, default=1, help="local processes over chunks")
     p2.add_argument("--json", action="store_true", help="print JSON")
     p2.add_argument("--plots", default=None, metavar="DIR", help="write PNG and PDF figures here")
 
@@ -258,8 +389,9 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument(
         "--exposure",
         type=float,
-        default=1.0,
-        help="neutrinos × electrons per cm² the weights refer to (default 1)",
+        default=None,
+        help="without a card: neutrinos × electrons per cm² the weights refer to (default 1; "
+        "--mode exposure needs it)",
     )
     m.add_argument(
         "--proposal-mu",
@@ -267,7 +399,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="weighted mode: μν [μ_B] of the proposal density",
     )
-    m.add_argument("--chunk-size", type=int, default=None)
+    m.add_argument("--chunk-size", type=int, default=None, help="events per chunk")
     m.add_argument("-o", "--output", required=True, help="output file (.root, .h5, .npz)")
     m.add_argument("--overwrite", action="store_true", help="replace an existing output")
     m.add_argument("--workers", type=int, default=1, help="local processes over chunks (card)")
@@ -583,19 +715,35 @@ def _print_rate(r) -> None:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    from . import jobs
+    given = {k for k in CARD_KEYS if getattr(args, k, None) is not None}
 
+    def one_line(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        print(f"nusource {args.command}: warning: {_in_user_words(text, given)}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = one_line
+        return _run(args, argv, given)
+
+
+def _run(args, argv, given) -> int:
     command = ["nusource", *(argv if argv is not None else sys.argv[1:])]
     try:
+        from . import jobs  # (inside: Ctrl-C while the stages load is an interruption too)
+
+        _check_numbers(args)
         if args.command == "sources":
             rows = jobs.sources_table()
-            print(json.dumps(rows, indent=2)) if args.json else _print_sources(rows)
+            _json(rows) if args.json else _print_sources(rows)
         elif args.command == "xsec":
             r = jobs.xsec(args.source, **_model_kwargs(args))
-            print(json.dumps(r, indent=2)) if args.json else _print_xsec(r)
+            _json(r) if args.json else _print_xsec(r)
         elif args.command == "rate":
-            r = jobs.rate(args.card, geometry_samples=args.geometry_samples)
-            print(json.dumps(r, indent=2)) if args.json else _print_rate(r)
+            r = jobs.rate(
+                args.card, geometry_samples=args.geometry_samples, overrides=_overrides(args)
+            )
+            _json(r) if args.json else _print_rate(r)
         elif args.command == "sample":
             _sample(args, command, jobs)
         elif args.command == "simulate":
@@ -604,7 +752,7 @@ def main(argv=None) -> int:
             _plan(args)
         elif args.command == "analyze":
             r = jobs.analyze(args.files, args.card, plots=args.plots, templates=args.templates)
-            print(json.dumps(r, indent=2)) if args.json else _print_analysis(r)
+            _json(r) if args.json else _print_analysis(r)
         elif args.command == "reproduce":
             from .progress import progress_bar
 
@@ -628,7 +776,7 @@ def main(argv=None) -> int:
                     workers=args.workers,
                     progress=tick,
                 )
-            print(json.dumps(r, indent=2)) if args.json else _print_lama(r)
+            _json(r) if args.json else _print_lama(r)
         elif args.command == "coverage":
             truth = None if args.truth is None else [_truth(v) for v in args.truth]
             r = jobs.coverage(
@@ -643,36 +791,37 @@ def main(argv=None) -> int:
                 plots=args.plots,
             )
             if args.json:
-                print(json.dumps(r, indent=2))
+                _json(r)
             elif r.get("study") == "sterile":
                 _print_sterile_coverage(r)
             else:
                 _print_coverage(r)
         elif args.command == "export":
             r = jobs.export_hepmc3(args.file, args.output, overwrite=args.overwrite)
-            print(json.dumps(r, indent=2)) if args.json else print(
-                f"wrote {r['events']} events to {r['output']}"
-            )
+            _json(r) if args.json else print(f"wrote {r['events']} events to {r['output']}")
         elif args.command == "geometry":
             r = jobs.geometry_gdml(args.card, args.output, overwrite=args.overwrite)
-            print(json.dumps(r, indent=2)) if args.json else print(
+            _json(r) if args.json else print(
                 f"wrote {r['output']} (detector {r['detector_mass_kg']:.6g} kg)"
             )
         elif args.command == "merge":
             from .io.merge import merge_files
 
             _refuse_chunk_directory(args.inputs)
-
-            out = merge_files(
+            _check_compression(args.output, args.compression)
+            r = merge_files(
                 args.inputs,
                 args.output,
                 compression=args.compression,
                 allow_different_cards=args.allow_different_cards,
                 overwrite=args.overwrite,
             )
-            print(f"merged into {out}")
-    except (ValueError, FileNotFoundError, FileExistsError, PermissionError, OSError) as exc:
-        print(f"nusource {args.command}: error: {exc}", file=sys.stderr)
+            _json(r) if args.json else print(
+                f"merged {len(r['inputs'])} files ({r['events']} events) into {r['output']}"
+            )
+    except (ValueError, OSError) as exc:
+        msg = _in_user_words(_message(exc), given)
+        print(f"nusource {args.command}: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         resumable = args.command in ("simulate", "sample") and getattr(args, "card", None)
@@ -693,6 +842,7 @@ def _simulate(args) -> None:
     if args.chunks is not None:
         _simulate_chunks(args)
         return
+    _check_compression(args.output, args.compression)
     prod = plan(
         args.card,
         args.output,
@@ -702,6 +852,7 @@ def _simulate(args) -> None:
         chunk_size=args.chunk_size,
         compression=args.compression,
         overwrite=args.overwrite,
+        overrides=_overrides(args),
     )
     with progress_bar(sum(prod.sizes), "simulating") as tick:
         r = simulate(
@@ -718,7 +869,7 @@ def _simulate(args) -> None:
     for note in r["notes"]:
         print(f"nusource simulate: note: {note}", file=sys.stderr)
     if args.json:
-        print(json.dumps(r, indent=2))
+        _json(r)
     else:
         print(
             f"wrote {r['events']} events to {r['output']} (expected {r['expected_events']:.6g} "
@@ -758,6 +909,20 @@ def _simulate_chunks(args) -> None:
 def _sample(args, command, jobs) -> None:
     from .progress import progress_bar
 
+    if args.card is not None:
+        for dest in ("exposure", "proposal_mu"):
+            if getattr(args, dest) is not None:
+                raise ValueError(
+                    f"{_flag(dest)} applies without a run card (with one, the card's exposure "
+                    "and proposal_mu_bohr hold)"
+                )
+    elif args.source is None:
+        raise ValueError("give a run card or --source NAME")
+    elif (args.mode or "fixed") == "exposure" and args.exposure is None:
+        raise ValueError(
+            "--mode exposure needs --exposure X (neutrinos × electrons per cm²): the number of "
+            "events is Poisson(X × σ̄), and the default X = 1 gives none"
+        )
     with progress_bar(args.n, "sampling") as tick:
         if args.card is not None:
             r = jobs.sample_card(
@@ -771,26 +936,25 @@ def _sample(args, command, jobs) -> None:
                 progress=tick,
                 workers=args.workers,
                 overwrite=args.overwrite,
+                overrides=_overrides(args),
             )
         else:
-            if args.source is None:
-                raise ValueError("give a run card or --source NAME")
             r = jobs.sample(
                 args.source,
                 args.output,
                 n=args.n,
                 seed=args.seed or 0,
                 mode=args.mode or "fixed",
-                exposure=args.exposure,
+                exposure=1.0 if args.exposure is None else args.exposure,
                 proposal_mu=args.proposal_mu,
-                chunk_size=args.chunk_size or 1_000_000,
+                chunk_size=1_000_000 if args.chunk_size is None else args.chunk_size,
                 command=command,
                 progress=tick,
                 overwrite=args.overwrite,
                 **_model_kwargs(args),
             )
     if args.json:
-        print(json.dumps(r, indent=2))
+        _json(r)
     else:
         print(
             f"wrote {r['events']} events to {r['output']} "

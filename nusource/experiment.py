@@ -8,6 +8,7 @@ source inside the detector's envelope must be stated in the card
 """
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,10 @@ from .geometry import (
     helium_gas,
 )
 from .geometry import Source as GeoSource
-from .runcard import CardError, RunCard
+from .runcard import _SHAPE_KEYS, CardError, CardWarning, RunCard
+
+ENDPOINT_RANGE = (0.5, 2.0)
+"""endpoint_kev may be this range × the nuclide's Q (an endpoint is the nuclide's, to a few %)."""
 
 DAY = 86400.0
 
@@ -163,18 +167,104 @@ def _check_geometry(path, card: RunCard, geo_source: GeoSource, solid) -> None:
         raise CardError(
             f"run card {path}: detector: the source with its shields (radius {r:g} cm, "
             f"height {2 * h:g} cm at {tuple(geo_source.center)}) overlaps the detector volume; "
-            "move the detector (center_cm) or change its size"
+            "move the detector (detector.center_cm, source.center_cm) or change its size "
+            f"({', '.join(f'detector.{k}' for k in _SHAPE_KEYS[card.detector.shape])}, "
+            "source.diameter_cm, height_cm, shields)"
         )
     inside = _envelope_contains(card.detector, geo_source.center)
     if inside and not card.detector.source_inside:
         raise CardError(
-            f"run card {path}: detector.source_inside: the source sits inside the detector's "
-            "envelope; state it with source_inside = true"
+            f"run card {path}: detector.source_inside: the source (source.center_cm) sits inside "
+            "the detector's envelope (detector.center_cm and size); state it with "
+            "source_inside = true"
         )
     if card.detector.source_inside and not inside:
         raise CardError(
             f"run card {path}: detector.source_inside = true, but the source at "
-            f"{tuple(geo_source.center)} is outside the detector's envelope"
+            f"source.center_cm = {list(geo_source.center)} is outside the detector's envelope "
+            "(detector.center_cm and size)"
+        )
+
+
+def check_endpoint(isotope: str, endpoint_kev, *, key: str) -> None:
+    """Refuse an endpoint Q [keV] far from the nuclide's own; warn (one line) beyond 10 %."""
+    if endpoint_kev is None:
+        return
+    branches = get_source(isotope).to_dict().get("branches", [])
+    if len(branches) != 1:
+        return  # get_source says why the option does not apply
+    q = float(branches[0]["q_mev"]) * 1e3
+    lo, hi = ENDPOINT_RANGE
+    e = float(endpoint_kev)
+    if not (math.isfinite(e) and lo * q <= e <= hi * q):
+        raise ValueError(
+            f"{key}: {endpoint_kev:g} keV is not an endpoint of {isotope} (Q = {q:.5g} keV); "
+            f"allowed: {lo * q:.4g} to {hi * q:.4g} keV"
+        )
+    if abs(e / q - 1) > 0.1:
+        warnings.warn(
+            f"{key} = {e:g} keV differs from {isotope}'s Q = {q:.5g} keV by "
+            f"{100 * (e / q - 1):+.0f} %",
+            CardWarning,
+            stacklevel=2,
+        )
+
+
+def _check_response(path, card: RunCard, spectrum, window, solid) -> None:
+    """Thresholds and windows against kinematics, the fiducial volume against the detector."""
+    from .generator.kinematics import t_max
+
+    top_kev = float(t_max(spectrum.max_energy)) * 1e3
+    if card.window.tmax_kev is not None and card.window.tmax_kev > top_kev and not card.components:
+        warnings.warn(
+            f"window.tmax_kev = {card.window.tmax_kev:g} keV is above T_max = {top_kev:.4g} keV "
+            "of the source's highest neutrino energy; the window ends there",
+            CardWarning,
+            stacklevel=3,
+        )
+    r = card.response
+    if r is None:
+        return
+    # events are generated in [window]; with components, up to their own energies
+    hi_kev = math.inf if card.components else min(window[1] * 1e3, top_kev)
+    if r.threshold_kev >= hi_kev:
+        raise CardError(
+            f"run card {path}: response.threshold_kev: {r.threshold_kev:g} keV is at or above "
+            f"the highest recoil energy of the run ({hi_kev:.4g} keV: the window and T_max); "
+            "no event could be selected"
+        )
+    if r.window_kev is not None and r.window_kev[0] >= hi_kev:
+        raise CardError(
+            f"run card {path}: response.window_kev: [{r.window_kev[0]:g}, {r.window_kev[1]:g}] "
+            f"keV starts at or above the highest recoil energy of the run ({hi_kev:.4g} keV); "
+            "no event could be selected"
+        )
+    if r.fiducial is not None:
+        _check_fiducial(path, r.fiducial, solid)
+
+
+def _check_fiducial(path, fid_card, solid) -> None:
+    """Refuse a fiducial volume outside the detector; warn if part of it is outside."""
+    from .geometry.uniform import uniform_points
+
+    try:
+        fid = _solid(fid_card)
+    except ValueError as exc:
+        raise CardError(f"run card {path}: response.fiducial: {exc}") from None
+    pts = uniform_points(fid, 4000, np.random.default_rng(0))  # a check, not a run stream
+    inside = np.array([solid.contains(p) for p in pts])
+    share = float(inside.mean())
+    if share == 0.0:
+        raise CardError(
+            f"run card {path}: response.fiducial: the fiducial volume lies entirely outside the "
+            "detector; move it (center_cm) or change its size"
+        )
+    if share < 0.999:
+        warnings.warn(
+            f"response.fiducial: about {100 * (1 - share):.0f} % of the fiducial volume lies "
+            "outside the detector (no events come from there)",
+            CardWarning,
+            stacklevel=3,
         )
 
 
@@ -191,8 +281,8 @@ def interaction_model(
 ) -> PhysicsModel:
     """The interaction model of a flavour: the one place run cards and `xsec` build it."""
     mu = 0.0 if mu is None else mu
-    if not (math.isfinite(mu) and mu >= 0):
-        raise ValueError(f"mu_bohr: {mu} μ_B is not allowed; it must be ≥ 0")
+    if not (math.isfinite(mu) and 0 <= mu <= 1e-6):
+        raise ValueError(f"mu_bohr: {mu} μ_B is not allowed; it must be 0 to 1e-6")
     zp = parse_zprime(zprime, form=zprime_form, charges=e6_charges) if zprime else None
     return PhysicsModel(flavour, couplings, sin2w, mu, zp, reference_zprime)
 
@@ -241,6 +331,7 @@ def build_experiment(card: RunCard, path="<card>") -> Experiment:
     if spectrum_file is not None and not Path(spectrum_file).is_absolute() and path != "<card>":
         spectrum_file = str(Path(path).parent / spectrum_file)
     try:
+        check_endpoint(s.isotope, s.endpoint_kev, key="source.endpoint_kev")
         nu_source = get_source(
             s.isotope, endpoint_kev=s.endpoint_kev, fermi=s.fermi, spectrum_file=spectrum_file
         )
@@ -261,8 +352,13 @@ def build_experiment(card: RunCard, path="<card>") -> Experiment:
         )
     except ValueError as exc:
         raise CardError(f"run card {path}: physics: {exc}") from None
+    shields = tuple((sh.material, sh.thickness_cm) for sh in s.shields)
+    for i, (name, _) in enumerate(shields):
+        try:
+            get_material(name)
+        except ValueError as exc:
+            raise CardError(f"run card {path}: source.shields[{i}].material: {exc}") from None
     try:
-        shields = tuple((sh.material, sh.thickness_cm) for sh in s.shields)
         if s.shape == "point":
             geo_source = GeoSource.point(tuple(s.center_cm), shields)
         else:
@@ -276,6 +372,7 @@ def build_experiment(card: RunCard, path="<card>") -> Experiment:
         window = recoil_window(spectrum, model, card.window.tmin_kev, card.window.tmax_kev)
     except ValueError as exc:
         raise CardError(f"run card {path}: {exc}") from None
+    _check_response(path, card, spectrum, window, solid)
     return Experiment(
         card=card,
         nu_source=nu_source,
@@ -290,11 +387,15 @@ def build_experiment(card: RunCard, path="<card>") -> Experiment:
     )
 
 
-def load_experiment(card_path):
-    """Read, validate and resolve a run card: (experiment, card text)."""
+def load_experiment(card_path, overrides: dict | None = None):
+    """Read, validate and resolve a run card: (experiment, card text as run).
+
+    ``overrides``: dotted card keys → values that replace the card's (see
+    :func:`nusource.runcard.load_card`).
+    """
     from .runcard import load_card
 
-    card, text = load_card(card_path)
+    card, text = load_card(card_path, overrides)
     return build_experiment(card, str(card_path)), text
 
 

@@ -66,6 +66,9 @@ def xsec(
     **model_options,
 ) -> dict:
     """Flux-averaged cross section per electron of a source in a recoil window."""
+    from .experiment import check_endpoint
+
+    check_endpoint(source_name, endpoint_kev, key="--endpoint-kev")
     src = get_source(
         source_name, endpoint_kev=endpoint_kev, fermi=fermi, spectrum_file=spectrum_file
     )
@@ -114,12 +117,14 @@ def sample(
     """Sample events of a source (no geometry) and write them to ``output``."""
     from .components.signal import signal_metadata
     from .core.randomness import chunk_key, chunk_rng
+    from .experiment import check_endpoint
     from .generator.signal import generate_signal_chunk, make_signal_spec
     from .io.provenance import provenance
     from .io.writer import check_output, write_events
     from .production.plan import chunk_sizes
 
     check_output(output, overwrite=overwrite)
+    check_endpoint(source_name, endpoint_kev, key="--endpoint-kev")
     src = get_source(
         source_name, endpoint_kev=endpoint_kev, fermi=fermi, spectrum_file=spectrum_file
     )
@@ -172,14 +177,14 @@ def sample(
     }
 
 
-def rate(card_path, *, geometry_samples=None) -> dict:
+def rate(card_path, *, geometry_samples=None, overrides=None) -> dict:
     """Expected ν–e events in the card's recoil window, and what they multiply."""
     from .core.randomness import COUNT_CHUNK, chunk_rng
     from .experiment import exposure_per_cm2, geometric_factor, load_experiment
     from .generator.placement import make_placement, mean_survival
     from .generator.recoil_sampler import make_recoil_sampler
 
-    exp, _ = load_experiment(card_path)
+    exp, _ = load_experiment(card_path, overrides)
     lo, hi = exp.window_mev
     fa = flux_averaged(exp.spectrum, exp.model, lo, hi)
     g = geometric_factor(exp, samples=geometry_samples)
@@ -256,6 +261,7 @@ def sample_card(
     progress=None,
     workers=1,
     overwrite=False,
+    overrides=None,
 ) -> dict:
     """Generator truth of a run card's signal (vertices, flight, times) to a file.
 
@@ -272,6 +278,7 @@ def sample_card(
         chunk_size=chunk_size,
         overwrite=overwrite,
         detector=False,
+        overrides=overrides,
     )
     t0 = time.perf_counter()
     r = simulate(prod, workers=workers, progress=progress, overwrite=overwrite)

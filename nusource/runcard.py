@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     ValidationError,
     field_validator,
     model_validator,
@@ -23,48 +24,77 @@ from pydantic import (
 from .generator.sources import SOURCE_NAMES
 
 SourceName = Literal[SOURCE_NAMES]  # type: ignore[valid-type]
-Vec3 = tuple[float, float, float]
-Pos = Annotated[float, Field(gt=0)]
-NonNeg = Annotated[float, Field(ge=0)]
+Num = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+"""A number as TOML writes it (an integer or a float; not a string, not a boolean, finite)."""
+Vec3 = Annotated[tuple[Num, Num, Num], Field(strict=False)]
+Pos = Annotated[Num, Field(gt=0)]
+NonNeg = Annotated[Num, Field(ge=0)]
+
+MAX_LENGTH_CM = 1.0e5
+"""Longest length a card may give [cm] (1 km: larger than any detector or lab)."""
+MAX_DENSITY_G_CM3 = 25.0
+"""Densest material a card may give [g/cm³] (osmium is 22.6)."""
+MAX_ACTIVITY_CI = 1.0e9
+"""Largest source activity a card may give [Ci] (the strongest sources built are ~10 MCi)."""
+MAX_DAYS = 1.0e5
+"""Longest time a card may give [days] (≈ 270 years)."""
+MAX_CHUNK_SIZE = 2_000_000
+"""Largest chunk [events]: a chunk is made in one compiled call, which Ctrl-C cannot stop;
+2×10⁶ events take well under a second."""
+MAX_MC_SAMPLES = 10**9
+"""Most geometry Monte Carlo samples (≈ 90 s)."""
+Length = Annotated[Pos, Field(le=MAX_LENGTH_CM)]
+Offset = Annotated[Num, Field(ge=-MAX_LENGTH_CM, le=MAX_LENGTH_CM)]
+Days = Annotated[NonNeg, Field(le=MAX_DAYS)]
+Activity = Annotated[Pos, Field(le=MAX_ACTIVITY_CI)]
 
 
 class CardError(ValueError):
     """A run card that cannot be used (one line: file, key, value, what is allowed)."""
 
 
+STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+"""Card models: unknown keys are errors, no type is coerced ("5e6" is not a number,
+"yes" not a boolean), numbers are finite."""
+
+
+class CardWarning(UserWarning):
+    """A card value that is allowed but unusual (printed as one line, the run goes on)."""
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
 
 class Deployment(_Model):
     """One deployment of the source: start, length and activity at its start."""
 
-    start_days: NonNeg = 0.0
-    length_days: Pos
-    activity_ci: Pos
+    start_days: Days = 0.0
+    length_days: Annotated[Pos, Field(le=MAX_DAYS)]
+    activity_ci: Activity
 
 
 class Shield(_Model):
     """A shield layer around the source (innermost first)."""
 
     material: str
-    thickness_cm: Pos
+    thickness_cm: Length
 
 
 class SourceCard(_Model):
     """[source]: isotope, activity over time, shape and shields."""
 
     isotope: SourceName
-    activity_ci: Pos | None = None
-    run_days: Pos | None = None
-    start_days: NonNeg = 0.0
+    activity_ci: Activity | None = None
+    run_days: Annotated[Pos, Field(le=MAX_DAYS)] | None = None
+    start_days: Days = 0.0
     deployments: list[Deployment] | None = None
     endpoint_kev: Pos | None = None
     spectrum_file: str | None = None
     fermi: Literal["relativistic", "nonrelativistic"] = "relativistic"
     shape: Literal["cylinder", "point"] = "cylinder"
-    diameter_cm: Pos | None = None
-    height_cm: Pos | None = None
+    diameter_cm: Length | None = None
+    height_cm: Length | None = None
     center_cm: Vec3 = (0.0, 0.0, 0.0)
     shields: list[Shield] = []
 
@@ -79,6 +109,17 @@ class SourceCard(_Model):
             self.activity_ci is not None or self.run_days is not None
         ):
             raise ValueError("give either activity_ci + run_days or deployments, not both")
+        deps = self.deployments or []
+        if self.deployments is not None and not deps:
+            raise ValueError("deployments: give at least one [[source.deployments]]")
+        for i in range(1, len(deps)):
+            end = deps[i - 1].start_days + deps[i - 1].length_days
+            if deps[i].start_days < end:
+                raise ValueError(
+                    f"deployments[{i}].start_days = {deps[i].start_days:g} days is before "
+                    f"deployments[{i - 1}] ends (day {end:g}); deployments must be in time "
+                    "order without overlap"
+                )
         if self.shape == "cylinder" and (self.diameter_cm is None or self.height_cm is None):
             raise ValueError(
                 "a cylinder source needs diameter_cm and height_cm (or shape = 'point')"
@@ -92,8 +133,8 @@ class PhysicsCard(_Model):
     """[physics]: the interaction model."""
 
     couplings: Literal["radiative", "tree"] = "radiative"
-    sin2w: Annotated[float, Field(gt=0, lt=0.5)] | None = None
-    mu_bohr: NonNeg = 0.0
+    sin2w: Annotated[Num, Field(gt=0, lt=0.5)] | None = None
+    mu_bohr: Annotated[NonNeg, Field(le=1e-6)] = 0.0
     zprime: str | None = None
     zprime_form: Literal["exact", "linear"] = "exact"
     e6_charges: Literal["consistent", "printed"] = "consistent"
@@ -103,8 +144,8 @@ class PhysicsCard(_Model):
 class OscillationCard(_Model):
     """[oscillation]: 3+1 sterile oscillation of the source's νe / ν̄e."""
 
-    sin2_2theta: Annotated[float, Field(ge=0, le=1)]
-    dm2_ev2: NonNeg
+    sin2_2theta: Annotated[Num, Field(ge=0, le=1)]
+    dm2_ev2: Annotated[NonNeg, Field(le=1e6)]
     apply: Literal["weight", "accept"] = "weight"
 
 
@@ -122,17 +163,33 @@ class _SolidCard(_Model):
     """The keys of a solid; which of them a shape needs is in _SHAPE_KEYS."""
 
     shape: DetectorShape
-    radius_cm: Pos | None = None
-    inner_radius_cm: NonNeg | None = None
-    outer_radius_cm: Pos | None = None
-    height_cm: Pos | None = None
-    size_cm: tuple[Pos, Pos, Pos] | None = None
-    center_cm: Vec3 = (0.0, 0.0, 0.0)
+    radius_cm: Length | None = None
+    inner_radius_cm: Annotated[NonNeg, Field(le=MAX_LENGTH_CM)] | None = None
+    outer_radius_cm: Length | None = None
+    height_cm: Length | None = None
+    size_cm: Annotated[tuple[Length, Length, Length], Field(strict=False)] | None = None
+    center_cm: Annotated[tuple[Offset, Offset, Offset], Field(strict=False)] = (0.0, 0.0, 0.0)
 
     def _check_shape_keys(self, what: str) -> None:
         missing = [k for k in _SHAPE_KEYS[self.shape] if getattr(self, k) is None]
         if missing:
             raise ValueError(f"a {self.shape} {what} needs {', '.join(missing)}")
+        unused = [
+            k
+            for k in ("radius_cm", "inner_radius_cm", "outer_radius_cm", "height_cm", "size_cm")
+            if k not in _SHAPE_KEYS[self.shape] and getattr(self, k) is not None
+        ]
+        if unused:
+            raise ValueError(
+                f"a {self.shape} {what} takes {', '.join(_SHAPE_KEYS[self.shape])}, "
+                f"not {', '.join(unused)}"
+            )
+        if self.shape in ("spherical_shell", "cylindrical_shell"):
+            if not self.inner_radius_cm < self.outer_radius_cm:
+                raise ValueError(
+                    f"inner_radius_cm = {self.inner_radius_cm:g} must be below "
+                    f"outer_radius_cm = {self.outer_radius_cm:g}"
+                )
 
 
 class DetectorCard(_SolidCard):
@@ -140,9 +197,9 @@ class DetectorCard(_SolidCard):
 
     name: str
     material: Literal["NaI", "LXe", "He", "pseudocumene"]
-    density_g_cm3: Pos | None = None
-    pressure_bar: Pos | None = None
-    temperature_k: Pos | None = None
+    density_g_cm3: Annotated[Pos, Field(le=MAX_DENSITY_G_CM3)] | None = None
+    pressure_bar: Annotated[Pos, Field(le=1000)] | None = None
+    temperature_k: Annotated[Pos, Field(le=1000)] | None = None
     source_inside: bool = False
 
     @model_validator(mode="after")
@@ -182,16 +239,31 @@ class ResponseCard(_Model):
 
     binding: bool = True
     resolution: Literal["gaussian", "nest", "none"] = "gaussian"
-    resolution_a: NonNeg | None = None
-    resolution_b: NonNeg | None = None
+    resolution_a: Annotated[NonNeg, Field(le=100)] | None = None
+    resolution_b: Annotated[NonNeg, Field(le=1)] | None = None
     nest_mode: Literal["fast", "full"] = "fast"
-    nest_field_v_cm: Pos = 96.5
-    angular_sigma_mrad: NonNeg = 0.0
-    position_sigma_cm: NonNeg = 0.0
+    nest_field_v_cm: Annotated[Pos, Field(le=1e5)] = 96.5
+    angular_sigma_mrad: Annotated[NonNeg, Field(le=1e4)] = 0.0
+    position_sigma_cm: Annotated[NonNeg, Field(le=MAX_LENGTH_CM)] = 0.0
     threshold_kev: NonNeg = 0.0
-    window_kev: tuple[NonNeg, Pos] | None = None
-    efficiency: Annotated[float, Field(gt=0, le=1)] = 1.0
+    window_kev: Annotated[tuple[NonNeg, Pos], Field(strict=False)] | None = None
+    efficiency: Annotated[Num, Field(gt=0, le=1)] = 1.0
     fiducial: FiducialCard | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.window_kev is not None:
+            lo, hi = self.window_kev
+            if not lo < hi:
+                raise ValueError(
+                    f"window_kev = [{lo:g}, {hi:g}] keV: the lower edge must be below the upper"
+                )
+            if self.threshold_kev >= hi:
+                raise ValueError(
+                    f"threshold_kev = {self.threshold_kev:g} keV is at or above the upper edge "
+                    f"of window_kev = [{lo:g}, {hi:g}] keV; no event could be selected"
+                )
+        return self
 
 
 class SiteCard(_Model):
@@ -222,12 +294,12 @@ class RunCard(_Model):
     """A whole run card."""
 
     title: str
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     mode: Literal["exposure", "fixed", "weighted"] = "exposure"
-    n_events: Annotated[int, Field(ge=0)] | None = None
-    chunk_size: Annotated[int, Field(gt=0)] = 1_000_000
-    proposal_mu_bohr: NonNeg | None = None
-    geometry_mc_samples: Annotated[int, Field(gt=0)] = 4_000_000
+    n_events: Annotated[int, Field(ge=0, le=10**12)] | None = None
+    chunk_size: Annotated[int, Field(gt=0, le=MAX_CHUNK_SIZE)] = 1_000_000
+    proposal_mu_bohr: Annotated[NonNeg, Field(le=1e-6)] | None = None
+    geometry_mc_samples: Annotated[int, Field(ge=1000, le=MAX_MC_SAMPLES)] = 4_000_000
     source: SourceCard
     physics: PhysicsCard = PhysicsCard()
     detector: DetectorCard
@@ -235,7 +307,7 @@ class RunCard(_Model):
     oscillation: OscillationCard | None = None
     response: ResponseCard | None = None
     site: SiteCard = SiteCard()
-    background_only_days: NonNeg = 0.0
+    background_only_days: Days = 0.0
     """A source-free period after the last deployment [days]: backgrounds only."""
     components: tuple[Any, ...] = ()
     """[[components]]: the kinds of event besides the signal (see nusource.components)."""
@@ -256,22 +328,62 @@ class RunCard(_Model):
         return self
 
 
+_BOUNDS = {
+    "greater_than": "greater than",
+    "greater_than_equal": "greater than or equal to",
+    "less_than": "less than",
+    "less_than_equal": "less than or equal to",
+}
+_TYPES = {
+    "float_type": "must be a number (not a string or a boolean)",
+    "float_parsing": "must be a number (not a string or a boolean)",
+    "int_type": "must be an integer (not a string, a boolean or a float)",
+    "int_parsing": "must be an integer (not a string, a boolean or a float)",
+    "int_from_float": "must be an integer (not a float)",
+    "bool_type": "must be true or false (not a string or a number)",
+    "bool_parsing": "must be true or false (not a string or a number)",
+    "string_type": "must be a string",
+    "finite_number": "must be a finite number",
+    "tuple_type": "must be a list of numbers",
+    "list_type": "must be a list",
+    "model_type": "must be a table",
+    "dict_type": "must be a table",
+}
+
+
+def describe_error(e: dict) -> str:
+    """One pydantic error as ``key: what is allowed (got value)``, in the card's words."""
+    loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith("function-"))
+    kind = e["type"]
+    ctx = e.get("ctx") or {}
+    if kind == "extra_forbidden":
+        msg = "unknown key (check its spelling and unit suffix)"
+    elif kind in _BOUNDS:
+        bound = next(iter(ctx.values()), None)
+        msg = f"must be {_BOUNDS[kind]} {bound:g}" if isinstance(bound, int | float) else e["msg"]
+    elif kind in _TYPES:
+        msg = _TYPES[kind]
+    elif kind == "missing":
+        msg = "is required (missing)"
+    else:
+        msg = e["msg"].removeprefix("Value error, ")
+    got = e.get("input")
+    shown = (
+        ""
+        if isinstance(got, dict) or kind == "missing" or (isinstance(got, list | tuple) and loc)
+        else f" (got {got!r})"
+    )
+    if loc and msg.startswith((f"{loc}[", f"{loc}.")):
+        return f"{msg}{shown}"  # the message names the key already (e.g. components[1].kind)
+    return f"{loc}: {msg}{shown}" if loc else f"{msg}{shown}"
+
+
 def _one_line(path, err: ValidationError) -> str:
     errors = err.errors()
     # an unknown key usually explains a "missing" one (a typo or a wrong unit): name it first
     errors = sorted(errors, key=lambda x: x["type"] != "extra_forbidden")
-    e = errors[0]
-    loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith("function-"))
-    msg = e["msg"].removeprefix("Value error, ")
-    if e["type"] == "extra_forbidden":
-        msg = "unknown key (check its spelling and unit suffix)"
-    got = e.get("input")
-    shown = (
-        "" if isinstance(got, dict | list | tuple) or e["type"] == "missing" else f" (got {got!r})"
-    )
-    where = f"{loc}: " if loc else ""
     more = f" [+{len(errors) - 1} more]" if len(errors) > 1 else ""
-    return f"run card {path}: {where}{msg}{shown}{more}"
+    return f"run card {path}: {describe_error(errors[0])}{more}"
 
 
 def parse_card(text: str, path: str = "<card>") -> RunCard:
@@ -324,14 +436,88 @@ def card_path(path):
     raise CardError(f"run card {path}: no such file")
 
 
-def load_card(path) -> tuple[RunCard, str]:
-    """Read and validate a run card (a file, or a shipped card's name); (card, its text)."""
+def load_card(path, overrides: dict | None = None) -> tuple[RunCard, str]:
+    """Read and validate a run card (a file, or a shipped card's name); (card, its text).
+
+    ``overrides`` maps dotted card keys (``'physics.mu_bohr'``) to values given
+    on the command line: they replace the card's, and the text returned (what
+    the output's provenance keeps) is the card as run.
+    """
     p = card_path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise CardError(f"run card {path}: is not UTF-8 text") from None
+    except OSError as exc:
+        raise CardError(f"run card {path}: cannot be read ({exc.strerror or exc})") from None
+    if overrides:
+        text = override_text(text, str(path), overrides)
     return parse_card(text, str(path)), text
 
 
-__all__ = ["CardError", "RunCard", "card_path", "load_card", "parse_card", "shipped_card"]
+def override_text(text: str, path: str, overrides: dict) -> str:
+    """The card's text with keys replaced (``{'physics.mu_bohr': 1e-11}``), as TOML."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CardError(f"run card {path}: not valid TOML: {exc}") from None
+    for key, value in overrides.items():
+        *tables, name = key.split(".")
+        where = data
+        for t in tables:
+            where = where.setdefault(t, {})
+            if not isinstance(where, dict):
+                raise CardError(f"run card {path}: {t} must be a table")
+        where[name] = value
+    given = ", ".join(f"{k} = {_toml_value(v)}" for k, v in overrides.items())
+    return f"# {Path(path).name} with {given} from the command line\n" + to_toml(data)
+
+
+def _toml_value(v) -> str:
+    import json
+
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"{type(v).__name__} has no TOML form")
+
+
+def _toml_key(k: str) -> str:
+    import json
+
+    return k if k.replace("_", "").replace("-", "").isalnum() else json.dumps(k)
+
+
+def to_toml(data: dict, prefix: str = "") -> str:
+    """A card's data (nested dicts of TOML values) as TOML text: tables after plain keys."""
+    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in data.items() if not _is_table(v)]
+    out = "\n".join(lines) + ("\n" if lines else "")
+    for k, v in data.items():
+        if _is_table(v):
+            name = f"{prefix}{_toml_key(k)}"
+            out += f"\n[{name}]\n" + to_toml(v, name + ".")
+    return out
+
+
+def _is_table(v) -> bool:
+    return isinstance(v, dict)
+
+
+__all__ = [
+    "CardError",
+    "CardWarning",
+    "RunCard",
+    "card_path",
+    "load_card",
+    "override_text",
+    "parse_card",
+    "shipped_card",
+    "to_toml",
+]

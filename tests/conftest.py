@@ -74,6 +74,7 @@ def root_summary(request) -> list:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    _mutation_section(terminalreporter, config)
     lines = config.stash.get(ROOT_SUMMARY, [])
     if lines:
         terminalreporter.section("read with real ROOT")
@@ -145,3 +146,21 @@ def slurm() -> str:
     if r.returncode != 0 or not idle:
         pytest.skip("SLURM is not running (no idle node): start it with .ci/slurm-up")
     return idle[0]
+
+
+# --------------------------------------------------------------------------- bad input
+MUTATION_SUMMARY = pytest.StashKey[list]()
+
+
+@pytest.fixture
+def mutation_summary(request) -> list:
+    """Lines printed at the end of the run (how many card mutations ran, and their outcomes)."""
+    return request.config.stash.setdefault(MUTATION_SUMMARY, [])
+
+
+def _mutation_section(terminalreporter, config):
+    lines = config.stash.get(MUTATION_SUMMARY, [])
+    if lines:
+        terminalreporter.section("run-card mutations")
+        for line in lines:
+            terminalreporter.write_line(line)

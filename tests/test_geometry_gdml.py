@@ -194,7 +194,12 @@ def test_fiducial_volume_outside_the_detector_is_refused(tmp_path):
         '\n[response.fiducial]\nshape = "cylinder"\nradius_cm = 80.0\nheight_cm = 100.0\n'
         "center_cm = [0.0, 0.0, 168.5]\n",
     )
-    with pytest.raises(ValueError, match="not inside the detector"):
+    from nusource.runcard import CardWarning
+
+    with (
+        pytest.warns(CardWarning, match="outside the detector"),
+        pytest.raises(ValueError, match="not inside the detector"),
+    ):
         write_gdml(card, tmp_path / "x.gdml")
 
 

@@ -89,6 +89,11 @@ class BuildContext:
             lam = float(expected)
             if not (math.isfinite(lam) and lam >= 0):
                 raise ValueError(f"component '{self.name}': expected events {lam} are not finite")
+            if lam > 1e10:
+                raise ValueError(
+                    f"component '{self.name}': {lam:.3g} expected events, more than the 1e+10 "
+                    "one run can make; check its activity or concentration, or use -n N"
+                )
             return int(chunk_rng(self.seed, self.index, COUNT_CHUNK, "count").poisson(lam))
         if self.n_events is None:
             raise ValueError(f"mode '{self.mode}' needs a number of events: -n N or n_events")
@@ -98,7 +103,7 @@ class BuildContext:
 class ComponentCard(BaseModel):
     """Base of the card models of component kinds: unknown keys are errors, values frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)
@@ -139,14 +144,9 @@ class Entry:
 
 
 def _first_error(err: ValidationError) -> str:
-    e = sorted(err.errors(), key=lambda x: x["type"] != "extra_forbidden")[0]
-    loc = ".".join(str(x) for x in e["loc"])
-    msg = e["msg"].removeprefix("Value error, ")
-    if e["type"] == "extra_forbidden":
-        msg = "unknown key (check its spelling and unit suffix)"
-    got = e.get("input")
-    shown = "" if isinstance(got, dict) or e["type"] == "missing" else f" (got {got!r})"
-    return f"{loc}: {msg}{shown}" if loc else f"{msg}{shown}"
+    from nusource.runcard import describe_error
+
+    return describe_error(sorted(err.errors(), key=lambda x: x["type"] != "extra_forbidden")[0])
 
 
 def validate_entries(entries: list) -> tuple[Entry, ...]:
@@ -158,7 +158,10 @@ def validate_entries(entries: list) -> tuple[Entry, ...]:
             raise ValueError(f"{where}: must be a table with a 'kind' key (got {raw!r})")
         data = dict(raw)
         kind = data.pop("kind", None)
-        if kind not in KINDS:
+        if kind is None:
+            keys = f"; the entry has {', '.join(map(str, data))}" if data else ""
+            raise ValueError(f"{where}.kind: missing; allowed: {', '.join(sorted(KINDS))}{keys}")
+        if not isinstance(kind, str) or kind not in KINDS:
             allowed = ", ".join(sorted(KINDS)) or "none registered"
             raise ValueError(f"{where}.kind: unknown component kind {kind!r}; allowed: {allowed}")
         name = data.pop("name", kind)

@@ -27,7 +27,6 @@ array jobs make ranges of chunk files on their own and one process assembles
 them (:mod:`.arrays`).
 """
 
-import shutil
 import time
 
 from .arrays import assembled, check_assembly, check_digest, chunk_plan, make_chunks
@@ -83,6 +82,7 @@ def simulate(
     found = check_assembly(prod) if assemble else None  # before the state: its own messages
     state = State(prod, overwrite=overwrite)
     notes = []
+    finished = False
     try:
         writer, first = resume(prod, state, notes, overwrite)
         try:
@@ -100,15 +100,15 @@ def simulate(
             )
             writer.metadata["n_events"] = writer.n_written
             writer.close()
+            finished = True
         except BaseException:
             writer.abort()  # a partial output is kept as it was at its last checkpoint
             raise
     finally:
         state.release()
-    if keep_chunks:
-        state.progress.unlink(missing_ok=True)
-    else:
-        shutil.rmtree(state.dir, ignore_errors=True)
+        if not finished:
+            state.tidy()  # nothing to go on from: nothing left behind
+    state.finish(keep_chunks)
     return {
         "output": str(prod.output),
         "events": writer.n_written,

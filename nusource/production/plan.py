@@ -22,6 +22,7 @@ from ..core.randomness import chunk_key
 from ..io.formats import check_output
 from ..io.provenance import provenance
 from ..io.schema import EVENT_DTYPE, TRUTH_DTYPE
+from ..runcard import MAX_CHUNK_SIZE
 
 CHUNK_SUFFIX = ".h5"
 """Format of the chunk files of parallel runs (uncompressed HDF5)."""
@@ -139,12 +140,15 @@ def plan(
     compression=None,
     overwrite=False,
     detector=True,
+    overrides=None,
 ) -> Production:
     """Validate everything and fix the chunks before any work is done.
 
     ``n`` asks for a fixed number of events per component, ``exposure`` for a
     Poisson number (one experiment); otherwise ``mode`` or the card's mode
     holds.  ``detector=False`` writes the generator's truth only (`nusource sample`).
+    ``overrides`` replace card keys (``{'physics.mu_bohr': 1e-11}``); the output's
+    provenance keeps the card as run.
     """
     from ..components import build_components
     from ..components.signal import SignalComponent
@@ -153,7 +157,7 @@ def plan(
     output = Path(output)
     check_output(output, overwrite=overwrite)
     check_writable(output.parent if str(output.parent) else Path("."))
-    exp, text = load_experiment(card_path)
+    exp, text = load_experiment(card_path, overrides)
     card = exp.card
     if n is not None and exposure:
         raise ValueError("give -n N (a fixed number of events) or --exposure, not both")
@@ -164,8 +168,10 @@ def plan(
         raise ValueError(f"mode '{mode}' needs a number of events: -n N or n_events in the card")
     seed = card.seed if seed is None else seed
     chunk_size = card.chunk_size if chunk_size is None else chunk_size
-    if chunk_size <= 0:
-        raise ValueError(f"--chunk-size: {chunk_size} is not allowed; it must be > 0")
+    if not 0 < chunk_size <= MAX_CHUNK_SIZE:
+        raise ValueError(
+            f"--chunk-size: {chunk_size} is not allowed; it must be 1 to {MAX_CHUNK_SIZE}"
+        )
     response = detector_response(exp) if detector else None
     spec, g = signal_spec(exp, mode=mode, n_events=n, seed=seed)
     components = build_components(exp, SignalComponent(spec), mode=mode, n_events=n, seed=seed)

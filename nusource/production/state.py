@@ -44,8 +44,14 @@ class State:
     def __init__(self, prod: Production, *, overwrite: bool = False):
         self.prod = prod
         self.dir = prod.chunk_dir
+        created = not self.dir.exists()
         self.dir.mkdir(exist_ok=True)
-        self._lock = lock(self.dir)
+        try:
+            self._lock = lock(self.dir)
+        except BaseException:
+            if created:
+                self.tidy()
+            raise
         self.progress = self.dir / "progress.json"
         self.partial = self.dir / f"partial{prod.output.suffix}"
         self.old = self.dir / f"partial.old{prod.output.suffix}"
@@ -53,6 +59,8 @@ class State:
             self._look(prod, overwrite)
         except BaseException:
             self.release()
+            if created:
+                self.tidy()
             raise
 
     def _look(self, prod: Production, overwrite: bool) -> None:
@@ -100,6 +108,29 @@ class State:
             os.close(self._lock)
             self._lock = None
 
+    def tidy(self) -> None:
+        """After a run that stopped: remove the directory if it holds nothing to go on from.
+
+        (No progress record and no chunk file: a refusal before the first chunk
+        leaves nothing behind, not even the lock.)
+        """
+        import shutil
+
+        if self.progress.exists() or any(self.dir.glob(f"chunk_*{CHUNK_SUFFIX}")):
+            return
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def finish(self, keep_chunks: bool) -> None:
+        """After a finished run: keep the chunk files if asked, nothing else."""
+        import shutil
+
+        self.release()
+        if keep_chunks:
+            self.progress.unlink(missing_ok=True)
+            (self.dir / "lock").unlink(missing_ok=True)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
     def forget(self) -> None:
         self.records = []
         self.progress.unlink(missing_ok=True)
@@ -140,7 +171,6 @@ def resume(prod: Production, state: State, notes: list, overwrite: bool):
     safely grow a reopened file past 2 GB, nor shorten a tree): its good chunks
     are copied into a new file, which costs less than making them again.
     """
-    from ..io.readers import iter_columns
     from ..io.writer import EventWriter
 
     if state.old.exists():  # a copy was interrupted: the old file holds the events
@@ -154,39 +184,29 @@ def resume(prod: Production, state: State, notes: list, overwrite: bool):
         return new_writer(prod, state, overwrite), 0
     ends = np.cumsum([0] + [n for n, _ in state.records])
     try:
-        done = good_chunks(prod, state.partial, state.records)
+        if state.partial.suffix == ".root":
+            writer, done = _copy_good_chunks(prod, state, overwrite, ends)
+        else:
+            done = good_chunks(prod, state.partial, state.records)
         if done < len(state.records):
             notes.append(
                 f"chunks {done} to {len(state.records) - 1} in the interrupted run's "
                 "output differ from the progress record; made again"
             )
         state.records = state.records[:done]
-        if state.partial.suffix != ".root":
-            writer = EventWriter.resume(
-                prod.output,
-                state.partial,
-                output_metadata(prod),
-                n_written=int(ends[done]),
-                dtype=prod.dtype,
-                overwrite=overwrite,
-                compression=prod.compression,
-                buffer_events=WRITE_EVENTS,
-                n_events=prod.n_events,
-            )
+        if state.partial.suffix == ".root":
             return writer, done
-        state.partial.replace(state.old)
-        writer = new_writer(prod, state, overwrite, keep_records=True)
-        try:
-            for cols in iter_columns(state.old, stop=int(ends[done])):
-                writer.append_columns(cols)
-            writer.checkpoint()
-        except Exception as err:  # a damaged basket fails in many ways inside uproot
-            writer.abort()
-            raise ValueError(f"its events could not be read back: {err!r}") from err
-        except BaseException:
-            writer.abort()
-            raise
-        state.old.unlink()
+        writer = EventWriter.resume(
+            prod.output,
+            state.partial,
+            output_metadata(prod),
+            n_written=int(ends[done]),
+            dtype=prod.dtype,
+            overwrite=overwrite,
+            compression=prod.compression,
+            buffer_events=WRITE_EVENTS,
+            n_events=prod.n_events,
+        )
         return writer, done
     except ValueError as err:
         notes.append(f"the interrupted run's output could not be continued ({err}); started over")
@@ -194,14 +214,48 @@ def resume(prod: Production, state: State, notes: list, overwrite: bool):
         return new_writer(prod, state, overwrite), 0
 
 
-def good_chunks(prod: Production, partial: Path, records: list) -> int:
-    """How many of the recorded chunks at the front of a partial output match their records."""
+def _copy_good_chunks(prod: Production, state: State, overwrite: bool, ends):
+    """A ROOT partial output's good chunks copied into a new file: (writer, good chunks).
+
+    One pass: each piece read is checked and copied at once, so a resume reads
+    the recorded chunks once and writes them once.  Should a chunk not check
+    out (rare: a damaged file), the copy is made again up to the last good one.
+    """
+    from ..io.readers import iter_columns
+
+    state.partial.replace(state.old)
+    writer = new_writer(prod, state, overwrite, keep_records=True)
+    try:
+        done = good_chunks(prod, state.old, state.records, sink=writer.append_columns)
+        if done < len(state.records):
+            writer.abort()
+            writer = new_writer(prod, state, overwrite, keep_records=True)
+            for cols in iter_columns(state.old, stop=int(ends[done])):
+                writer.append_columns(cols)
+        writer.checkpoint()
+    except Exception as err:  # a damaged basket fails in many ways inside uproot
+        writer.abort()
+        raise ValueError(f"its events could not be read back: {err!r}") from err
+    except BaseException:
+        writer.abort()
+        raise
+    state.old.unlink()
+    return writer, done
+
+
+def good_chunks(prod: Production, partial: Path, records: list, *, sink=None) -> int:
+    """How many of the recorded chunks at the front of a partial output match their records.
+
+    ``sink(cols)``, if given, gets every piece read (before it is checked).
+    """
     from ..io.readers import iter_columns
 
     ends = np.cumsum([0] + [n for n, _ in records])
     k, at, digest = 0, 0, ChunkDigest()
     try:
         for cols in iter_columns(partial, stop=int(ends[-1])):
+            if sink is not None:
+                sink(cols)
             a, m = 0, len(cols["te"])
             while a < m:
                 take = min(m - a, int(ends[k + 1]) - at)

@@ -1,0 +1,104 @@
+"""Cost of resuming a run with 9 of its 10 chunks done, against its target.
+
+Target: a resume costs no more than the chunk it still has to make plus
+reading what it checks (the 9 recorded chunks).  Measured on the LAMA card
+(signal only, 5×10⁶ events in 10 chunks) for ROOT (zstd) and HDF5: a fresh
+run, then a run stopped (KeyboardInterrupt from the progress callback) after
+9 chunks, a timed read of its partial output, and the timed resume.  The
+chunk still to make is taken as a tenth of the fresh run.  A ROOT file cannot
+be grown once closed (uproot), so its resume also writes the 9 chunks again;
+its ratio to the fresh run is printed too.  Pinned to one core; the unpinned
+figure beside it.
+
+    python benchmarks/resume_cost.py [--json] [--events 5000000]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from nusource.io.readers import iter_columns
+from nusource.production import plan, simulate
+
+TARGET_RATIO = 1.0
+"""resume / (one chunk to make + reading the checked chunks) must not exceed this."""
+
+
+def measure(fmt: str, events: int, workdir: Path) -> dict:
+    out = workdir / f"run.{fmt}"
+    compression = "zstd" if fmt == "root" else None
+    prod = plan("lama.toml", out, n=events, chunk_size=events // 10, compression=compression)
+    t = time.perf_counter()
+    simulate(prod)
+    fresh = time.perf_counter() - t
+    out.unlink()
+    done = [0]
+
+    def stop_after_nine(n):
+        done[0] += n
+        if done[0] >= 9 * (events // 10):
+            raise KeyboardInterrupt
+
+    try:
+        simulate(prod, progress=stop_after_nine)
+    except KeyboardInterrupt:
+        pass
+    partial = prod.chunk_dir / f"partial.{fmt}"
+    t = time.perf_counter()
+    for _ in iter_columns(partial):
+        pass
+    read = time.perf_counter() - t
+    t = time.perf_counter()
+    r = simulate(prod)
+    resumed = time.perf_counter() - t
+    assert r["chunks_resumed"] == 9, r
+    out.unlink()
+    shutil.rmtree(prod.chunk_dir, ignore_errors=True)
+    target = fresh / 10 + read
+    return {
+        "fresh_s": fresh,
+        "read_checked_s": read,
+        "resume_s": resumed,
+        "target_s": target,
+        "ratio_to_target": resumed / target,
+        "ratio_to_fresh": resumed / fresh,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--events", type=int, default=5_000_000)
+    a = ap.parse_args()
+    res = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in ("root", "h5"):
+            measure(fmt, min(a.events, 200_000), Path(tmp))  # compile
+            unpinned = measure(fmt, a.events, Path(tmp))
+            cpus = os.sched_getaffinity(0)
+            os.sched_setaffinity(0, {0})
+            try:
+                pinned = measure(fmt, a.events, Path(tmp))
+            finally:
+                os.sched_setaffinity(0, cpus)
+            res[fmt] = {"pinned": pinned, "unpinned": unpinned}
+    res["target_ratio"] = TARGET_RATIO
+    if a.json:
+        print(json.dumps(res, indent=2))
+        return
+    for fmt in ("root", "h5"):
+        p, u = res[fmt]["pinned"], res[fmt]["unpinned"]
+        print(
+            f"{fmt:4s} fresh {p['fresh_s']:.2f} s, read 9 chunks {p['read_checked_s']:.2f} s, "
+            f"resume {p['resume_s']:.2f} s: {p['ratio_to_target']:.2f} × target "
+            f"({p['ratio_to_fresh']:.2f} × fresh); unpinned {u['resume_s']:.2f} s, "
+            f"{u['ratio_to_target']:.2f} × target"
+        )
+
+
+if __name__ == "__main__":
+    main()
