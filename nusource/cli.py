@@ -649,6 +649,11 @@ def _print_lxe(r) -> None:
         f"{ev['background']:.0f} of which ¹³⁶Xe {ev['xe136']:.0f} "
         f"(seed: ≈{ev['seed']['total']} and ≈{ev['seed']['xe136']})"
     )
+    a = r["signal_mc_vs_quadrature"]
+    print(
+        f"  signal events vs exact quadrature, {a['bins_kev'][0]:g}–{a['bins_kev'][1]:g} keV: "
+        f"χ² = {a['chi2']:.1f} for {a['ndf']} bins (p = {a['p_value']:.2f})"
+    )
     print(f"  μν 95 % CL bound [μ_B] ({r['mu_bound_convention']}):")
     for deploy, row in r["mu_bound_95"].items():
         cells = ", ".join(f"{k} keV: {v:.3g}" for k, v in row.items())

@@ -658,6 +658,7 @@ def reproduce_lxe(
                 bands[deploy] = r["toys"]
             if deploy == "1":
                 spectrum = (data, ex.sm)
+                out["signal_mc_vs_quadrature"] = lxe.route_agreement(data.events, ex.sm, edges)
         out["mu_bound_convention"] = "one-sided 95 % CL, q(μν²) = 2.71 (Wilks)"
         if bands:
             out["mu_bound_toys"] = bands

@@ -21,14 +21,13 @@ def exported(tmp_path_factory):
     from pathlib import Path
 
     d = tmp_path_factory.mktemp("hepmc3")
-    card = d / "lxe_signal.toml"  # the LXe card's signal alone (backgrounds are not exported)
-    text = (Path(__file__).resolve().parents[1] / "configs" / "lxe_cr51.toml").read_text()
-    card.write_text(text.split("\n[[components]]")[0] + "\n")
+    card = Path(__file__).resolve().parents[1] / "configs" / "lxe_cr51.toml"
     events = d / "lxe.h5"
     simulate(plan(card, events, n=N, seed=7))
     out = d / "lxe.hepmc3"
     assert cli_main(["export", str(events), "-o", str(out)]) == 0
-    return read_events(events), out
+    data = read_events(events)  # the LXe card with its backgrounds: the signal is exported
+    return data, out
 
 
 def _read(path):
@@ -38,7 +37,7 @@ def _read(path):
 
 def test_every_event_is_the_event_files(exported):
     data, out = exported
-    ev = data.events
+    ev = data.events[data.events["component"] == 0]
     read = _read(out)
     assert len(read) == len(ev) == N
     ulp = np.finfo(np.float64).eps
@@ -101,10 +100,14 @@ def test_run_info_follows_nuhepmc(exported):
     assert fatx_pb == pytest.approx(meta["flux_averaged_xsec_cm2"]["total"] * 1e36, rel=1e-14)
     # the expected events: exposure × σ̄ = Σ CV for a fixed-N run
     expected = float(a["nusource.exposure_per_cm2"]) * fatx_pb * 1e-36
-    assert expected == pytest.approx(np.sum(data.events["weight"]), rel=1e-12)
+    signal = data.events["component"] == 0
+    assert expected == pytest.approx(np.sum(data.events["weight"][signal]), rel=1e-12)
+    assert "not exported: kr85, rn222, solar_be7, solar_pp, xe136" in a["nusource.metadata"]
     assert a["NuHepMC.Provenance.RunCard"] == meta["provenance"]["run_card"]
     assert a["NuHepMC.Provenance.RNGState"] == "7"
-    assert json.loads(a["nusource.metadata"]) == meta
+    written = json.loads(a["nusource.metadata"])
+    assert written.pop("exported_components").startswith("signal (component 0)")
+    assert written == {**meta, "n_events": N}
 
 
 def test_refuses_to_replace_an_output(exported, tmp_path):

@@ -43,6 +43,12 @@ def test_json_keys(result):
     assert len(result["plots"]) == 8
 
 
+def test_the_two_routes_agree(result):
+    """The signal's simulated events against its exact expectation in the μν window."""
+    r = result["signal_mc_vs_quadrature"]
+    assert r["ndf"] > 100 and r["p_value"] > 1e-3, r
+
+
 def test_seed_statements(result):
     mu2 = result["mu_bound_95"]["1"]["2"]
     assert mu2 < 2.9e-11 / 5

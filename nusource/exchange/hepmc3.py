@@ -206,17 +206,16 @@ def export_hepmc3(path, output, *, overwrite: bool = False, step_events: int = 1
     output = Path(output)
     if output.exists() and not overwrite:
         raise FileExistsError(f"output '{output}' exists; remove it or pass overwrite=True")
-    metadata = read_metadata(path)
-    others = {
-        k: c.get("kind")
-        for k, c in (metadata.get("components") or {}).items()
-        if isinstance(c, dict) and k != "0"
-    }
-    if others:
-        kinds = ", ".join(sorted(set(others.values())))
-        raise ValueError(
-            f"export: '{path}' holds background components ({kinds}); HepMC3 export covers "
-            "the source's ν–e events: export a run of a card without [[components]]"
+    metadata = dict(read_metadata(path))
+    comps = metadata.get("components") or {}
+    skipped = sorted(
+        {c.get("kind", k) for k, c in comps.items() if isinstance(c, dict) and k != "0"}
+    )
+    if skipped:  # the source's ν–e events (component 0) only; the run info says so
+        signal = comps.get("0", {})
+        metadata["n_events"] = int(signal.get("n_generated", metadata.get("n_events", 0)))
+        metadata["exported_components"] = "signal (component 0); not exported: " + ", ".join(
+            skipped
         )
     pid = PDG[_flavour(metadata)]
     proc = process_id(_flavour(metadata))
@@ -231,6 +230,7 @@ def export_hepmc3(path, output, *, overwrite: bool = False, step_events: int = 1
                 ]
                 if missing:
                     raise ValueError(f"'{path}' has no field {', '.join(missing)}")
+                events = events[events["component"] == 0] if skipped else events
                 p = four_momenta(events)
                 pos = np.column_stack(
                     [
