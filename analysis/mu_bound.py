@@ -6,7 +6,7 @@ with the pulls of the normalisations.  :func:`fit_block` fits a block of toys
 (or real data) in numba: the best fit θ̂ ≥ 0, the upper limit θ_up with
 q(θ_up) = level, and q at a list of true values.
 
-The LXe μν analysis (seed 004; PHYSICS.md §8): Poisson likelihood in 0.1 keV
+The LXe μν analysis (seed 004; docs/physics.md §8): Poisson likelihood in 0.1 keV
 bins of reconstructed energy from the threshold to 140 keV, signal
 s·(SM + μ²·magnetic), backgrounds with pulls, θ = (μν/unit)², unit = 1e-11 μ_B.
 

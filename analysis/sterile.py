@@ -1,6 +1,6 @@
 """Sterile-neutrino (3+1) disappearance in the distance from the source: templates and grid fits.
 
-Expectation in bins i of the reconstructed distance L_rec (PHYSICS.md §2, §8;
+Expectation in bins i of the reconstructed distance L_rec (docs/physics.md §2, §8;
 seed 004):
 
     μ_i(sin²2θ, Δm²; n_s, b) = n_s·(A0_i − sin²2θ·A1_i(Δm²)) + b·B_i,

@@ -1,7 +1,7 @@
 """β⁻ emitters as backgrounds: electron spectra, decay schemes from data files, rates.
 
 The electron kinetic-energy spectrum of a β⁻ branch of endpoint Q is the
-mirror of its antineutrino spectrum (:mod:`.beta_spectrum`, PHYSICS.md §4):
+mirror of its antineutrino spectrum (:mod:`.beta_spectrum`, docs/physics.md §4):
 with T the electron kinetic energy, W = T + mₑ, p = √(W² − mₑ²) and
 q = Q − T the antineutrino energy,
 

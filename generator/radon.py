@@ -24,7 +24,7 @@ from .beta_emitters import MAX_CASCADE, BetaEmitter, check_strength, load_decay_
 from .constants import SECONDS_PER_DAY
 
 GROUND_STATE_FRACTION_DEFAULT = 0.11
-"""Default ²¹⁴Pb ground-state branch (PHYSICS.md §7; see the data file's provenance)."""
+"""Default ²¹⁴Pb ground-state branch (docs/physics.md §7; see the data file's provenance)."""
 
 
 def _with_ground_state_fraction(scheme, f):

@@ -1,7 +1,7 @@
 """Solar ν–e rates in xenon against an independent scipy quadrature.
 
 The reference writes out dσ/dT with the radiative couplings of Bahcall,
-Kamionkowski & Sirlin (1995) (PHYSICS.md §2), the allowed β⁺ shape of the pp
+Kamionkowski & Sirlin (1995) (docs/physics.md §2), the allowed β⁺ shape of the pp
 spectrum as a continuous function, and integrates flux × [P_ee·dσ_νe +
 (1 − P_ee)·dσ_νμ] × electrons per tonne with scipy's adaptive quadrature.
 """
