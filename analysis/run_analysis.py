@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nusource.io.schema import require_fields
+
 from .expectation import binned_expectation
 from .fit import fit_nll
 from .likelihood import BinnedModel, BinnedNLL
@@ -108,10 +110,9 @@ def analyze(data, card, exp, response, *, plots_dir=None, fiducial_acceptance=(1
     h = card.histogram
     edges = np.arange(h.start_kev, h.stop_kev + 0.5 * h.step_kev, h.step_kev) * 1e-3
     ev = data.events
+    require_fields(ev.dtype.names, (h.field, "weight"), "analyze")
     if h.selected_only and "flags" in ev.dtype.names:
         ev = ev[ev["flags"] == 0]
-    if h.field not in ev.dtype.names:
-        raise ValueError(f"analyze: the files have no field '{h.field}' (simulate with a response)")
     observed = np.histogram(ev[h.field], edges, weights=ev["weight"])[0]
     meta = data.run  # the files combined: exposures add (nusource.io.runs)
     exposure = float(meta["exposure_per_cm2"])

@@ -202,6 +202,9 @@ class RunCard(_Model):
     mode: Literal["exposure", "fixed", "weighted"] = "exposure"
     n_events: Annotated[int, Field(ge=0)] | None = None
     chunk_size: Annotated[int, Field(gt=0)] = 1_000_000
+    output_schema: Literal["auto", "full", "slim"] = Field("auto", alias="schema")
+    """Output fields: every one ('full'), the analyses' ('slim', nusource.io.schema), or
+    'auto' (full up to 10⁷ events in all, slim above)."""
     proposal_mu_bohr: NonNeg | None = None
     geometry_mc_samples: Annotated[int, Field(gt=0)] = 4_000_000
     source: SourceCard

@@ -29,7 +29,15 @@ import shutil
 import time
 
 from .backends import dask_chunks, local_files, local_pool, serial
-from .chunks import ChunkDigest, chunk_columns, chunk_events, fill_chunk, run_chunk
+from .chunks import (
+    ChunkDigest,
+    chunk_columns,
+    chunk_events,
+    fill_chunk,
+    fill_output,
+    output_columns,
+    run_chunk,
+)
 from .plan import CHUNK_SUFFIX, Production, chunk_sizes, plan
 from .state import State, lock, resume
 
@@ -41,7 +49,9 @@ __all__ = [
     "chunk_events",
     "chunk_sizes",
     "fill_chunk",
+    "fill_output",
     "lock",
+    "output_columns",
     "plan",
     "run_chunk",
     "simulate",

@@ -202,7 +202,7 @@ def good_chunks(prod: Production, partial: Path, records: list) -> int:
     k, at, digest = 0, 0, ChunkDigest()
     try:
         for cols in iter_columns(partial, stop=int(ends[-1])):
-            a, m = 0, len(cols["te"])
+            a, m = 0, len(next(iter(cols.values())))
             while a < m:
                 take = min(m - a, int(ends[k + 1]) - at)
                 digest.update({name: col[a : a + take] for name, col in cols.items()})
