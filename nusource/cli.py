@@ -340,8 +340,25 @@ def _print_rate(r) -> None:
             print(f"    {name:12s} {c['kind']:8s} {c['events']:12.5g} {decays}")
 
 
+def _without_numba_extensions() -> None:
+    """Skip loading numba's extension entry points in this process.
+
+    The commands' kernels use no numba extension; the one installed beside
+    uproot (awkward's) imports awkward whole at the first compiled call, ~0.2 s
+    of every command's start.  Library users keep numba's default.
+    """
+    try:
+        from numba.core import entrypoints
+
+        entrypoints._already_initialized = True
+    except (ImportError, AttributeError):  # another numba: its default
+        pass
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    if args.command not in ("sources", "merge"):
+        _without_numba_extensions()
     from . import jobs
 
     command = ["nusource", *(argv if argv is not None else sys.argv[1:])]

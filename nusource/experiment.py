@@ -319,9 +319,27 @@ def geometric_factor(exp: Experiment, *, samples: int | None = None) -> Geometri
     exact = geometric_factor_exact(exp.geo_source, exp.detector)
     if exact is not None:
         return GeometricFactor(float(exact), 0.0, "analytic")
+    from .core.table_cache import cached_arrays
+
     n = samples or exp.card.geometry_mc_samples
-    rng = chunk_rng(exp.card.seed, 0, COUNT_CHUNK, "geometry")
-    value, error = geometric_factor_mc(exp.geo_source, exp.detector, n, rng)
+    src, det = exp.geo_source, exp.detector
+    inputs = [
+        [float(x) for x in np.ravel(src.params)],
+        [int(det.kind), [float(x) for x in det.params]],
+        int(n),
+        int(exp.card.seed),
+    ]
+
+    def mc():
+        rng = chunk_rng(exp.card.seed, 0, COUNT_CHUNK, "geometry")
+        return np.array(geometric_factor_mc(src, det, n, rng))
+
+    (value, error) = cached_arrays(
+        "geometric_factor",
+        inputs,
+        lambda: (mc(),),
+        modules=("nusource.geometry.vertices", "nusource.geometry.geometric_factor"),
+    )[0]
     return GeometricFactor(float(value), float(error), f"Monte Carlo ({n} samples)")
 
 
