@@ -92,15 +92,6 @@ SLIM_FIELDS = [
         "kept float64: a run of 10⁸ s would step by 8 s in float32, not far below the "
         "source's decay or a detector's timing",
     ),
-    (
-        "erec",
-        "f4",
-        "relative step 6·10⁻⁸ (≤ 10⁻⁸ MeV below 0.2 MeV), against a resolution of ≥ 1 %",
-    ),
-    ("rec_x", "f4", "step ≤ 0.3 µm below 5 m (≤ 1 µm below 10 m), against ~1 cm resolution"),
-    ("rec_y", "f4", "as rec_x"),
-    ("rec_z", "f4", "as rec_x"),
-    ("flags", "u4", "a bit mask: exact"),
     ("weight", "f8", "kept float64: weights are summed over 10⁸ events"),
     (
         "xs_gen",
@@ -112,6 +103,15 @@ SLIM_FIELDS = [
     ("xs_zlin", "f8", "as xs_gen"),
     ("xs_zquad", "f8", "as xs_gen"),
     ("p_ee", "f4", "a probability in [0, 1]: step ≤ 6·10⁻⁸, far below its ~10⁻³ uncertainty"),
+    (
+        "erec",
+        "f4",
+        "relative step 6·10⁻⁸ (≤ 10⁻⁸ MeV below 0.2 MeV), against a resolution of ≥ 1 %",
+    ),
+    ("rec_x", "f4", "step ≤ 0.3 µm below 5 m (≤ 1 µm below 10 m), against ~1 cm resolution"),
+    ("rec_y", "f4", "as rec_x"),
+    ("rec_z", "f4", "as rec_x"),
+    ("flags", "u4", "a bit mask: exact"),
 ]
 """The slim schema: the fields the analyses read, with the type each is stored in.
 
