@@ -225,7 +225,7 @@ def recoil_window(
             f"{k_lo} > 0 is required with a magnetic moment: dσ_μ/dT ∝ 1/T diverges as T → 0, "
             f"so its integral needs a lower limit (e.g. {k_lo} = 2)"
         )
-    top = float(t_max(spectrum.max_energy))
+    top = float(getattr(t_max, "py_func", t_max)(spectrum.max_energy))  # (no kernel loading)
     if lo >= top:
         raise ValueError(
             f"{k_lo}: {tmin_kev} keV is at or beyond T_max = {top * 1e3:.4g} keV of the "
