@@ -7,9 +7,12 @@ source inside the detector's envelope must be stated in the card
 (``detector.source_inside = true``).
 """
 
+from __future__ import annotations
+
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,7 +33,11 @@ from .geometry import (
     helium_gas,
 )
 from .geometry import Source as GeoSource
-from .runcard import CardError, RunCard
+
+if TYPE_CHECKING:
+    from .runcard import RunCard
+# (the run-card models are imported where a card is handled: `xsec` needs only
+# recoil_window, and pydantic's models cost a short command's start)
 
 DAY = 86400.0
 
@@ -150,6 +157,8 @@ def _envelope_contains(det, point) -> bool:
 
 
 def _check_geometry(path, card: RunCard, geo_source: GeoSource, solid) -> None:
+    from .runcard import CardError
+
     # points on and in the outermost cylinder of the source with its shields
     r, h = geo_source.outer_radius_cm, geo_source.outer_half_height_cm
     cx, cy, cz = geo_source.center
@@ -236,6 +245,8 @@ def recoil_window(
 
 def build_experiment(card: RunCard, path="<card>") -> Experiment:
     """Resolve a validated run card (errors name the card's key)."""
+    from .runcard import CardError
+
     s = card.source
     spectrum_file = s.spectrum_file
     if spectrum_file is not None and not Path(spectrum_file).is_absolute() and path != "<card>":
@@ -385,6 +396,7 @@ def detector_response(exp: Experiment):
     """
     from .detsim.resolution import GaussianResolution
     from .detsim.response import DetectorResponse, default_response
+    from .runcard import CardError
 
     r = exp.card.response
     if r is None:
