@@ -179,7 +179,8 @@ def plan(
         for c in components
     )
     jobs, sizes = _jobs(components, chunk_size)
-    asked = getattr(card, "output_schema", None) if schema is None else schema
+    card_schema = getattr(card, "output_schema", None) if detector else None  # (sample: truth)
+    asked = card_schema if schema is None else schema
     schema = choose_schema(asked, sum(sizes) if response is not None else 0)
     schema_dtype(schema, detected=response is not None)  # (a slim truth-only run fails now)
     meta = {
