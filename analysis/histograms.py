@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import hist
 import numpy as np
 
-from nusource.io.schema import UNITS
+from nusource.io.schema import UNITS, require_fields
 
 _SCALE = {("MeV", "keV"): 1e3, ("MeV", "MeV"): 1.0, ("cm", "cm"): 1.0, ("cm", "m"): 1e-2}
 
@@ -71,8 +71,7 @@ def histogram(
         Weight storage (sum of weights and of their squares) when weighted,
         Double storage when counting.
     """
-    if field not in events.dtype.names:
-        raise ValueError(f"field: '{field}' is not an event field")
+    require_fields(events.dtype.names, (field,), "histogram")
     scale, shown = _unit_scale(field, unit)
     label = f"{field} [{shown}]" if shown else field
     if np.ndim(bins) == 0:

@@ -28,6 +28,7 @@ import numpy as np
 
 from nusource.generator.signal import reweight
 from nusource.generator.zprime import gamma_of_mass
+from nusource.io.schema import require_fields
 
 from .expectation import binned_expectation
 from .likelihood import BinnedModel
@@ -92,6 +93,11 @@ def reproduce(
     exposure_400, exposure_1t : ν × n_e × G [cm⁻²] for 400 kg and 1 t
     plots_dir : write the figures (PNG and PDF) there
     """
+    require_fields(
+        events.dtype.names,
+        ("te", "xs_gen", "xs_sm", "xs_mag", "xs_zlin", "xs_zquad", "p_ee"),
+        "reproduce lama",
+    )
     gen_norm = float(metadata["gen_norm"])
     tab = table2(events, gen_norm)
     quad = binned_expectation(

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nusource.io.schema import require_fields
+
 from .components_fit import component_templates, fit_components
 from .expectation import binned_expectation
 from .fit import fit_nll
@@ -145,6 +147,7 @@ def analyze(
     h = card.histogram
     edges = np.arange(h.start_kev, h.stop_kev + 0.5 * h.step_kev, h.step_kev) * 1e-3
     ev = data.events
+    require_fields(ev.dtype.names, (h.field, "weight"), "analyze")
     if h.selected_only and "flags" in ev.dtype.names:
         ev = ev[ev["flags"] == 0]
     if h.field not in ev.dtype.names:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nusource.io.schema import require_fields
+
 from .histograms import selected
 
 PART_FIELDS = ("xs_sm", "xs_mag", "xs_zlin", "xs_zquad")
@@ -110,8 +112,7 @@ def make_template(
     names = events.dtype.names
     if field is None:
         field = "erec" if "erec" in names else "te"
-    if field not in names:
-        raise ValueError(f"field: '{field}' is not an event field; fields: {', '.join(names)}")
+    require_fields(names, (field, "xs_gen", *PART_FIELDS, "p_ee"), "make_template")
     edges = np.asarray(edges_mev, dtype=float)
     if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
         raise ValueError("edges_mev: need at least two strictly increasing edges [MeV]")

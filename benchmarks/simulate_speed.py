@@ -1,28 +1,32 @@
-"""End-to-end `simulate` speed and memory for the LXe card, on one core.
+"""End-to-end `simulate` speed of the LXe card, per core: pinned to one core, unpinned beside.
 
 Times whole productions (plan, generation, detector response, output with its
-checkpoints and progress record, final rename) writing LZ4 ROOT and
-uncompressed HDF5 with one worker: the crash-safe, resumable default of
-`nusource simulate`.  Each run is a fresh process (numba's cache warmed
-beforehand).  Every run first pays once for loading numba's compiled kernels,
-building the sampler tables and touching its chunk buffers: ~1 s, whatever the
-number of events.  The rate the target is about is the events per second from
-the end of the first chunk to the output's final rename (everything per event:
-generation, response, writing, checkpoints, closing); the time to the first
-chunk and the whole run's n / t (imports excluded) are printed beside it.  Best
-of ``--repeat`` runs: the machines are shared and noisy.
+checkpoints and progress record, final rename) with one worker, writing LZ4
+ROOT and uncompressed HDF5 (the crash-safe, resumable default of `nusource
+simulate`), in the full and the slim output schema (``nusource.io.schema``).
+The card is ``configs/lxe_cr51.toml`` as it is: the ⁵¹Cr signal and its three
+backgrounds (¹³⁶Xe, ⁸⁵Kr, ²²²Rn), ``-n N`` events of each; the signal alone (the
+card without its ``[[components]]``) is timed beside, to compare with figures
+from before the backgrounds.
 
-Beside them, measured in the same run on the same disk: the rate of generation
-and detector response alone (no output), ROOT with ``--workers`` local worker
-processes (wall clock: not per core), and this machine's rate of plain
-sequential writes into the page cache.  Then the peak resident memory of the
-`nusource simulate` process for 10⁶ and 10⁸ events (flat in the number of
-events).
+"Per core" means pinned: the benchmark process and each timed `simulate`
+process run with ``os.sched_setaffinity(0, {0})`` (as ``taskset -c 0``), so the
+kernel's page-cache writeback shares the core, as on a cluster node running
+one job per core.  The unpinned figure (both cores) is printed beside it.
 
-    python benchmarks/simulate_speed.py [--json] [--n 4000000] [--big 100000000]
+Each run is a fresh process (numba's cache and the table cache warmed
+beforehand).  Per run: the start-up (imports, plan, sampler tables, loading the
+compiled kernels, up to the first event), the rate with the start-up excluded
+(events per second from the end of the first chunk to the output's final
+rename: generation, response, writing, checkpoints, closing), and the whole
+run's average (all events over the whole process time).  Best of ``--repeat``
+runs: the machine is shared.  Also the start-up of the command
+``nusource simulate CARD -n 1000`` (wall clock, pinned), the bytes per event
+of each format and schema, and the rate of generation and response alone.
 
-The 10⁸-event run writes ~25 GB (deleted afterwards) and takes about a minute;
-``--big 0`` skips it.
+    python benchmarks/simulate_speed.py [--json] [--n 10000000] [--repeat 3]
+
+``--n`` is the total of the run (``n / 4`` per component of the LXe card).
 """
 
 import argparse
@@ -34,18 +38,21 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 CARD = Path(__file__).resolve().parent.parent / "configs" / "lxe_cr51.toml"
-TARGETS = {"root_events_per_s": 2e6, "hdf5_events_per_s": 2e6}
+TARGETS = {"full": 2.5e6, "slim": 5e6}
+STARTUP_TARGET_S = 0.5
+COMPONENTS = 4  # the LXe card's signal and three backgrounds
 
 RUN = """
-import json, resource, sys, time
+import os, sys, time
 t_start = time.perf_counter()
+if sys.argv[6] == "1":
+    os.sched_setaffinity(0, {{0}})
+import json, resource
 from nusource.production import plan, simulate, chunk_columns
 t_import = time.perf_counter()
-out, n, mode, workers = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-prod = plan({card!r}, out, n=n, seed=1, overwrite=True)
+card, out, n, mode, schema = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+prod = plan(card, out, n=n, seed=1, overwrite=True, schema=schema)
 done = []
 def tick(m):
     if m > 0:
@@ -55,127 +62,162 @@ if mode == "generate":
         chunk_columns(prod, k)
         tick(prod.sizes[k])
 else:
-    simulate(prod, overwrite=True, progress=tick, workers=workers)
+    simulate(prod, overwrite=True, progress=tick)
 t_end = time.perf_counter()
-print(json.dumps({{"seconds": t_end - t_import, "import_seconds": t_import - t_start,
-                   "first_chunk_done": done[0][0] - t_import, "first_chunk": done[0][1],
+print(json.dumps({{"seconds": t_end - t_start, "import_seconds": t_import - t_start,
+                   "first_chunk_done": done[0][0] - t_start, "first_chunk": done[0][1],
+                   "first_chunk_size": prod.chunk_size, "n": sum(prod.sizes),
+                   "bytes": os.path.getsize(out) if os.path.exists(out) else 0,
                    "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
 
-def one_run(out: Path, n: int, mode: str = "simulate", workers: int = 1) -> dict:
-    """A production of n events in a fresh process: its timings and peak RSS."""
-    code = RUN.format(card=str(CARD))
+def _pin():
+    os.sched_setaffinity(0, {0})
+
+
+def one_run(card, out: Path, n: int, mode: str, schema: str, pinned: bool) -> dict:
+    """A production of n events (total) in a fresh process: its timings and file size."""
     r = subprocess.run(
-        [sys.executable, "-c", code, str(out), str(n), mode, str(workers)],
+        [sys.executable, "-c", RUN.format(), str(card), str(out), str(n), mode, schema]
+        + ["1" if pinned else "0"],
         check=True,
         capture_output=True,
         text=True,
+        preexec_fn=_pin if pinned else None,
     )
     out.unlink(missing_ok=True)
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    # the start-up: everything before the first chunk's events were being made
+    per_event = (res["seconds"] - res["first_chunk_done"]) / max(res["n"] - res["first_chunk"], 1)
+    res["startup"] = res["first_chunk_done"] - res["first_chunk"] * per_event
+    rest = res["seconds"] - res["first_chunk_done"]
+    res["rate"] = (res["n"] - res["first_chunk"]) / rest if rest > 0 else float("nan")
+    res["whole_run"] = res["n"] / res["seconds"]
+    return res
 
 
-def throughput(out: Path, n: int, repeat: int, mode: str = "simulate", workers: int = 1) -> dict:
-    """Best of ``repeat`` fresh runs of n events: events per second after the first
-    chunk (its end to the file's rename), the time before it, and n / t(n)."""
-    runs = [one_run(out, n, mode, workers) for _ in range(repeat)]
-    rates = [(n - r["first_chunk"]) / (r["seconds"] - r["first_chunk_done"]) for r in runs]
+def best(card, out, n, mode, schema, pinned, repeat) -> dict:
+    """Best of ``repeat`` runs (rate and whole-run average: highest; start-up: lowest)."""
+    runs = [one_run(card, out, n, mode, schema, pinned) for _ in range(repeat)]
     return {
-        "rate": max(rates),
-        "fixed_seconds": min(
-            r["first_chunk_done"] - r["first_chunk"] * r["seconds"] / n for r in runs
-        ),
-        "first_chunk_seconds": min(r["first_chunk_done"] for r in runs),
-        "end_to_end": max(n / r["seconds"] for r in runs),
-        "runs": rates,
+        "rate": max(r["rate"] for r in runs),
+        "whole_run": max(r["whole_run"] for r in runs),
+        "startup": min(r["startup"] for r in runs),
+        "import": min(r["import_seconds"] for r in runs),
+        "bytes_per_event": runs[0]["bytes"] / runs[0]["n"],
+        "n": runs[0]["n"],
+        "runs": [r["rate"] for r in runs],
     }
 
 
-def page_cache_write_rate(d: Path, mb: int = 1024, repeat: int = 3) -> float:
-    """Plain sequential writes of 1 MiB blocks into a new file [MB/s], best of repeat."""
-    block = np.random.default_rng(0).random(1 << 17).tobytes()
-    best = 0.0
+def command_startup(d: Path, repeat: int) -> float:
+    """Wall time of ``nusource simulate CARD -n 1000`` (4000 events), pinned, best of repeat."""
+    out = d / "small.h5"
+    cmd = [sys.executable, "-m", "nusource.cli", "simulate", str(CARD), "-n", "1000"]
+    cmd += ["-o", str(out), "--overwrite"]
+    times = []
     for _ in range(repeat):
-        path = d / "raw.bin"
         t0 = time.perf_counter()
-        with open(path, "xb") as f:
-            for _ in range(mb):
-                f.write(block)
-        best = max(best, mb / (time.perf_counter() - t0))
-        path.unlink()
-    return best
+        subprocess.run(cmd, check=True, capture_output=True, preexec_fn=_pin)
+        times.append(time.perf_counter() - t0)
+        out.unlink(missing_ok=True)
+    return min(times)
+
+
+def signal_only_card(d: Path) -> Path:
+    """The LXe card without its ``[[components]]``: the ⁵¹Cr signal alone."""
+    text = CARD.read_text().split("\n[[components]]")[0]
+    path = d / "lxe_cr51_signal.toml"
+    path.write_text(text + "\n")
+    return path
+
+
+def load() -> str:
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--n", type=int, default=4_000_000, help="events of the timed runs")
+    ap.add_argument("--n", type=int, default=10_000_000, help="events in all of a timed run")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per figure (best kept)")
-    ap.add_argument(
-        "--workers",
-        type=int,
-        default=2,
-        help="also time ROOT with this many local workers (wall clock; 1: skip)",
-    )
-    ap.add_argument("--big", type=int, default=100_000_000, help="events of the big memory run")
+    ap.add_argument("--no-unpinned", action="store_true", help="skip the unpinned figures")
+    ap.add_argument("--no-signal", action="store_true", help="skip the signal-only card")
     ap.add_argument("--dir", default=None, help="scratch directory (default: a temporary one)")
+    ap.add_argument(
+        "--big", type=int, default=0, help="also the peak RSS of a run of this many events"
+    )
     a = ap.parse_args(argv)
+    allowed = os.sched_getaffinity(0)
+    res = {"n_events": a.n, "card": CARD.name, "load_before": load(), "bytes_per_event": {}}
     with tempfile.TemporaryDirectory(dir=a.dir) as tmp:
         d = Path(tmp)
-        warm = one_run(d / "warm.h5", 20_000)
-        res = {"n_events": a.n, "import_seconds": warm["import_seconds"]}
-        for name, out, mode in (
-            ("root", "lxe.root", "simulate"),
-            ("hdf5", "lxe.h5", "simulate"),
-            ("generate_only", "gen.h5", "generate"),
-        ):
-            r = throughput(d / out, a.n, a.repeat, mode)
-            res[f"{name}_events_per_s"] = r["rate"]
-            res[f"{name}_runs"] = r["runs"]
-            res[f"{name}_until_first_chunk_seconds"] = r["first_chunk_seconds"]
-            res[f"{name}_end_to_end_events_per_s"] = r["end_to_end"]
-        if a.workers > 1:
-            r = throughput(d / "par.root", a.n, a.repeat, workers=a.workers)
-            res[f"root_workers{a.workers}_events_per_s_wall"] = r["rate"]
-        res["page_cache_write_mb_per_s"] = page_cache_write_rate(d)
-        res["peak_rss_mb_1e6"] = one_run(d / "m6.root", 1_000_000)["maxrss_mb"]
+        one_run(CARD, d / "warm.h5", 40_000, "simulate", "full", False)  # caches warm
+        one_run(CARD, d / "warm.root", 40_000, "simulate", "slim", False)
+        cards = [("", CARD, COMPONENTS)]
+        if not a.no_signal:
+            cards.append(("signal_", signal_only_card(d), 1))
+        for pinned in (True,) if a.no_unpinned else (True, False):
+            os.sched_setaffinity(0, {0} if pinned else allowed)
+            tag = "pinned" if pinned else "unpinned"
+            for prefix, card, ncomp in cards:
+                for fmt, ext in (("root", "root"), ("hdf5", "h5")):
+                    for schema in ("full", "slim"):
+                        name = f"{prefix}{fmt}" + ("_slim" if schema == "slim" else "")
+                        r = best(
+                            card, d / f"o.{ext}", a.n // ncomp, "simulate", schema, pinned, a.repeat
+                        )
+                        res[f"{name}_events_per_s_{tag}"] = r["rate"]
+                        res[f"{name}_whole_run_events_per_s_{tag}"] = r["whole_run"]
+                        res[f"{name}_startup_s_{tag}"] = r["startup"]
+                        res[f"{name}_runs_{tag}"] = r["runs"]
+                        res["bytes_per_event"][f"{prefix}{fmt}_{schema}"] = r["bytes_per_event"]
+                r = best(card, d / "g.h5", a.n // ncomp, "generate", "full", pinned, a.repeat)
+                res[f"{prefix}generate_only_events_per_s_{tag}"] = r["rate"]
+            if pinned:
+                res["startup_s"] = command_startup(d, max(a.repeat, 5))
+                res["import_s"] = r["import"]
+        os.sched_setaffinity(0, allowed)
         if a.big:
-            res["peak_rss_mb_1e8"] = one_run(d / "m8.root", a.big)["maxrss_mb"]
-            res["peak_rss_ratio_1e8_over_1e6"] = res["peak_rss_mb_1e8"] / res["peak_rss_mb_1e6"]
-    for k, target in TARGETS.items():
-        res[k.replace("_per_s", "_target_ratio")] = res[k] / target
-        res[k.replace("_per_s", "_over_generate_only")] = res[k] / res["generate_only_events_per_s"]
+            small = one_run(CARD, d / "m6.root", 1_000_000, "simulate", "full", False)
+            big = one_run(CARD, d / "m8.root", a.big, "simulate", "full", False)
+            res["peak_rss_mb_1e6"], res["peak_rss_mb_big"] = small["maxrss_mb"], big["maxrss_mb"]
+    res["load_after"] = load()
+    for fmt in ("root", "hdf5"):
+        for schema, target in TARGETS.items():
+            name = fmt + ("_slim" if schema == "slim" else "")
+            res[f"{name}_target_ratio"] = res[f"{name}_events_per_s_pinned"] / target
+    res["startup_target_ratio"] = STARTUP_TARGET_S / res["startup_s"]
     if a.json:
         print(json.dumps(res, indent=2))
         return
     print(
-        f"runs of {a.n:.0e} events, best of {a.repeat} fresh processes "
-        f"(imports {res['import_seconds']:.1f} s, not counted)"
+        f"{CARD.name} as it is (signal + 3 backgrounds), {a.n:.0e} events in all per run, "
+        f"best of {a.repeat} fresh processes; {res['load_before']} before, "
+        f"{res['load_after']} after"
     )
-    for k in ("root_events_per_s", "hdf5_events_per_s", "generate_only_events_per_s"):
-        stem = k.removesuffix("_events_per_s")
-        target = TARGETS.get(k)
-        vs = f"target {target:.0e}, ratio {res[k] / target:.2f}" if target else "reference"
-        runs = ", ".join(f"{r:.3g}" for r in res[stem + "_runs"])
-        print(f"{k:27s} {res[k]:.3e} /s ({vs}; runs {runs})")
-        print(
-            f"{'':27s} first chunk done after {res[stem + '_until_first_chunk_seconds']:.2f} s; "
-            f"end to end {res[stem + '_end_to_end_events_per_s']:.3e} /s"
-        )
-    if a.workers > 1:
-        w = res[f"root_workers{a.workers}_events_per_s_wall"]
-        print(
-            f"{'ROOT, --workers ' + str(a.workers):27s} {w:.3e} /s wall clock ({os.cpu_count()} "
-            "cores on this machine)"
-        )
-    print(f"{'page-cache writes':24s}  {res['page_cache_write_mb_per_s']:.0f} MB/s (reference)")
-    print(f"peak RSS 1e6 events       {res['peak_rss_mb_1e6']:.0f} MB")
-    if "peak_rss_mb_1e8" in res:
-        print(
-            f"peak RSS {a.big:.0e} events     {res['peak_rss_mb_1e8']:.0f} MB "
-            f"(ratio {res['peak_rss_ratio_1e8_over_1e6']:.3f}; target ≤ 1.2)"
-        )
+    print(f"{'':26s} {'pinned (1 core)':>16s} {'target':>8s} {'ratio':>6s} {'unpinned':>12s}")
+    for prefix in ("", "signal_") if not a.no_signal else ("",):
+        for fmt in ("root", "hdf5"):
+            for schema in ("full", "slim"):
+                name = f"{prefix}{fmt}" + ("_slim" if schema == "slim" else "")
+                p = res[f"{name}_events_per_s_pinned"]
+                u = res.get(f"{name}_events_per_s_unpinned", float("nan"))
+                t = TARGETS[schema] if not prefix else None
+                tt = f"{t:8.1e} {p / t:6.2f}" if t else f"{'':8s} {'':6s}"
+                print(f"{name + ' events/s':26s} {p:16.3e} {tt} {u:12.3e}")
+                w = res[f"{name}_whole_run_events_per_s_pinned"]
+                s = res[f"{name}_startup_s_pinned"]
+                print(f"{'':26s} whole run {w:.3e} /s, start-up {s:.2f} s (pinned)")
+        g = res[f"{prefix}generate_only_events_per_s_pinned"]
+        print(f"{prefix + 'generate+response only':26s} {g:16.3e} (reference, no output)")
+    print(
+        f"start-up of `simulate -n 1000`: {res['startup_s']:.2f} s wall, pinned "
+        f"(target {STARTUP_TARGET_S} s, ratio {res['startup_target_ratio']:.2f})"
+    )
+    for k, v in res["bytes_per_event"].items():
+        print(f"bytes per event {k:22s} {v:6.1f}")
 
 
 if __name__ == "__main__":

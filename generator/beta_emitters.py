@@ -341,7 +341,14 @@ def _parse_levels(rec, where, branches):
 
 @functools.lru_cache(maxsize=64)
 def _electron_table(q_kev, z, a, shape, fermi):
-    grid, dens = tabulate_electron(kev_to_mev(q_kev), z, a, shape=shape, fermi=fermi)
+    from nusource.core.table_cache import cached_arrays
+
+    grid, dens = cached_arrays(
+        "beta_electron",
+        [float(q_kev), float(z), float(a), shape, fermi],
+        lambda: tabulate_electron(kev_to_mev(q_kev), z, a, shape=shape, fermi=fermi),
+        modules=(__name__, "nusource.generator.beta_spectrum", "nusource.generator.fermi"),
+    )
     grid.flags.writeable = False
     dens.flags.writeable = False
     return grid, dens

@@ -17,7 +17,6 @@ F diverges as 1/p at the β⁻ endpoint (p → 0) but F·p stays finite;
 """
 
 import numpy as np
-from scipy.special import gammaln, loggamma
 
 from .constants import ALPHA, HBARC, M_E
 
@@ -79,6 +78,8 @@ def _momentum(w, p):
 
 def _log_coulomb_gamma(gam, eta):
     """ln(e^{πη}|Γ(γ + iη)|²) for η ≥ 0 finite, without cancellation at large η."""
+    from scipy.special import loggamma  # (here: most commands never need it)
+
     gam, eta = np.broadcast_arrays(np.asarray(gam, float), np.asarray(eta, float))
     out = np.empty(gam.shape)
     small = eta <= _ETA_STIRLING
@@ -100,6 +101,8 @@ def _log_coulomb_gamma(gam, eta):
 
 def _log_fermi_times_p_rel(z, w, p, a_mass):
     """ln(F·p) for Z > 0 and p > 0 (relativistic form)."""
+    from scipy.special import gammaln
+
     gam = _gamma_of(z)
     r = nuclear_radius(a_mass)
     eta = ALPHA * z * w / p
@@ -114,6 +117,8 @@ def _log_fermi_times_p_rel(z, w, p, a_mass):
 
 def _fermi_times_p_rel(z, w, p, a_mass):
     """F·p (relativistic) for any sign of Z, with the exact p → 0 limit."""
+    from scipy.special import gammaln
+
     z, w, p = np.broadcast_arrays(np.asarray(z, float), w, p)
     out = np.zeros(z.shape)
     zero_z = z == 0.0

@@ -10,6 +10,7 @@ piecewise-linear spectrum is integrated interval by interval, split where
 σ_w has kinks (E_min(T_lo) and E_min(T_hi)).
 """
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -107,7 +108,45 @@ def flux_averaged(
     spectrum: NuSpectrum, model: PhysicsModel, tmin_mev: float = 0.0, tmax_mev: float = math.inf
 ) -> FluxAveraged:
     """Flux-averaged cross section of a spectrum in the recoil window [tmin, tmax] MeV."""
+    from nusource.core.table_cache import cached_arrays
+
     p = model.params()
+    arrays = (spectrum.line_energy, spectrum.line_prob, spectrum.cont_energy, spectrum.cont_density)
+    inputs = [
+        [
+            hashlib.sha256(np.ascontiguousarray(a, dtype=float).tobytes()).hexdigest()
+            for a in arrays
+        ],
+        [float(tmin_mev), float(tmax_mev)],
+        hashlib.sha256(np.ascontiguousarray(p, dtype=float).tobytes()).hexdigest(),
+    ]
+    (parts,) = cached_arrays(
+        "flux_averaged_parts",
+        inputs,
+        lambda: (_parts(spectrum, p, tmin_mev, tmax_mev),),
+        modules=(__name__, "nusource.generator.xsec", "nusource.generator.kinematics"),
+    )
+    sm, mag, zl, zq = (float(x) for x in parts)
+    zp = 0.0
+    if model.zprime is not None:
+        g = model.zprime.gamma
+        zp = g * zl + (0.0 if p[P_LINEAR] else g * g * zq)
+    mu = p[P_MU2] * mag
+    return FluxAveraged(
+        sm=sm,
+        mag_unit=mag,
+        zlin_unit=zl,
+        zquad_unit=zq,
+        total=sm + zp + mu,
+        zprime=zp,
+        mu=mu,
+        tmin_mev=tmin_mev,
+        tmax_mev=min(tmax_mev, float(getattr(t_max, "py_func", t_max)(spectrum.max_energy))),
+    )
+
+
+def _parts(spectrum: NuSpectrum, p: np.ndarray, tmin_mev: float, tmax_mev: float) -> np.ndarray:
+    """The flux-averaged SM, magnetic, Z′-linear and Z′-quadratic parts [cm²], shape (4,)."""
     parts = np.zeros(4)
     for e, w in zip(spectrum.line_energy, spectrum.line_prob, strict=True):
         parts += w * np.array(window_parts(e, tmin_mev, tmax_mev, p, _T_NODES, _T_WEIGHTS))
@@ -124,23 +163,7 @@ def flux_averaged(
             _E_WEIGHTS,
             parts,
         )
-    sm, mag, zl, zq = (float(x) for x in parts)
-    zp = 0.0
-    if model.zprime is not None:
-        g = model.zprime.gamma
-        zp = g * zl + (0.0 if p[P_LINEAR] else g * g * zq)
-    mu = p[P_MU2] * mag
-    return FluxAveraged(
-        sm=sm,
-        mag_unit=mag,
-        zlin_unit=zl,
-        zquad_unit=zq,
-        total=sm + zp + mu,
-        zprime=zp,
-        mu=mu,
-        tmin_mev=tmin_mev,
-        tmax_mev=min(tmax_mev, float(t_max(spectrum.max_energy))),
-    )
+    return parts
 
 
 def zprime_change(fa: FluxAveraged, zprime: ZPrime) -> float:

@@ -99,9 +99,13 @@ class _Solid:
         return np.array([cx, cy, cz]), r
 
     def contains(self, point) -> bool:
-        """True if ``point`` (x, y, z) [cm] is inside or on the surface."""
+        """True if ``point`` (x, y, z) [cm] is inside or on the surface.
+
+        One point from Python: the kernel's Python form (the same code), which
+        costs no compiled-code loading at a command's start.
+        """
         x, y, z = (float(v) for v in point)
-        return bool(inside(self.kind, self.params, x, y, z))
+        return bool(getattr(inside, "py_func", inside)(self.kind, self.params, x, y, z))
 
     def intervals(self, origin, direction) -> np.ndarray:
         """Intervals of the ray ``origin + t·direction``, t ≥ 0, inside the solid.

@@ -7,6 +7,8 @@ source inside the detector's envelope must be stated in the card
 (``detector.source_inside = true``).
 """
 
+from __future__ import annotations
+
 import math
 import warnings
 from dataclasses import dataclass
@@ -154,6 +156,8 @@ def _envelope_contains(det, point) -> bool:
 
 
 def _check_geometry(path, card: RunCard, geo_source: GeoSource, solid) -> None:
+    from .runcard import CardError
+
     # points on and in the outermost cylinder of the source with its shields
     r, h = geo_source.outer_radius_cm, geo_source.outer_half_height_cm
     cx, cy, cz = geo_source.center
@@ -315,7 +319,7 @@ def recoil_window(
             f"{k_lo} > 0 is required with a magnetic moment: dσ_μ/dT ∝ 1/T diverges as T → 0, "
             f"so its integral needs a lower limit (e.g. {k_lo} = 2)"
         )
-    top = float(t_max(spectrum.max_energy))
+    top = float(getattr(t_max, "py_func", t_max)(spectrum.max_energy))  # (no kernel loading)
     if lo >= top:
         raise ValueError(
             f"{k_lo}: {tmin_kev} keV is at or beyond T_max = {top * 1e3:.4g} keV of the "
@@ -326,6 +330,8 @@ def recoil_window(
 
 def build_experiment(card: RunCard, path="<card>") -> Experiment:
     """Resolve a validated run card (errors name the card's key)."""
+    from .runcard import CardError
+
     s = card.source
     spectrum_file = s.spectrum_file
     if spectrum_file is not None and not Path(spectrum_file).is_absolute() and path != "<card>":
@@ -420,9 +426,27 @@ def geometric_factor(exp: Experiment, *, samples: int | None = None) -> Geometri
     exact = geometric_factor_exact(exp.geo_source, exp.detector)
     if exact is not None:
         return GeometricFactor(float(exact), 0.0, "analytic")
+    from .core.table_cache import cached_arrays
+
     n = samples or exp.card.geometry_mc_samples
-    rng = chunk_rng(exp.card.seed, 0, COUNT_CHUNK, "geometry")
-    value, error = geometric_factor_mc(exp.geo_source, exp.detector, n, rng)
+    src, det = exp.geo_source, exp.detector
+    inputs = [
+        [float(x) for x in np.ravel(src.params)],
+        [int(det.kind), [float(x) for x in det.params]],
+        int(n),
+        int(exp.card.seed),
+    ]
+
+    def mc():
+        rng = chunk_rng(exp.card.seed, 0, COUNT_CHUNK, "geometry")
+        return np.array(geometric_factor_mc(src, det, n, rng))
+
+    (value, error) = cached_arrays(
+        "geometric_factor",
+        inputs,
+        lambda: (mc(),),
+        modules=("nusource.geometry.vertices", "nusource.geometry.geometric_factor"),
+    )[0]
     return GeometricFactor(float(value), float(error), f"Monte Carlo ({n} samples)")
 
 
@@ -468,6 +492,7 @@ def detector_response(exp: Experiment):
     """
     from .detsim.resolution import GaussianResolution
     from .detsim.response import DetectorResponse, default_response
+    from .runcard import CardError
 
     r = exp.card.response
     if r is None:

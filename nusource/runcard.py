@@ -298,6 +298,9 @@ class RunCard(_Model):
     mode: Literal["exposure", "fixed", "weighted"] = "exposure"
     n_events: Annotated[int, Field(ge=0, le=10**12)] | None = None
     chunk_size: Annotated[int, Field(gt=0, le=MAX_CHUNK_SIZE)] = 1_000_000
+    output_schema: Literal["auto", "full", "slim"] = Field("auto", alias="schema")
+    """Output fields: every one ('full'), the analyses' ('slim', nusource.io.schema), or
+    'auto' (full up to 10⁷ events in all, slim above)."""
     proposal_mu_bohr: Annotated[NonNeg, Field(le=1e-6)] | None = None
     geometry_mc_samples: Annotated[int, Field(ge=1000, le=MAX_MC_SAMPLES)] = 4_000_000
     source: SourceCard

@@ -48,6 +48,7 @@ import numpy as np
 from nusource import __version__
 from nusource.generator.constants import M_E
 from nusource.io.readers import iter_events, read_metadata
+from nusource.io.schema import require_fields
 
 C_MM_PER_S = 299_792_458_000.0
 """Speed of light [mm/s] (HepMC3 vertex times are c·t in mm)."""
@@ -225,11 +226,11 @@ def export_hepmc3(path, output, *, overwrite: bool = False, step_events: int = 1
     try:
         with pyhepmc.open(tmp, "w") as out:
             for events in iter_events(path, step_events=step_events):
-                missing = [
-                    f for f in ("vtx_x", "time", "enu", "te", "e_dx") if f not in events.dtype.names
-                ]
-                if missing:
-                    raise ValueError(f"'{path}' has no field {', '.join(missing)}")
+                require_fields(
+                    events.dtype.names,
+                    ("vtx_x", "time", "enu", "te", "e_dx"),
+                    f"export '{path}'",
+                )
                 events = events[events["component"] == 0] if skipped else events
                 p = four_momenta(events)
                 pos = np.column_stack(

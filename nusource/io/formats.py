@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .schema import DESCRIPTIONS, EVENT_DTYPE, UNITS
+from .schema import DESCRIPTIONS, EVENT_DTYPE, SLIM_TYPES, UNITS
 
 FORMATS = {".root": "root", ".h5": "hdf5", ".hdf5": "hdf5", ".npz": "npz"}
 """File extension → format."""
@@ -151,7 +151,8 @@ def check_event_dtype(dtype) -> np.dtype:
     Parameters
     ----------
     dtype : numpy.dtype
-        A structured dtype (``TRUTH_DTYPE``, ``EVENT_DTYPE`` or a subset of its fields).
+        A structured dtype (``TRUTH_DTYPE``, ``EVENT_DTYPE``, ``SLIM_DTYPE`` or a subset
+        of their fields; a field is of its EVENT_DTYPE type or of its slim one).
 
     Returns
     -------
@@ -170,9 +171,10 @@ def check_event_dtype(dtype) -> np.dtype:
         if name not in EVENT_DTYPE.names:
             raise ValueError(f"field '{name}' is not an event field (see nusource.io.schema)")
         want = EVENT_DTYPE[name]
-        if dtype[name].newbyteorder("=") != want:
+        got = dtype[name].newbyteorder("=")
+        if got != want and got != SLIM_TYPES.get(name, want):
             raise ValueError(f"field '{name}' has type {dtype[name]}; the event dtype has {want}")
-    return np.dtype([(n, EVENT_DTYPE[n]) for n in dtype.names])
+    return np.dtype([(n, dtype[n].newbyteorder("=")) for n in dtype.names])
 
 
 def temp_beside(path: Path) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .formats import COMPRESSIONS, format_of
-from .schema import EVENT_DTYPE, UNITS
+from .schema import EVENT_DTYPE, SLIM_DTYPE, UNITS
 
 STEP_EVENTS = 1 << 18
 """Events per read in :func:`iter_events` (≈ 75 MB of EVENT_DTYPE)."""
@@ -220,7 +220,10 @@ def _select(types, fields, path):
         return types
     missing = [f for f in fields if f not in types]
     if missing:
-        raise ValueError(f"'{path}' has no field {', '.join(map(repr, missing))}")
+        hint = ""
+        if set(types) <= set(SLIM_DTYPE.names):
+            hint = " (a slim-schema file: simulate with --schema full for the truth fields)"
+        raise ValueError(f"'{path}' has no field {', '.join(map(repr, missing))}{hint}")
     return {f: types[f] for f in fields}
 
 

@@ -31,7 +31,15 @@ import time
 
 from .arrays import assembled, check_assembly, check_digest, chunk_plan, make_chunks
 from .backends import dask_chunks, local_files, local_pool, serial
-from .chunks import ChunkDigest, chunk_columns, chunk_events, fill_chunk, run_chunk
+from .chunks import (
+    ChunkDigest,
+    chunk_columns,
+    chunk_events,
+    fill_chunk,
+    fill_output,
+    output_columns,
+    run_chunk,
+)
 from .plan import CHUNK_SUFFIX, Production, chunk_sizes, plan
 from .state import State, lock, resume
 
@@ -44,8 +52,10 @@ __all__ = [
     "chunk_plan",
     "chunk_sizes",
     "fill_chunk",
+    "fill_output",
     "lock",
     "make_chunks",
+    "output_columns",
     "plan",
     "run_chunk",
     "simulate",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
 
-from .chunks import chunk_columns, fill_chunk, run_chunk
+from .chunks import fill_output, output_columns, run_chunk
 from .plan import Production
 from .state import State
 
@@ -22,7 +22,7 @@ def chunk_pieces(prod: Production, state: State, k: int, keep_chunks: bool):
     if keep_chunks:
         run_chunk(prod, k)
         return iter_columns(prod.chunk_path(k))
-    cols, n = chunk_columns(prod, k)
+    cols, n = output_columns(prod, k)
     return [{name: col[:n] for name, col in cols.items()}]
 
 
@@ -38,7 +38,7 @@ def local_pool(prod, state, first, workers):
 
     todo = [k for k in range(first, len(prod.sizes)) if k not in state.chunk_files]
     with ChunkSlots(prod.dtype, prod.chunk_size, workers) as slots:
-        made = slots.chunks(fill_chunk, prod, todo)
+        made = slots.chunks(fill_output, prod, todo)
         try:
             for k in range(first, len(prod.sizes)):
                 if k in state.chunk_files:

@@ -15,12 +15,24 @@ _BUFFERS: dict = {}
 """Per-process column buffers, reused chunk after chunk (fresh memory is slow to touch)."""
 
 
+_OUT_BUFFERS: dict = {}
+"""Per-process output buffers of a slim run (its fields in their stored types)."""
+
+
 def _buffers(n: int, detected: bool) -> dict:
     key = (n, detected)
     if key not in _BUFFERS:
         _BUFFERS.clear()
         _BUFFERS[key] = empty_columns(n, detected=detected)
     return _BUFFERS[key]
+
+
+def _out_buffers(n: int, dtype: np.dtype) -> dict:
+    key = (n, dtype)
+    if key not in _OUT_BUFFERS:
+        _OUT_BUFFERS.clear()
+        _OUT_BUFFERS[key] = {name: np.empty(n, dtype[name]) for name in dtype.names}
+    return _OUT_BUFFERS[key]
 
 
 def chunk_columns(prod: Production, j: int) -> tuple[dict, int]:
@@ -50,6 +62,31 @@ def fill_chunk(prod: Production, j: int, cols: dict) -> int:
     return n
 
 
+def fill_output(prod: Production, j: int, out: dict) -> int:
+    """Chunk j's events in the run's schema (``prod.dtype``) into the first rows of ``out``.
+
+    The full schema is filled in place; a slim run's events are made in this
+    process's full buffers and its fields copied out, rounded to their stored
+    types (float32 where :data:`nusource.io.schema.SLIM_FIELDS` says), so
+    what is digested is what the file holds.  Returns the number of rows.
+    """
+    if prod.schema == "full":
+        return fill_chunk(prod, j, out)
+    cols, n = chunk_columns(prod, j)
+    for name, col in out.items():
+        np.copyto(col[:n], cols[name][:n], casting="same_kind")
+    return n
+
+
+def output_columns(prod: Production, j: int) -> tuple[dict, int]:
+    """Chunk j's events in the run's schema as (columns, n): reused buffers, valid until
+    the next call (the full schema's are those of :func:`chunk_columns`)."""
+    if prod.schema == "full":
+        return chunk_columns(prod, j)
+    out = _out_buffers(prod.chunk_size, prod.dtype)
+    return out, fill_output(prod, j, out)
+
+
 def chunk_events(prod: Production, j: int) -> np.ndarray:
     """Chunk j's events as a structured array (see :func:`chunk_columns`)."""
     cols, n = chunk_columns(prod, j)
@@ -70,7 +107,7 @@ def run_chunk(prod: Production, j: int) -> tuple[int, int]:
                 "chunk size or version); remove that directory or run with --overwrite"
             )
         return j, count_events(path)
-    cols, n = chunk_columns(prod, j)
+    cols, n = output_columns(prod, j)
     digest = ChunkDigest()
     digest.update({name: cols[name][:n] for name in prod.dtype.names})
     meta = {
@@ -90,8 +127,9 @@ def run_chunk(prod: Production, j: int) -> tuple[int, int]:
 class ChunkDigest:
     """A chunk's fingerprint, the same whatever pieces it is fed in.
 
-    SHA-256 of its recoil energies and, for every field, the sum (modulo 2⁶⁴) of
-    the values' bit patterns: a damaged basket or dataset of any field shows.
+    SHA-256 of its recoil energies (``te``; the reconstructed ``erec`` in a slim
+    file, which has no ``te``) and, for every field, the sum (modulo 2⁶⁴) of the
+    values' bit patterns: a damaged basket or dataset of any field shows.
     Costs ~0.015 µs per event.
     """
 
@@ -106,8 +144,9 @@ class ChunkDigest:
             native = col.astype(col.dtype.newbyteorder("="), copy=False)
             bits = native.view(np.uint64 if native.dtype.itemsize == 8 else np.uint32)
             self._sums[name] = (self._sums.get(name, 0) + int(bits.sum(dtype=np.uint64))) % 2**64
-        self._te.update(np.asarray(cols["te"], dtype="<f8").tobytes())
-        self.n += len(cols["te"])
+        key = "te" if "te" in cols else "erec"
+        self._te.update(np.asarray(cols[key], dtype="<f8").tobytes())
+        self.n += len(cols[key])
 
     def hexdigest(self) -> str:
         h = self._te.copy()

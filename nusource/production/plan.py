@@ -21,7 +21,7 @@ from .._version import __version__
 from ..core.randomness import chunk_key
 from ..io.formats import check_output
 from ..io.provenance import provenance
-from ..io.schema import EVENT_DTYPE, TRUTH_DTYPE
+from ..io.schema import choose_schema, schema_dtype
 from ..runcard import MAX_CHUNK_SIZE
 
 CHUNK_SUFFIX = ".h5"
@@ -64,6 +64,7 @@ class Production:
     sizes: tuple
     metadata: dict
     run_key: str
+    schema: str = "full"
 
     @property
     def chunk_dir(self) -> Path:
@@ -79,7 +80,8 @@ class Production:
 
     @property
     def dtype(self) -> np.dtype:
-        return EVENT_DTYPE if self.detected else TRUTH_DTYPE
+        """The fields written: every field ('full') or the analyses' ('slim', see io.schema)."""
+        return schema_dtype(self.schema, detected=self.detected)
 
     @property
     def thinned(self) -> bool:
@@ -141,6 +143,7 @@ def plan(
     overwrite=False,
     detector=True,
     overrides=None,
+    schema=None,
 ) -> Production:
     """Validate everything and fix the chunks before any work is done.
 
@@ -149,6 +152,8 @@ def plan(
     holds.  ``detector=False`` writes the generator's truth only (`nusource sample`).
     ``overrides`` replace card keys (``{'physics.mu_bohr': 1e-11}``); the output's
     provenance keeps the card as run.
+    ``schema`` ('full', 'slim' or 'auto') overrides the card's ``schema``; 'auto'
+    writes the full schema for up to ``io.schema.SLIM_AUTO_EVENTS`` events in all.
     """
     from ..components import build_components
     from ..components.signal import SignalComponent
@@ -180,6 +185,10 @@ def plan(
         for c in components
     )
     jobs, sizes = _jobs(components, chunk_size)
+    card_schema = getattr(card, "output_schema", None) if detector else None  # (sample: truth)
+    asked = card_schema if schema is None else schema
+    schema = choose_schema(asked, sum(sizes) if response is not None else 0)
+    schema_dtype(schema, detected=response is not None)  # (a slim truth-only run fails now)
     meta = {
         **components[0].metadata(),  # the signal's items, at the top level as in every file
         "seed": seed,
@@ -196,6 +205,7 @@ def plan(
         "live_days": sum(d.length_s for d in exp.deployments) / 86400.0,
         "source": exp.nu_source.to_dict(),
         "response": None if response is None else repr(response),
+        "schema": schema,
         "provenance": provenance(card_text=text),
     }
     key = json.dumps(
@@ -205,6 +215,8 @@ def plan(
         key = json.dumps(
             [__version__, text, seed, mode, chunk_size, int(components[0].n_generated)]
         )
+    if schema != "full":  # the key of a full-schema run is unchanged
+        key = json.dumps([key, schema])
     return Production(
         output=output,
         seed=seed,
@@ -217,4 +229,5 @@ def plan(
         sizes=sizes,
         metadata=meta,
         run_key=hashlib.sha256(key.encode()).hexdigest(),
+        schema=schema,
     )

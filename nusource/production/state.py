@@ -256,7 +256,7 @@ def good_chunks(prod: Production, partial: Path, records: list, *, sink=None) ->
         for cols in iter_columns(partial, stop=int(ends[-1])):
             if sink is not None:
                 sink(cols)
-            a, m = 0, len(cols["te"])
+            a, m = 0, len(next(iter(cols.values())))
             while a < m:
                 take = min(m - a, int(ends[k + 1]) - at)
                 digest.update({name: col[a : a + take] for name, col in cols.items()})

@@ -1,0 +1,84 @@
+"""Wall-clock time of short `nusource` commands, warm, pinned to one core (unpinned beside).
+
+Times ``nusource xsec --source cr51``, ``nusource rate configs/lxe_cr51.toml``
+and the start-up of ``nusource simulate configs/lxe_cr51.toml -n 1000``
+(4000 events: the signal and three backgrounds) as a user meets them: a
+fresh process each time, wall clock from its start to its end, after one
+untimed run that fills numba's cache and the table cache.  Best of
+``--repeat`` runs (the machine is shared); the pinned runs are started with
+``os.sched_setaffinity(0, {0})`` (as ``taskset -c 0``).
+
+    python benchmarks/cli_speed.py [--json] [--repeat 7]
+
+For where the time goes: ``python -X importtime -m nusource.cli xsec --source cr51``.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CARD = Path(__file__).resolve().parent.parent / "configs" / "lxe_cr51.toml"
+TARGETS_S = {"xsec_s": 0.4, "rate_s": 0.6, "simulate_1000_s": 0.5}
+
+
+def _pin():
+    os.sched_setaffinity(0, {0})
+
+
+def wall(cmd, *, pinned: bool, repeat: int) -> float:
+    """Best wall time of ``repeat`` fresh runs of cmd [s] (one untimed run first)."""
+    env = {**os.environ, "NUSOURCE_PROGRESS": "0"}
+    subprocess.run(cmd, check=True, capture_output=True, env=env)
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run(
+            cmd, check=True, capture_output=True, env=env, preexec_fn=_pin if pinned else None
+        )
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--repeat", type=int, default=7)
+    a = ap.parse_args(argv)
+    cli = [sys.executable, "-m", "nusource.cli"]
+    res = {"load_before": "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())}
+    allowed = os.sched_getaffinity(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "small.h5"
+        cmds = {
+            "xsec_s": [*cli, "xsec", "--source", "cr51"],
+            "rate_s": [*cli, "rate", str(CARD)],
+            "simulate_1000_s": [*cli, "simulate", str(CARD), "-n", "1000", "-o", str(out)]
+            + ["--overwrite"],
+            "python_numpy_s": [sys.executable, "-c", "import numpy"],
+        }
+        for pinned in (True, False):
+            os.sched_setaffinity(0, {0} if pinned else allowed)
+            for key, cmd in cmds.items():
+                t = wall(cmd, pinned=pinned, repeat=a.repeat)
+                res[key if pinned else key + "_unpinned"] = t
+        os.sched_setaffinity(0, allowed)
+    res["load_after"] = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    for key, target in TARGETS_S.items():
+        res[key.removesuffix("_s") + "_target_ratio"] = target / res[key]
+    if a.json:
+        print(json.dumps(res, indent=2))
+        return
+    print(f"wall clock, warm, best of {a.repeat}; load {res['load_before']} / {res['load_after']}")
+    for key in cmds:
+        target = TARGETS_S.get(key)
+        vs = f"target {target} s, ratio {target / res[key]:.2f}" if target else "reference"
+        print(f"{key:18s} {res[key]:.3f} s pinned ({vs}); unpinned {res[key + '_unpinned']:.3f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Start-up: commands import only what they need; cached tables are the computed ones."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from nusource.core import table_cache
+
+LXE = Path(__file__).resolve().parent.parent / "configs" / "lxe_cr51.toml"
+
+PROBE = """
+import sys
+from nusource.cli import main
+assert main(sys.argv[1:]) == 0
+heavy = ("awkward", "uproot", "scipy.special", "scipy.stats", "scipy.integrate", "matplotlib")
+print("imported:" + ",".join(m for m in heavy if m in sys.modules))
+"""
+
+
+def imported_by(tmp_path, *args) -> set:
+    r = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env={"NUSOURCE_PROGRESS": "0", "NUSOURCE_CACHE_DIR": str(tmp_path / "cache"), "PATH": ""},
+    )
+    line = [x for x in r.stdout.splitlines() if x.startswith("imported:")][-1]
+    return set(filter(None, line.removeprefix("imported:").split(",")))
+
+
+def test_commands_import_no_awkward_uproot_or_scipy_special(tmp_path):
+    assert imported_by(tmp_path, "xsec", "--source", "cr51") == set()
+    # the first run computes the β tables (scipy's log-Γ), later ones read them
+    imported_by(tmp_path, "rate", str(LXE))
+    assert imported_by(tmp_path, "rate", str(LXE)) == set()
+    out = tmp_path / "a.h5"
+    assert imported_by(tmp_path, "simulate", str(LXE), "-n", "100", "-o", str(out)) == set()
+
+
+def test_cached_tables_are_the_computed_ones_and_keyed_on_their_inputs(tmp_path, monkeypatch):
+    from nusource.generator.beta_emitters import tabulate_electron
+
+    monkeypatch.setenv("NUSOURCE_CACHE_DIR", str(tmp_path))
+    calls = []
+
+    def build(q):
+        calls.append(q)
+        return tabulate_electron(q, 37.0, 85.0)
+
+    first = table_cache.cached_arrays("t", [0.687], lambda: build(0.687), modules=(__name__,))
+    again = table_cache.cached_arrays("t", [0.687], lambda: build(0.687), modules=(__name__,))
+    other = table_cache.cached_arrays("t", [0.5], lambda: build(0.5), modules=(__name__,))
+    assert calls == [0.687, 0.5]  # read back, not recomputed; a new input is computed
+    direct = tabulate_electron(0.687, 37.0, 85.0)
+    for a, b, c in zip(first, again, direct, strict=True):
+        assert np.array_equal(a, c) and np.array_equal(b, c)
+    assert not np.array_equal(other[0], first[0])
+    assert table_cache.table_key("t", [1]) != table_cache.table_key("t", [1], (__name__,))
+
+
+def test_a_damaged_or_disabled_cache_is_ignored(tmp_path, monkeypatch):
+    monkeypatch.setenv("NUSOURCE_CACHE_DIR", str(tmp_path))
+    table_cache.cached_arrays("d", [1], lambda: (np.arange(3.0),))
+    (path,) = tmp_path.glob("d-*.npz")
+    path.write_bytes(b"not a table")
+    (a,) = table_cache.cached_arrays("d", [1], lambda: (np.arange(3.0),))
+    assert np.array_equal(a, np.arange(3.0))
+    monkeypatch.setenv("NUSOURCE_CACHE_DIR", "off")
+    assert table_cache.cache_dir() is None
+    (b,) = table_cache.cached_arrays("d", [1], lambda: (np.ones(2),))
+    assert np.array_equal(b, np.ones(2))
