@@ -26,6 +26,7 @@ from importlib import resources
 import numpy as np
 
 from nusource.core.jit import jit
+from nusource.core.table_cache import cached_arrays
 
 from .beta_spectrum import beta_density, beta_grid, normalise_table
 
@@ -106,8 +107,20 @@ def solar_source(name: str) -> SolarSource:
         lp = lp / lp.sum()
     elif rec["spectrum"] == "allowed":
         q = rec["endpoint_kev"] * 1e-3
-        ce = beta_grid(q, step=GRID_STEP, floor=GRID_FLOOR)
-        cd = normalise_table(ce, beta_density(ce, q, -rec["z_daughter"], rec["a_daughter"]))
+
+        def table():
+            grid = beta_grid(q, step=GRID_STEP, floor=GRID_FLOOR)
+            return grid, normalise_table(
+                grid, beta_density(grid, q, -rec["z_daughter"], rec["a_daughter"])
+            )
+
+        # the Fermi function needs scipy's log-Γ: computed once, then read from the disk cache
+        ce, cd = cached_arrays(
+            "solar_beta_plus",
+            [q, rec["z_daughter"], rec["a_daughter"], GRID_STEP, GRID_FLOOR],
+            table,
+            modules=(__name__, "nusource.generator.beta_spectrum", "nusource.generator.fermi"),
+        )
     else:
         ce, cd = _read_table(rec["table"])
     return SolarSource(name, float(rec["flux"]), float(rec["ne_production"]), le, lp, ce, cd)
