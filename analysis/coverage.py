@@ -59,8 +59,12 @@ def as_model(templates) -> OneParameterModel:
     )
 
 
-def run_block(model, theta_true, seed, component, point, block, n_toys, level) -> dict:
+def run_block(model, theta_true, seed, component, point, block, n_toys, level, mean=None) -> dict:
     """Fit one block of toys thrown at θ_true; a pure function of (seed, component, point, block).
+
+    The toys are Poisson fluctuations of the model's expectation at θ_true, or of
+    ``mean`` (events per bin) when given: e.g. simulated events' histograms, so
+    that their Monte Carlo statistics enter.
 
     Returns
     -------
@@ -69,7 +73,7 @@ def run_block(model, theta_true, seed, component, point, block, n_toys, level) -
     """
     model = as_model(model)
     rng = block_rng(seed, component, point, block)
-    tables = cdf_tables(model.expected(theta_true))
+    tables = cdf_tables(model.expected(theta_true) if mean is None else np.asarray(mean, float))
     n = poisson_block(tables, rng, n_toys)
     aux = model.draw_aux(rng, n_toys)
     r = fit_counts(model, n, aux, thetas=[theta_true], level=level)
@@ -85,6 +89,19 @@ def _run_block_args(args):
     return run_block(*args)
 
 
+def map_blocks(fn, args, workers):
+    """[fn(a) for a in args]: in this process, on ``workers`` local processes (an int), or
+    through a runner with a ``map_blocks(fn, args)`` method (e.g. dask tasks, a resumable
+    store of finished blocks); every block is a pure function of its arguments, so the
+    result is the same on any of them."""
+    if hasattr(workers, "map_blocks"):
+        return workers.map_blocks(fn, args)
+    if workers > 1 and len(args) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as ex:
+            return list(ex.map(fn, args))
+    return [fn(a) for a in args]
+
+
 def run_blocks(
     model,
     theta_true,
@@ -97,6 +114,7 @@ def run_blocks(
     block_size=BLOCK_SIZE,
     first_block=0,
     workers=1,
+    mean=None,
 ) -> dict:
     """``n_toys`` toys at θ_true in blocks, optionally on a process pool of ``workers``.
 
@@ -121,14 +139,11 @@ def run_blocks(
             first_block + k,
             sizes[k],
             float(level),
+            mean,
         )
         for k in range(nblk)
     ]
-    if workers > 1 and nblk > 1:
-        with ProcessPoolExecutor(max_workers=workers) as ex:
-            parts = list(ex.map(_run_block_args, args))
-    else:
-        parts = [_run_block_args(a) for a in args]
+    parts = map_blocks(_run_block_args, args, workers)
     out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     out["blocks"] = list(range(first_block, first_block + nblk))
     return out
@@ -157,6 +172,7 @@ def coverage_at(
     workers=1,
     n_crit_toys=None,
     block_size=BLOCK_SIZE,
+    mean=None,
 ) -> dict:
     """Coverage of one interval construction at one true value.
 
@@ -179,6 +195,10 @@ def coverage_at(
     workers : int
     n_crit_toys : int, optional
         Toys for the FC critical value (default n_toys).
+    mean : ndarray, optional
+        Throw the toys whose intervals are checked around this expectation
+        instead of the model's (e.g. from simulated files); the FC critical
+        value still comes from the model.
 
     Returns
     -------
@@ -198,6 +218,7 @@ def coverage_at(
         n_toys,
         seed=seed,
         component=COVERAGE_COMPONENT,
+        mean=mean,
         point=point,
         level=level,
         workers=workers,
@@ -265,6 +286,7 @@ def coverage_study(
     level=None,
     cl=0.95,
     n_crit_toys=None,
+    means=None,
 ) -> dict:
     """Coverage at several true values (job-level: plain arrays in, JSON-ready dict out).
 
@@ -302,6 +324,7 @@ def coverage_study(
                     point=j,
                     workers=workers,
                     n_crit_toys=n_crit_toys,
+                    mean=None if means is None else means[j],
                 )
             )
     return {"n_toys": int(n_toys), "seed": int(seed), "method": method, "cl": cl, "points": pts}

@@ -338,6 +338,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     cv.add_argument("--method", choices=["wilks", "fc", "both"], default=None)
     cv.add_argument("--workers", type=int, default=1, help="local processes over toy blocks")
+    cv.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="throw the toy blocks as tasks of a dask.distributed scheduler ('local': a local "
+        "cluster)",
+    )
+    cv.add_argument(
+        "--from-files",
+        nargs="+",
+        default=None,
+        metavar="FILE",
+        help="throw the toys around these simulated files (a fixed run of the run card) "
+        "instead of the exact expectation",
+    )
+    cv.add_argument(
+        "--state",
+        default=None,
+        metavar="DIR",
+        help="keep finished toy blocks here: the same command run again goes on from them",
+    )
     cv.add_argument("--seed", type=int, default=None, help="master seed of the toys")
     cv.add_argument(
         "--template-events",
@@ -818,6 +839,9 @@ def _run(args, argv, given) -> int:
                 workers=args.workers,
                 template_events=args.template_events,
                 plots=args.plots,
+                dask=args.dask,
+                state=args.state,
+                from_files=args.from_files,
             )
             if args.json:
                 _json(r)

@@ -411,6 +411,9 @@ def coverage(
     template_events=200_000,
     progress=None,
     plots=None,
+    dask=None,
+    state=None,
+    from_files=None,
 ) -> dict:
     """Coverage of a one-parameter analysis's intervals (Wilks and Feldman–Cousins) from toys.
 
@@ -422,7 +425,9 @@ def coverage(
     (``template_events`` per component, made in a temporary directory).  Toys
     are Poisson fluctuations of that expectation, seeded from the seed tree
     per (role, true point, block): a study is reproducible and splits over
-    workers.
+    workers.  ``from_files`` (files of a 'fixed' run of the run card) throws the
+    toys around the files' histograms instead (the signal reweighted to each
+    true value), so that their Monte Carlo statistics enter; the fits stay exact.
     """
     import tempfile
 
@@ -440,7 +445,9 @@ def coverage(
     )
     from .io.readers import read_events
     from .production import plan, simulate
+    from .toy_runner import BlockRunner
 
+    runner = BlockRunner(workers=workers, dask=dask, state=state)
     card = load_analysis_card(card_path)
     if card.study == "sterile":
         return sterile_coverage(
@@ -512,13 +519,19 @@ def coverage(
     expected = asimov_upper_limit(model)
     truths = cov.truth if truth is None else truth
     thetas = [expected if v == "expected" else to_theta(v) for v in truths]
+    means = None
+    if from_files is not None:
+        means = _toy_means_from_files(
+            from_files, run_card, card.study, h.field, edges, names, thetas, exposure
+        )
     r = coverage_study(
         model,
         thetas,
         n_toys,
         method,
         seed,
-        workers,
+        runner,
+        means=means,
         interval=cov.interval,
         level=cov.level,
         cl=cov.cl,
@@ -526,6 +539,7 @@ def coverage(
     )
     for pt in r["points"]:
         pt["truth"] = to_user(pt["theta_true"])
+    r["blocks"] = {"made": runner.made, "read_from_state": runner.reused}
     r.update(
         study=card.study,
         unit=unit,
@@ -879,3 +893,38 @@ def sterile_coverage(
         )
         out["plots"] = [str(f) for f in files]
     return out
+
+
+def _toy_means_from_files(files, run_card, study, field, edges, names, thetas, exposure):
+    """Expected events per bin at each true θ from simulated files (signal reweighted)."""
+    import hashlib
+
+    from .analysis.components_fit import component_templates
+    from .analysis.mu_bound import MU_UNIT
+    from .generator.signal import reweight
+    from .io.readers import read_events
+    from .runcard import card_path
+
+    data = read_events(files)
+    run = data.run
+    if run.get("mode") not in ("fixed", "weighted"):
+        raise ValueError("--from-files: give files of a 'fixed' or 'weighted' run (simulate -n N)")
+    text = card_path(run_card).read_text(encoding="utf-8")
+    if run["provenance"].get("run_card_sha256") != hashlib.sha256(text.encode()).hexdigest():
+        raise ValueError(f"--from-files: the files were not made from the run card {run_card}")
+    scale = exposure / float(run["exposure_per_cm2"])
+    tpl = component_templates(data.events, run, field, edges, scale=scale)
+    if list(tpl) != list(names):
+        raise ValueError(f"--from-files: the files' components {list(tpl)} are not {names}")
+    background = sum(v[0] for v in tpl.values()) if tpl else 0.0
+    ev = data.events
+    sig = ev[(ev["component"] == 0) & (ev["flags"] == 0)] if "flags" in ev.dtype.names else ev
+    gen_norm = float(run["components"]["0"]["gen_norm"])
+    means = []
+    for th in thetas:
+        if study == "mu_bound":
+            w = reweight(sig, gen_norm, mu=MU_UNIT * math.sqrt(max(th, 0.0)))
+        else:
+            w = reweight(sig, gen_norm, gamma=th)
+        means.append(np.histogram(sig[field], edges, weights=w * scale)[0] + background)
+    return means
