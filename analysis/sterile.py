@@ -860,7 +860,6 @@ def fc_profiled_map(
         ``critical`` and ``error`` (n_dm2_true, n_s22_true), ``n_toys``, ``cl``, ``seconds``.
     """
     import time
-    from concurrent.futures import ProcessPoolExecutor
 
     from .feldman_cousins import critical_value_error, critical_values
 
@@ -883,13 +882,9 @@ def fc_profiled_map(
         for j in range(nj)
         for k in range(nk)
     ]
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as ex:
-            res = list(
-                ex.map(_fc_profiled_point, args, chunksize=max(1, len(args) // (8 * workers)))
-            )
-    else:
-        res = [_fc_profiled_point(a) for a in args]
+    from .coverage import map_blocks
+
+    res = map_blocks(_fc_profiled_point, args, workers)
     crit = np.array([critical_values(t, cl) for t in res]).reshape(nj, nk)
     err = np.array([critical_value_error(t, cl) for t in res]).reshape(nj, nk)
     return {

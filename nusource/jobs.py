@@ -450,16 +450,18 @@ def coverage(
     runner = BlockRunner(workers=workers, dask=dask, state=state)
     card = load_analysis_card(card_path)
     if card.study == "sterile":
-        return sterile_coverage(
+        r = sterile_coverage(
             card,
             card_path,
             run_card=run_card,
             toys=toys,
             seed=seed,
-            workers=workers,
+            workers=runner,
             template_events=template_events,
             plots=plots,
         )
+        r["blocks"] = {"made": runner.made, "read_from_state": runner.reused}
+        return r
     if card.study not in ("mu_bound", "zprime_reach"):
         raise ValueError(
             f"coverage: analysis card {card_path} has study = {card.study!r}; allowed: "

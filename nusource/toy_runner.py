@@ -55,7 +55,7 @@ class BlockRunner:
         for i, path in enumerate(paths):
             if path is not None and path.exists():
                 with np.load(path) as z:
-                    out[i] = {k: z[k] for k in z.files}
+                    out[i] = z["_"] if z.files == ["_"] else {k: z[k] for k in z.files}
                 self.reused += 1
             else:
                 todo.append(i)
@@ -65,7 +65,7 @@ class BlockRunner:
             if paths[i] is not None:
                 tmp = paths[i].with_name(f".{paths[i].name}.{os.getpid()}.part")
                 with open(tmp, "wb") as f:
-                    np.savez(f, **result)
+                    np.savez(f, **(result if isinstance(result, dict) else {"_": result}))
                 tmp.replace(paths[i])
         return out
 
