@@ -74,10 +74,15 @@ class BlockRunner:
             return
         if self.dask is not None:
             yield from self._dask(fn, args)
-            return
-        from nusource.analysis.coverage import map_blocks
+        elif self.workers > 1 and len(args) > 1:
+            from concurrent.futures import ProcessPoolExecutor
 
-        yield from map_blocks(fn, args, self.workers)
+            # results arrive in order as they are done: each is kept before the next
+            with ProcessPoolExecutor(max_workers=self.workers) as ex:
+                yield from ex.map(fn, args)
+        else:
+            for a in args:
+                yield fn(a)
 
     def _dask(self, fn, args):
         try:
@@ -95,7 +100,8 @@ class BlockRunner:
         try:
             with Client(cluster if cluster is not None else self.dask) as client:
                 futures = client.map(fn, args, pure=False)
-                yield from client.gather(futures)
+                for future in futures:  # in order, each kept as soon as it is there
+                    yield future.result()
         finally:
             if cluster is not None:
                 cluster.close()
