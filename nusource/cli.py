@@ -886,7 +886,7 @@ def _run(args, argv, given) -> int:
 
 
 def _simulate(args) -> None:
-    from .production import plan, simulate
+    from .production import simulate
     from .progress import progress_bar
 
     t0 = time.perf_counter()
@@ -896,18 +896,7 @@ def _simulate(args) -> None:
         _simulate_chunks(args)
         return
     _check_compression(args.output, args.compression)
-    prod = plan(
-        args.card,
-        args.output,
-        n=args.n,
-        exposure=args.exposure,
-        seed=args.seed,
-        chunk_size=args.chunk_size,
-        compression=args.compression,
-        overwrite=args.overwrite,
-        overrides=_overrides(args),
-        schema=args.schema,
-    )
+    prod = _simulate_plan(args)
     with progress_bar(sum(prod.sizes), "simulating") as tick:
         r = simulate(
             prod,
@@ -932,12 +921,11 @@ def _simulate(args) -> None:
         )
 
 
-def _simulate_chunks(args) -> None:
-    """`simulate --chunks A:B`: chunk files of one array job."""
-    from .production import make_chunks, plan
-    from .production.arrays import parse_chunks
+def _simulate_plan(args):
+    """The production `simulate` asks for (whole runs, --chunks and --assemble alike: one key)."""
+    from .production import plan
 
-    prod = plan(
+    return plan(
         args.card,
         args.output,
         n=args.n,
@@ -949,6 +937,14 @@ def _simulate_chunks(args) -> None:
         overrides=_overrides(args),
         schema=args.schema,
     )
+
+
+def _simulate_chunks(args) -> None:
+    """`simulate --chunks A:B`: chunk files of one array job."""
+    from .production import make_chunks
+    from .production.arrays import parse_chunks
+
+    prod = _simulate_plan(args)
     a, b = parse_chunks(args.chunks, len(prod.sizes))
     r = make_chunks(prod, a, b, workers=args.workers, overwrite=args.overwrite)
     r["total_chunks"] = len(prod.sizes)
