@@ -35,7 +35,17 @@ from .decay import live_seconds, uniform_decays
 
 Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Strength = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-XENON = ("LXe",)
+
+
+def _hosts(kind: str) -> tuple[str, ...]:
+    """The detector materials a decay background can live in (the rule is the generator's)."""
+    from nusource.generator.decay_backgrounds import components_for_material
+    from nusource.geometry.materials import MATERIAL_NAMES
+
+    return tuple(m for m in MATERIAL_NAMES if kind in components_for_material(m))
+
+
+XENON = _hosts("xe136")
 
 WINDOW_FRACTION_MIN = 1e-7
 """Below this share of the spectrum in the generation window, rejection is refused."""
@@ -127,7 +137,7 @@ class Kr85Card(ComponentCard):
     naked_only: bool = True
 
 
-@register("kr85", Kr85Card, materials=XENON)
+@register("kr85", Kr85Card, materials=_hosts("kr85"))
 def _kr85(card: Kr85Card, ctx):
     bg = Kr85Background(card.natkr_mol_per_mol, card.kr85_per_kr, naked_only=card.naked_only)
     return _decay_component(ctx, "kr85", bg, card.model_dump())
