@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nusource.geometry import Box, Cylinder, CylindricalShell, SphericalShell
-from nusource.io.schema import DETECTED_FIELDS, EVENT_DTYPE
+from nusource.io.schema import DETECTED_FIELDS, EVENT_DTYPE, TRUTH_FLAGS
 
 from .binding import _canonical, apply_binding, binding_steps, material_names
 from .nest_response import NestResolution, nest_fast_smear, nest_full_smear, nest_table
@@ -235,7 +235,14 @@ def _check_events(events) -> None:
             raise ValueError(f"events: field {name!r} is {events.dtype[name]}, not {typ}")
 
 
-def respond(rng, events, response: DetectorResponse, *, nest_seed: int | None = None) -> None:
+def respond(
+    rng,
+    events,
+    response: DetectorResponse,
+    *,
+    nest_seed: int | None = None,
+    keep_truth_flags: bool = False,
+) -> None:
     """Fill the detected fields of ``events`` in place; truth fields are only read.
 
     Parameters
@@ -252,6 +259,10 @@ def respond(rng, events, response: DetectorResponse, *, nest_seed: int | None = 
         Seed of NEST's generator for the full NEST path, in [0, 2**31 − 1]; use
         ``nest_response.nest_seed(seed, component, chunk)``. None: one integer
         is drawn from ``rng``. Ignored by the other paths.
+    keep_truth_flags : bool
+        Keep the bits of ``flags`` that the event's maker set
+        (:data:`nusource.io.schema.TRUTH_FLAGS`: the photon transport's
+        multi-site bit) instead of clearing them.
 
     Notes
     -----
@@ -266,7 +277,10 @@ def respond(rng, events, response: DetectorResponse, *, nest_seed: int | None = 
     _check_events(events)
     ev = events
     flags = ev["flags"]
-    flags[:] = 0
+    if keep_truth_flags:
+        flags &= TRUTH_FLAGS
+    else:
+        flags[:] = 0
 
     # 1. binding
     if response.binding:

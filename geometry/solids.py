@@ -322,6 +322,19 @@ def inside(kind, params, x, y, z):
 
 
 @jit
+def _inside_each(kind, params, x, y, z, out):
+    for i in range(x.shape[0]):
+        out[i] = inside(kind, params, x[i], y[i], z[i])
+
+
+def inside_many(kind: int, params, x, y, z) -> np.ndarray:
+    """:func:`inside` for arrays of points (float64[n] each, cm): bool[n] (NaN: False)."""
+    out = np.empty(np.shape(x)[0], dtype=np.bool_)
+    _inside_each(int(kind), np.ascontiguousarray(params, dtype=np.float64), x, y, z, out)
+    return out
+
+
+@jit
 def _slab(o, d, half):
     """Interval of t with |o + t·d| ≤ half (empty: lo > hi)."""
     if d == 0.0:

@@ -536,6 +536,11 @@ def _plan(args) -> None:
         f"{args.card}: {r['events']} events ({', '.join(r['components'])}; seed {r['seed']}, "
         f"{r['mode']} mode) in {r['chunks']} chunks of at most {r['chunk_size']}"
     )
+    if r["thinned"]:
+        print(
+            f"  (for {', '.join(r['thinned'])}: decays or photons simulated, of which only "
+            "those that deposit energy in the detector are written)"
+        )
     for i, (rng, n) in enumerate(zip(r["ranges"], r["events_per_job"], strict=True)):
         print(f"  job {i}: --chunks {rng}  ({n} events)")
 
@@ -744,6 +749,24 @@ def _print_rate(r) -> None:
         for name, c in comps.items():
             decays = f"{c['decays']:12.5g}" if "decays" in c else f"{'':12s}"
             print(f"    {name:12s} {c['kind']:8s} {c['events']:12.5g} {decays}")
+        for name, c in comps.items():
+            if "single_site_in_window_per_decay" in c:
+                lo, hi = c["single_site_window_kev"]
+                print(
+                    f"  {name} with γ transport: {c['single_site_in_window_per_decay']:.4g} ± "
+                    f"{c['single_site_in_window_per_decay_err']:.2g} of decays single-site in "
+                    f"{lo:g}–{hi:g} keV (naked β only: {c['naked_in_window_per_decay']:.4g})"
+                )
+            if "emitted_per_day" in c:
+                lo, hi = c["single_site_window_kev"]
+                print(
+                    f"  {name} at the start: {c['emitted_per_day']:.3g} γ/day emitted, "
+                    f"{c['interacting_in_fiducial_per_day']:.3g} ± "
+                    f"{c['interacting_in_fiducial_per_day_err']:.2g} /day interact in the "
+                    f"fiducial volume, {c['single_site_in_window_per_day']:.3g} ± "
+                    f"{c['single_site_in_window_per_day_err']:.2g} /day single-site in "
+                    f"{lo:g}–{hi:g} keV"
+                )
 
 
 def _without_numba_extensions() -> None:

@@ -245,6 +245,8 @@ def component_rates(exp, signal_events: float) -> dict:
         if hasattr(c, "decays"):
             row["decays"] = c.decays
         row["events_per_t_day"] = c.expected_events / (exp.detector_mass_kg * 1e-3) / days
+        if hasattr(c, "rate_items"):  # (a component's own figures: source γ rates)
+            row.update(c.rate_items())
         rows[c.name] = row
     return rows
 

@@ -290,6 +290,42 @@ class SiteCard(_Model):
         return self
 
 
+PHOTON_MATERIALS = ("NaI", "LXe", "He", "pseudocumene", "W", "Cu", "Pb", "steel", "Cr")
+"""Materials a photon region may be made of ("Cr": chromium metal, a ⁵¹Cr source's matrix)."""
+
+
+class OuterRegionCard(_SolidCard):
+    """One of [photons].outer: a solid around the detector and what fills it."""
+
+    name: str
+    material: Literal[PHOTON_MATERIALS]  # type: ignore[valid-type]
+    sensitive: bool = False
+    """Energy deposited here counts toward events (an active layer: its sites veto)."""
+    biased: bool = True
+    """Apply the exponential transform here (thick layers between a source and the
+    detector need it; it changes the weights, never the expectation)."""
+
+    @model_validator(mode="after")
+    def _check(self):
+        self._check_shape_keys("outer region")
+        return self
+
+
+class PhotonsCard(_Model):
+    """[photons]: what photon transport needs besides [source] and [detector] (physics.md §7b)."""
+
+    site_mode: Literal["tpc", "volume"] = "tpc"
+    """"tpc": deposits closer than (site_dz_cm, site_dr_cm) are one site; "volume": one
+    site per sensitive region (a crystal)."""
+    site_dz_cm: Annotated[NonNeg, Field(le=100)] = 0.3
+    """Site separation along z [cm] (a TPC's drift direction)."""
+    site_dr_cm: Annotated[NonNeg, Field(le=100)] = 1.0
+    """Site separation across z [cm]."""
+    outer: list[OuterRegionCard] = []
+    """Regions around the detector (inactive or active medium, cryostat), in priority order
+    after the detector and the source."""
+
+
 class RunCard(_Model):
     """A whole run card."""
 
@@ -310,6 +346,7 @@ class RunCard(_Model):
     oscillation: OscillationCard | None = None
     response: ResponseCard | None = None
     site: SiteCard = SiteCard()
+    photons: PhotonsCard = PhotonsCard()
     background_only_days: Days = 0.0
     """A source-free period after the last deployment [days]: backgrounds only."""
     components: tuple[Any, ...] = ()
@@ -356,7 +393,12 @@ _TYPES = {
 
 def describe_error(e: dict) -> str:
     """One pydantic error as ``key: what is allowed (got value)``, in the card's words."""
-    loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith("function-"))
+    loc = ""
+    for x in e["loc"]:  # list items as the card's words: shields[0].material
+        if isinstance(x, int):
+            loc += f"[{x}]"
+        elif not str(x).startswith("function-"):
+            loc += f".{x}" if loc else str(x)
     kind = e["type"]
     ctx = e.get("ctx") or {}
     if kind == "extra_forbidden":

@@ -16,6 +16,17 @@ NAMES = {Path(c).name for c in CONFIGS}
 BASE = Path(CONFIGS[0]).parent / "lxe_cr51.toml"
 
 
+def signal_only(name: str, directory) -> Path:
+    """A copy of a shipped card without its [photons] table and [[components]] (the signal
+    alone: one component, every generated event written), in ``directory``."""
+    text = (Path(CONFIGS[0]).parent / name).read_text()
+    marks = (text.find("\n[photons]"), text.find("\n[[components]]"), len(text))
+    cut = min(i for i in marks if i >= 0)
+    path = Path(directory) / f"signal_only_{name}"
+    path.write_text(text[:cut] + "\n")
+    return path
+
+
 def sample_events(n, *, seed=0, detected=True):
     """Events with every field filled: large uint64 ids, negative, tiny and huge values."""
     rng = np.random.default_rng(seed)

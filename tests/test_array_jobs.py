@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from nusource.cli import main
+from nusource.io.readers import count_events
 from nusource.production import plan, simulate
 from nusource.runcard import card_path
 
 LXE = str(Path(card_path("configs/lxe_cr51.toml")).absolute())
-RUN = ["-n", "6000", "--chunk-size", "2000", "--seed", "3"]  # 6 components: 18 chunks
+RUN = ["-n", "6000", "--chunk-size", "2000", "--seed", "3"]  # 7 components: 21 chunks
 
 
 def cli(capsys, *args):
@@ -34,7 +35,7 @@ def chunk_files(tmp_path_factory):
     """Every chunk file of the run, made by three 'jobs' in reverse order (one with 2 workers)."""
     d = tmp_path_factory.mktemp("chunks")
     out = d / "run.h5"
-    for rng, workers in (("8:18", 1), ("3:8", 2), ("0:3", 1)):
+    for rng, workers in (("8:21", 1), ("3:8", 2), ("0:3", 1)):
         code = main(
             ["simulate", LXE, "-o", str(out), *RUN, "--chunks", rng, "--workers", str(workers)]
         )
@@ -50,10 +51,11 @@ def copy_chunks(chunk_files, tmp_path):
 
 def test_chunks_then_assemble_is_the_local_run(chunk_files, local_run, tmp_path, capsys, same_run):
     out = copy_chunks(chunk_files, tmp_path)
-    assert len(list(out.with_name("run.h5.chunks").glob("chunk_*.h5"))) == 18
+    assert len(list(out.with_name("run.h5.chunks").glob("chunk_*.h5"))) == 21
     code, stdout, err = cli(capsys, "simulate", LXE, "-o", out, *RUN, "--assemble")
     assert code == 0, err
-    assert "wrote 36000 events" in stdout
+    n = count_events(local_run)  # (rn222 and source_gamma keep only decays that deposit)
+    assert 30_000 < n < 42_000 and f"wrote {n} events" in stdout
     same_run(out, local_run)
     assert not out.with_name("run.h5.chunks").exists()
 
@@ -93,8 +95,8 @@ def other_card(tmp_path):
 @pytest.mark.parametrize(
     "damage,words",
     [
-        ("missing", ["chunk 3 of 18 is missing", "chunk_000003.h5", "--chunks 3:4"]),
-        ("missing-many", ["3 of 18 chunks are missing", "--chunks 0:1, --chunks 3:5"]),
+        ("missing", ["chunk 3 of 21 is missing", "chunk_000003.h5", "--chunks 3:4"]),
+        ("missing-many", ["3 of 21 chunks are missing", "--chunks 0:1, --chunks 3:5"]),
         ("seed", ["chunk_000003.h5", "seed 4, not 3"]),
         ("card", ["chunk_000003.h5", "another run card"]),
         ("twice", ["chunk 3 is there twice", "copy.h5"]),
@@ -147,21 +149,21 @@ def test_a_damaged_chunk_made_again_completes_the_assembly(
 def test_plan_gives_each_job_its_range(capsys):
     code, stdout, _ = cli(capsys, "plan", LXE, *RUN, "--jobs", 5, "--json")
     r = json.loads(stdout)
-    assert code == 0 and r["chunks"] == 18 and r["events"] == 36_000
+    assert code == 0 and r["chunks"] == 21 and r["events"] == 42_000
     bounds = [tuple(map(int, x.split(":"))) for x in r["ranges"]]
-    assert bounds[0][0] == 0 and bounds[-1][1] == 18
+    assert bounds[0][0] == 0 and bounds[-1][1] == 21
     assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
-    assert {b - a for a, b in bounds} == {3, 4}  # 18 chunks over 5 jobs
-    assert sum(r["events_per_job"]) == 36_000
+    assert {b - a for a, b in bounds} == {4, 5}  # 21 chunks over 5 jobs
+    assert sum(r["events_per_job"]) == 42_000
     code, stdout, _ = cli(capsys, "plan", LXE, *RUN, "--jobs", 2)
-    assert code == 0 and "--chunks 0:9" in stdout and "--chunks 9:18" in stdout
+    assert code == 0 and "--chunks 0:10" in stdout and "--chunks 10:21" in stdout
 
 
 @pytest.mark.parametrize(
     "args,words",
     [
-        (["--chunks", "5:3"], ["--chunks", "'5:3'", "0 ≤ A < B ≤ 18"]),
-        (["--chunks", "0:19"], ["--chunks", "'0:19'", "18 chunks"]),
+        (["--chunks", "5:3"], ["--chunks", "'5:3'", "0 ≤ A < B ≤ 21"]),
+        (["--chunks", "0:22"], ["--chunks", "'0:22'", "21 chunks"]),
         (["--chunks", "two"], ["--chunks", "'two'", "A:B"]),
         (["--assemble", "--chunks", "0:2"], ["--assemble", "--chunks 0:2"]),
         (["--chunks", "0:2", "--dask", "local"], ["--dask", "--chunks 0:2"]),
@@ -183,7 +185,7 @@ def test_bad_cluster_and_array_input(tmp_path, capsys, args, words):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("jobs,words", [(0, ["--jobs", "0", "≥ 1"]), (19, ["--jobs", "19", "18"])])
+@pytest.mark.parametrize("jobs,words", [(0, ["--jobs", "0", "≥ 1"]), (22, ["--jobs", "22", "21"])])
 def test_plan_bad_jobs(capsys, jobs, words):
     code, _, err = cli(capsys, "plan", LXE, *RUN, "--jobs", jobs)
     assert code == 2 and len(err.strip().splitlines()) == 1

@@ -18,7 +18,7 @@ from nusource.runcard import CardError, shipped_card
 
 LXE = shipped_card("lxe_cr51.toml").read_text()
 SIGNAL_ONLY = LXE.split("\n[[components]]")[0] + "\n"
-NAMES = ["signal", "solar_pp", "solar_be7", "xe136", "kr85", "rn222"]
+NAMES = ["signal", "solar_pp", "solar_be7", "xe136", "kr85", "rn222", "source_gamma"]
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,8 @@ import pytest
 from nusource.cli import _message, main
 from nusource.runcard import CardError, parse_card
 
+from .support import signal_only
+
 LXE = files("nusource.configs").joinpath("lxe_cr51.toml").read_text(encoding="utf-8")
 LAMA = files("nusource.configs").joinpath("lama.toml").read_text(encoding="utf-8")
 
@@ -336,7 +338,7 @@ def test_keep_chunks_keeps_only_the_chunk_files(tmp_path):
     from nusource.production import plan, simulate
 
     out = tmp_path / "x.h5"
-    simulate(plan("lama.toml", out, n=300, chunk_size=100), keep_chunks=True)
+    simulate(plan(signal_only("lama.toml", tmp_path), out, n=300, chunk_size=100), keep_chunks=True)
     kept = sorted(p.name for p in (tmp_path / "x.h5.chunks").iterdir())
     assert kept == [f"chunk_00000{k}.h5" for k in range(3)]
 
@@ -426,7 +428,8 @@ def test_root_resume_reads_the_partial_output_once(tmp_path, monkeypatch):
     from nusource.production import plan, simulate
 
     out = tmp_path / "x.root"
-    prod = plan("lama.toml", out, n=10_000, chunk_size=1000)
+    card = signal_only("lama.toml", tmp_path)
+    prod = plan(card, out, n=10_000, chunk_size=1000)
     done = [0]
 
     def stop(n):
@@ -443,6 +446,6 @@ def test_root_resume_reads_the_partial_output_once(tmp_path, monkeypatch):
     assert r["chunks_resumed"] == 9 and r["events"] == 10_000
     assert len(reads) == 1
     whole = tmp_path / "whole.root"
-    simulate(plan("lama.toml", whole, n=10_000, chunk_size=1000))
+    simulate(plan(card, whole, n=10_000, chunk_size=1000))
     a, b = readers.read_events(out).events, readers.read_events(whole).events
     np.testing.assert_array_equal(a, b)

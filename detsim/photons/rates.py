@@ -209,7 +209,7 @@ def gamma_event_columns(
     EventColumns
         Times are left to the caller.
     """
-    cols = _gamma_histories(
+    cols = gamma_histories(
         rng, n, geometry, cascades, emitter, options=options, cone_fraction=cone_fraction
     )[0]
     if not unweighted:
@@ -224,8 +224,9 @@ def gamma_event_columns(
     return EventColumns(**fields)
 
 
-def _gamma_histories(rng, n, geometry, cascades, emitter, *, options, cone_fraction):
-    """:func:`gamma_event_columns` and the transport's Histories."""
+def gamma_histories(rng, n, geometry, cascades, emitter, *, options, cone_fraction):
+    """Weighted (not unweighted) :func:`gamma_event_columns`, the transport's
+    :class:`~.transport.Histories` and the decay points (float64[n, 3], cm)."""
     n = int(n)
     if n < 0:
         raise ValueError(f"n = {n!r}: must be >= 0")
@@ -260,7 +261,22 @@ def _gamma_histories(rng, n, geometry, cascades, emitter, *, options, cone_fract
         energy_fiducial_mev=h.energy_fiducial,
         cascade=branch.astype(np.int64),
     )
-    return cols, h
+    return cols, h, points
+
+
+def biased_options(geometry: PhotonGeometry, emitter, stretch: float, **sites) -> TransportOptions:
+    """Transport options whose exponential transform favours the way to the fiducial volume.
+
+    Toward the fiducial volume's bounding sphere when it does not hold the
+    emitter, else radially out of the emitter (a detector around the
+    source). ``sites``: the site options of :class:`TransportOptions`.
+    """
+    center, radius = _target(geometry)
+    src = _solid_of(geometry, emitter).params[:3]
+    axis = center - src
+    if np.linalg.norm(axis) > radius:
+        return TransportOptions(stretch=stretch, bias_direction=tuple(axis), **sites)
+    return TransportOptions(stretch=stretch, bias_center=tuple(src), **sites)
 
 
 @dataclass(frozen=True)
@@ -383,14 +399,8 @@ def source_gamma_rates(
         check_energy(e, f"lines[{i}] energy_mev")
         shares.append((float(s), (float(e),)))
     if options is None:
-        center, radius = _target(geometry)
-        src = _solid_of(geometry, emitter).params[:3]
-        axis = center - src
-        if np.linalg.norm(axis) > radius:
-            options = TransportOptions(stretch=stretch, bias_direction=tuple(axis))
-        else:  # a detector around the source: favour the way out
-            options = TransportOptions(stretch=stretch, bias_center=tuple(src))
-    cols, h = _gamma_histories(
+        options = biased_options(geometry, emitter, stretch)
+    cols, h, _ = gamma_histories(
         rng, n, geometry, shares, emitter, options=options, cone_fraction=cone_fraction
     )
     w = cols.weight
@@ -487,8 +497,10 @@ __all__ = [
     "CHROMIUM",
     "EventColumns",
     "SourceGammaRates",
+    "biased_options",
     "cascades_from_lines",
     "gamma_event_columns",
+    "gamma_histories",
     "in_fiducial",
     "narrow_beam_transmission",
     "seed004_figures",

@@ -96,6 +96,13 @@ class PhotonGeometry:
         if self.world is not None:
             object.__setattr__(self, "world", resolve_material(self.world, "world"))
 
+    def __getstate__(self):
+        # the kernel arrays are rebuilt where they are used (a few ms, tables are cached):
+        # workers receive the regions, not the tables
+        state = dict(self.__dict__)
+        state["_cache"] = {}
+        return state
+
     def materials(self) -> list[Material]:
         """Distinct materials, in the order of the kernel's material numbers."""
         out: list[Material] = []

@@ -29,7 +29,7 @@ module is imported before the run card is read).  Run cards then ask for it::
 See ``docs/architecture.md`` for the whole recipe.
 """
 
-from . import decays, solar  # noqa: E402,F401  (register the built-in kinds)
+from . import decays, solar, source_gamma  # noqa: E402,F401  (register the built-in kinds)
 from .base import (
     KINDS,
     SIGNAL_INDEX,

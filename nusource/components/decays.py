@@ -14,6 +14,7 @@ events; ``naked_only = false`` keeps every branch with its β energy alone.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -35,6 +36,7 @@ from .decay import live_seconds, uniform_decays
 
 Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Strength = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Window = Annotated[tuple[float, float], Field(strict=False)]
 
 
 def _hosts(kind: str) -> tuple[str, ...]:
@@ -149,16 +151,47 @@ class Rn222Card(ComponentCard):
     activity_ubq_per_kg: Strength
     naked_only: bool = True
     ground_state_fraction: Fraction = GROUND_STATE_FRACTION_DEFAULT
+    transport: bool = False
+    """Transport the γ cascades (every branch; the multi-site flag vetoes) instead of
+    keeping only naked decays (docs/physics.md §7b)."""
+    window_kev: Window | None = None
+    """With ``transport``: the window of ``rate``'s single-site share [keV]."""
+
+
+def _transport_keys(card, ctx) -> None:
+    if card.transport and "naked_only" in card.model_fields_set and card.naked_only:
+        raise ValueError(
+            f"components ('{ctx.name}').naked_only: true contradicts transport = true "
+            "(transport samples every branch and vetoes by sites); drop one"
+        )
+    if not card.transport and card.window_kev is not None:
+        raise ValueError(f"components ('{ctx.name}').window_kev: applies with transport = true")
 
 
 @register("rn222", Rn222Card)
 def _rn222(card: Rn222Card, ctx):
-    bg = Rn222Background(
-        card.activity_ubq_per_kg,
-        naked_only=card.naked_only,
-        ground_state_fraction=card.ground_state_fraction,
-    )
-    return _decay_component(ctx, "rn222", bg, card.model_dump())
+    _transport_keys(card, ctx)
+
+    def background(naked_only):
+        return functools.partial(
+            Rn222Background,
+            card.activity_ubq_per_kg,
+            naked_only=naked_only,
+            ground_state_fraction=card.ground_state_fraction,
+        )
+
+    if card.transport:
+        from .transported import transported_decays
+
+        return transported_decays(
+            ctx,
+            kind="rn222",
+            factory=background(False),
+            naked=background(True)(),
+            parameters=card.model_dump(),
+            window_kev=card.window_kev,
+        )
+    return _decay_component(ctx, "rn222", background(card.naked_only)(), card.model_dump())
 
 
 class BetaCard(ComponentCard):

@@ -9,7 +9,15 @@ never on the number of workers or on which chunks run first.  The global
 
 import numpy as np
 
-STREAMS = {"generator": 0, "detector": 1, "nest": 2, "count": 3, "geometry": 4, "fiducial": 5}
+STREAMS = {
+    "generator": 0,
+    "detector": 1,
+    "nest": 2,
+    "count": 3,
+    "geometry": 4,
+    "fiducial": 5,
+    "pilot": 6,
+}
 """Named streams of one (component, chunk)."""
 
 COUNT_CHUNK = 2**32 - 1

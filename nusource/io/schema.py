@@ -74,8 +74,17 @@ FLAGS = {
     "outside_fiducial": 1 << 2,
     "outside_window": 1 << 3,
     "rejected_efficiency": 1 << 4,
+    "multi_site": 1 << 5,
 }
-"""Bits of the ``flags`` field; an event with flags == 0 is selected."""
+"""Bits of the ``flags`` field; an event with flags == 0 is selected.
+
+``multi_site`` is set by the photon transport (component ``source_gamma``):
+more than one site of deposited energy (the multi-site veto).  It is a
+property of the true deposits, so the detector response keeps it
+(:data:`TRUTH_FLAGS`) and adds its own bits."""
+
+TRUTH_FLAGS = FLAGS["multi_site"]
+"""Bits set when an event is made, which the detector response keeps."""
 
 WEIGHT_MODES = {
     "fixed": "N unweighted events from the model; weight = expected events / N",

@@ -58,6 +58,7 @@ def chunk_plan(prod: Production, jobs: int = 1) -> dict:
         "jobs": len(ranges),
         "ranges": [f"{a}:{b}" for a, b in ranges],
         "events_per_job": [sum(prod.sizes[a:b]) for a, b in ranges],
+        "thinned": [c.name for c in prod.components if c.thinned],
     }
 
 

@@ -49,6 +49,9 @@ def fill_chunk(prod: Production, j: int, cols: dict) -> int:
     """Chunk j's events into the first rows of column buffers; the number of rows."""
     c, k, first = prod.jobs[j]
     comp = prod.components[c]
+    truth_flags = getattr(comp, "sets_flags", False)
+    if truth_flags and "flags" in cols:
+        cols["flags"][: prod.sizes[j]] = 0  # (the buffers hold the previous chunk's)
     n = comp.fill(chunk_rng(prod.seed, comp.index, k), cols, prod.sizes[j], first)
     response = prod.responses[c]
     if response is not None:
@@ -57,7 +60,11 @@ def fill_chunk(prod: Production, j: int, cols: dict) -> int:
         view = {name: col[:n] for name, col in cols.items()}
         nest_seed = int(chunk_rng(prod.seed, comp.index, k, "nest").integers(0, 2**31 - 1))
         respond(
-            chunk_rng(prod.seed, comp.index, k, "detector"), view, response, nest_seed=nest_seed
+            chunk_rng(prod.seed, comp.index, k, "detector"),
+            view,
+            response,
+            nest_seed=nest_seed,
+            keep_truth_flags=truth_flags,
         )
     return n
 

@@ -1,0 +1,565 @@
+"""Source γ rays through the shields into the detector: component ``source_gamma``.
+
+The emitters are the source's own γ lines (⁵¹Cr: 320.1 keV in 9.9 % of
+decays, from its data file), following the source's activity, and the γ
+emitters listed on the card (activated impurities: energy, emission per day
+at the start of each deployment, half-life), each decaying with its own
+half-life while the source is deployed.  Photons start uniformly in the
+source's active volume and are transported (:mod:`nusource.detsim.photons`)
+through the source matrix, each shield layer, the detector and the card's
+outer regions, with the exponential transform and direction biasing toward
+the detector (docs/physics.md §7b).
+
+Events and weights
+------------------
+A history is one emitted photon.  Histories pick emitter k with probability
+q_k (from a pilot run: q_k ∝ the emitter's expected events, with a floor so
+that every emitter is sampled), so a history with transport weight w stands
+for u = D_k·w/q_k expected events, D_k the emitter's photons in the run.
+Only histories with energy deposited in sensitive regions, in the generation
+window, whose energy-weighted position lies in the detector volume make
+events (the component is thinned): the detector is where every component's
+events are, and deposits in an outer active layer count toward the energy
+and the sites of an event, not as events of their own.
+
+* fixed/weighted mode (``-n N``: N histories): weight = u/N per event
+  (exact), or with ``unweighted = true`` events kept with probability
+  u/U_max and weight U_max/N;
+* exposure mode: Poisson(U_max) histories, each kept with probability
+  u/U_max, so the events are a Poisson experiment (weight 1) of mean
+  E = Σ_k D_k·P_k.  U_max is the largest u of the pilot's events; an event
+  of the run with u above it is kept with probability 1 (a bias low by the
+  share of the expectation above U_max, which the pilot does not see).
+
+The event's ``te`` is the deposited energy in sensitive regions (secondary
+electrons deposit locally), its vertex the energy-weighted position, and its
+``flags`` carry ``multi_site`` (more than one site with the card's site
+separation, in any sensitive region); the detector response keeps that bit
+and adds its own.  Photon events carry no neutrino: cross-section parts as decays
+(``xs_gen`` = ``xs_sm`` = 1), ``src_*`` is the emission point, the electron
+direction isotropic (a photon event has no single electron).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from nusource.generator.activity import Deployment, deployment_decays, fill_times, time_tables
+from nusource.geometry.solids import inside_many
+from nusource.geometry.uniform import fill_isotropic
+from nusource.io.schema import FLAGS, WEIGHT_MODES
+from nusource.runcard import MAX_DAYS, PHOTON_MATERIALS
+
+from .base import ComponentCard, register
+
+DAY_S = 86400.0
+E_MIN_KEV, E_MAX_KEV = 10.0, 10_000.0
+"""Photon energies the transport covers [keV]."""
+MAX_EMISSION_PER_DAY = 1.0e25
+"""Most γ per day an impurity may emit (10²⁵/day ≈ 3 MCi of γ: more than any source)."""
+PILOT_SEED = 0
+"""Seed of the pilot runs: a pilot depends on the card only, so every seed of a card has the
+same expectation (and ``rate`` and the files agree); the run's events follow the run's seed."""
+PILOT_HISTORIES = 1_000_000
+"""Pilot histories per line energy (sampling shares, U_max, the rates of ``rate``)."""
+Q_FLOOR = 0.02
+"""Least share of the histories an emitter gets (its events stay sampled)."""
+MULTI_SITE = FLAGS["multi_site"]
+WEIGHT_FORMULA = "D_k*w/(q_k*N) per event (weighted); 1 (exposure); U_max/N (unweighted)"
+
+Energy = Annotated[float, Field(ge=E_MIN_KEV, le=E_MAX_KEV, allow_inf_nan=False)]
+Emission = Annotated[float, Field(ge=0, le=MAX_EMISSION_PER_DAY, allow_inf_nan=False)]
+HalfLife = Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]
+
+
+class ImpurityCard(ComponentCard):
+    """One γ emitter in the source: ``{ energy_kev, emission_per_day, half_life_days }``."""
+
+    energy_kev: Energy
+    """Photon energy [keV], 10–10,000."""
+    emission_per_day: Emission
+    """γ emitted per day (all directions) at the start of each deployment."""
+    half_life_days: HalfLife
+    """Half-life [days]: the emission decays with it during the run."""
+    label: str = ""
+    """What it stands for (e.g. "24Na-like")."""
+
+
+class SourceGammaCard(ComponentCard):
+    """[[components]] kind = "source_gamma": the source's γ rays (docs/physics.md §7b)."""
+
+    source_lines: bool = True
+    """Include the source's own γ lines (its data file's ``gammas``)."""
+    source_material: Literal[PHOTON_MATERIALS + ("none",)] = "none"  # type: ignore[valid-type]
+    """The source's active volume (self-absorption): "Cr" for chromium metal; "none": vacuum."""
+    impurities: list[ImpurityCard] = []
+    window_kev: Annotated[tuple[float, float], Field(strict=False)] | None = None
+    """Window of ``rate``'s single-site rate [keV] (default: the response's selection)."""
+    unweighted: bool = False
+    """Fixed mode: events of equal weight by rejection (default: exact per-event weights)."""
+    stretch: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.93
+    """Exponential-transform parameter in the source and shields (0: analog)."""
+    cone_fraction: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.9
+    """Share of emission directions drawn toward the detector."""
+    pilot_histories: Annotated[int, Field(ge=10_000, le=100_000_000)] = PILOT_HISTORIES
+    """Histories of the pilot run per line energy (shares, U_max and ``rate``'s figures)."""
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.window_kev is not None:
+            lo, hi = self.window_kev
+            if not (math.isfinite(lo) and math.isfinite(hi) and 0 <= lo < hi):
+                raise ValueError(f"window_kev = {list(self.window_kev)}: must be [lo, hi] keV")
+        return self
+
+
+@dataclass(frozen=True)
+class Emitter:
+    """One γ emitter: its photons, when, and how many.
+
+    Attributes
+    ----------
+    label : str
+    energy_mev : float
+    periods : tuple of Deployment
+        Emission rate [γ/s] at the start of each period.
+    half_life_s : float
+    photons : float
+        γ emitted in the run.
+    """
+
+    label: str
+    energy_mev: float
+    periods: tuple
+    half_life_s: float
+    photons: float
+
+    def rate_per_day_at_start(self) -> float:
+        return self.periods[0].a0_bq * DAY_S
+
+
+def emitters(exp, card: SourceGammaCard) -> tuple[Emitter, ...]:
+    """The card's γ emitters over the run's deployments (the source's lines first)."""
+    deps = exp.deployments
+    out = []
+    if card.source_lines:
+        for g in exp.nu_source.gammas:
+            periods = tuple(Deployment(d.start_s, d.length_s, d.a0_bq * g.intensity) for d in deps)
+            hl = exp.nu_source.half_life_s
+            out.append(
+                Emitter(
+                    f"{exp.nu_source.name} {g.energy_mev * 1e3:g} keV",
+                    g.energy_mev,
+                    periods,
+                    hl,
+                    float(deployment_decays(periods, hl).sum()),
+                )
+            )
+    a_first = deps[0].a0_bq
+    for i, imp in enumerate(card.impurities):
+        hl = imp.half_life_days * DAY_S
+        r0 = imp.emission_per_day / DAY_S
+        # each deployment: a source whose impurities scale with its activity at its start
+        periods = tuple(
+            Deployment(d.start_s, d.length_s, r0 * d.a0_bq / a_first if a_first > 0 else r0)
+            for d in deps
+        )
+        out.append(
+            Emitter(
+                imp.label or f"impurity {i} ({imp.energy_kev:g} keV)",
+                imp.energy_kev * 1e-3,
+                periods,
+                hl,
+                float(deployment_decays(periods, hl).sum()),
+            )
+        )
+    return tuple(out)
+
+
+def photon_material(name: str):
+    """A card's material name as the transport takes it ("Cr": chromium metal; "none": vacuum)."""
+    if name == "none":
+        return None
+    if name == "Cr":
+        from nusource.detsim.photons.rates import CHROMIUM
+
+        return CHROMIUM
+    return name
+
+
+def photon_geometry(exp, source_material: str = "none"):
+    """The run's photon geometry: the fiducial volume (if the response has one), the
+    detector, the source and its shields, then the card's [photons].outer regions."""
+    from nusource.detsim.photons import Region, geometry_from_experiment
+    from nusource.experiment import _solid
+
+    outer = [
+        Region(
+            o.name, _solid(o), photon_material(o.material), sensitive=o.sensitive, biased=o.biased
+        )
+        for o in exp.card.photons.outer
+    ]
+    r = exp.card.response
+    fiducial = None if r is None or r.fiducial is None else _solid(r.fiducial)
+    return geometry_from_experiment(
+        exp, fiducial=fiducial, source_material=photon_material(source_material), outer=outer
+    )
+
+
+def site_options(exp) -> dict:
+    """The card's [photons] site keys as :class:`TransportOptions` arguments."""
+    p = exp.card.photons
+    return {"site_mode": p.site_mode, "site_dz_cm": p.site_dz_cm, "site_dr_cm": p.site_dr_cm}
+
+
+@dataclass(frozen=True)
+class Pilot:
+    """What a pilot run tells about each emitter (per emitted photon, window-restricted)."""
+
+    p_event: np.ndarray
+    """Expected events (deposit in the window) per emitted photon, per emitter."""
+    p_event_err: np.ndarray
+    w_max: np.ndarray
+    """Largest transport weight of an event, per emitter."""
+    p_fiducial: np.ndarray
+    p_fiducial_err: np.ndarray
+    p_single: np.ndarray
+    p_single_err: np.ndarray
+    n: int
+
+
+def is_event(cols, window_mev, detector_kind, detector_params) -> np.ndarray:
+    """Histories that make events: deposited energy in the generation window [MeV] and
+    its energy-weighted position inside the detector solid (bool[n])."""
+    e = cols.energy_mev
+    lo, hi = window_mev
+    keep = (e > 0) & (e >= lo) & (e < hi)
+    keep[keep] = inside_many(
+        detector_kind, detector_params, cols.x_cm[keep], cols.y_cm[keep], cols.z_cm[keep]
+    )
+    return keep
+
+
+def _pilot(geometry, ems, options, card, window_mev, rate_window_mev, seed, index, det):
+    from nusource.core.randomness import COUNT_CHUNK, chunk_rng
+    from nusource.detsim.photons.rates import gamma_histories, in_fiducial
+
+    rng = chunk_rng(seed, index, COUNT_CHUNK, "pilot")
+    k = len(ems)
+    out = {name: np.zeros(k) for name in Pilot.__dataclass_fields__ if name != "n"}
+    detector_kind, detector_params = det
+    rlo, rhi = rate_window_mev
+    energies = sorted({em.energy_mev for em in ems})
+    for energy in energies:  # one pilot per line energy, shared by its emitters
+        cols, _, _ = gamma_histories(
+            rng,
+            card.pilot_histories,
+            geometry,
+            [(1.0, (energy,))],
+            "source",
+            options=options,
+            cone_fraction=card.cone_fraction,
+        )
+        w, e = cols.weight, cols.energy_mev
+        event = is_event(cols, window_mev, detector_kind, detector_params)
+        fid = cols.energy_fiducial_mev > 0
+        pos = np.column_stack([cols.x_cm, cols.y_cm, cols.z_cm])
+        single = (cols.n_sites == 1) & (e >= rlo) & (e <= rhi)
+        single &= in_fiducial(geometry, np.where(single[:, None], pos, np.nan))
+        mine = [i for i, em in enumerate(ems) if em.energy_mev == energy]
+        for name, sel in (("p_event", event), ("p_fiducial", fid), ("p_single", single)):
+            x = np.where(sel, w, 0.0)
+            out[name][mine] = x.mean()
+            out[name + "_err"][mine] = x.std(ddof=1) / math.sqrt(x.size)
+        out["w_max"][mine] = float(w[event].max()) if event.any() else 0.0
+    return Pilot(**out, n=card.pilot_histories)
+
+
+@dataclass(frozen=True)
+class SourceGamma:
+    """The ``source_gamma`` component (see the module notes)."""
+
+    name: str
+    index: int
+    mode: str
+    unweighted: bool
+    n_generated: int
+    ems: tuple
+    q: np.ndarray
+    u_max: float
+    expected_events: float
+    expected_events_err: float
+    geometry: object = field(repr=False)
+    options: object = field(repr=False)
+    cone_fraction: float
+    window_mev: tuple
+    pilot: Pilot = field(repr=False)
+    rate_window_mev: tuple
+    detector_kind: int
+    detector_params: np.ndarray = field(repr=False)
+    parameters: dict = field(default_factory=dict)
+    kind: str = "source_gamma"
+    binding: bool = False
+    thinned: bool = True
+    sets_flags: bool = True
+
+    @property
+    def gen_norm(self) -> float:
+        return self.expected_events / max(self.n_generated, 1)
+
+    @property
+    def rejection(self) -> bool:
+        return self.mode == "exposure" or self.unweighted
+
+    def fill(self, rng, cols: dict, n: int, first_id: int) -> int:
+        from nusource.detsim.photons.rates import gamma_histories
+
+        which = rng.choice(self.q.size, size=n, p=self.q)
+        kept = 0
+        for k, em in enumerate(self.ems):
+            ids = np.flatnonzero(which == k)
+            if ids.size == 0:
+                continue
+            ev, _, points = gamma_histories(
+                rng,
+                ids.size,
+                self.geometry,
+                [(1.0, (em.energy_mev,))],
+                "source",
+                options=self.options,
+                cone_fraction=self.cone_fraction,
+            )
+            u = em.photons * ev.weight / self.q[k]
+            keep = is_event(ev, self.window_mev, self.detector_kind, self.detector_params)
+            if self.rejection:
+                keep &= rng.random(ids.size) * self.u_max < u
+            m = int(keep.sum())
+            if m == 0:
+                continue
+            sl = slice(kept, kept + m)
+            c = {name: col[sl] for name, col in cols.items()}
+            c["event_id"][:] = first_id + ids[keep]
+            c["component"][:] = self.index
+            fill_times(rng, *time_tables(em.periods, em.half_life_s), c["time"])
+            c["te"][:] = ev.energy_mev[keep]
+            c["vtx_x"][:] = ev.x_cm[keep]
+            c["vtx_y"][:] = ev.y_cm[keep]
+            c["vtx_z"][:] = ev.z_cm[keep]
+            c["src_x"][:] = points[keep, 0]
+            c["src_y"][:] = points[keep, 1]
+            c["src_z"][:] = points[keep, 2]
+            fill_isotropic(rng, c["e_dx"], c["e_dy"], c["e_dz"])
+            for name in ("flight", "enu", "nu_dx", "nu_dy", "nu_dz", "cos_theta"):
+                c[name][:] = 0.0
+            for name in ("xs_mag", "xs_zlin", "xs_zquad"):
+                c[name][:] = 0.0
+            for name in ("xs_gen", "xs_sm", "p_ee"):
+                c[name][:] = 1.0
+            if self.mode == "exposure":
+                c["weight"][:] = 1.0
+            elif self.unweighted:
+                c["weight"][:] = self.u_max / self.n_generated
+            else:
+                c["weight"][:] = u[keep] / self.n_generated
+            if "flags" in c:
+                c["flags"][:] = np.where(ev.multi_site[keep], MULTI_SITE, 0)
+            kept += m
+        if kept:  # rows in history order, as the other components' are
+            order = np.argsort(cols["event_id"][:kept], kind="stable")
+            for col in cols.values():
+                col[:kept] = col[:kept][order]
+        return kept
+
+    def rate_items(self) -> dict:
+        """What ``rate`` reports besides the run's expected events (per day at the start)."""
+        return {
+            **gamma_rates(self.ems, self.pilot, self.rate_window_mev),
+            "events_error": self.expected_events_err,
+        }
+
+    def metadata(self) -> dict:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "mode": self.mode,
+            "mode_description": WEIGHT_MODES[self.mode],
+            "n_generated": int(self.n_generated),
+            "n_generated_means": "photon histories (emitted γ rays) simulated",
+            "expected_events": self.expected_events,
+            "expected_events_error": self.expected_events_err,
+            "gen_norm": self.gen_norm,
+            "weight_formula": WEIGHT_FORMULA,
+            "unweighted": self.rejection,
+            "u_max": self.u_max,
+            "binding": False,
+            "placement": "photons from the source's active volume, transported",
+            "emitters": [
+                {
+                    "label": em.label,
+                    "energy_mev": em.energy_mev,
+                    "half_life_s": em.half_life_s,
+                    "photons_in_run": em.photons,
+                    "emitted_per_day_at_start": em.rate_per_day_at_start(),
+                    "history_share": float(self.q[k]),
+                }
+                for k, em in enumerate(self.ems)
+            ],
+            "parameters": self.parameters,
+        }
+
+
+def rate_window(exp, window_kev=None) -> tuple[float, float]:
+    """The window of ``rate``'s single-site figures [MeV]: ``window_kev`` (a card entry's),
+    else the response's selection window, else its threshold to the generation window's top."""
+    if window_kev is not None:
+        return window_kev[0] * 1e-3, window_kev[1] * 1e-3
+    r = exp.card.response
+    if r is not None and r.window_kev is not None:
+        return r.window_kev[0] * 1e-3, r.window_kev[1] * 1e-3
+    lo = r.threshold_kev * 1e-3 if r is not None else exp.window_mev[0]
+    return max(lo, exp.window_mev[0]), exp.window_mev[1]
+
+
+def build_pilot(exp, card: SourceGammaCard, seed: int, index: int):
+    """(emitters, geometry, options, pilot) of a card entry; the pilot from the disk cache."""
+    from nusource.core.table_cache import cached_arrays
+    from nusource.detsim.photons.rates import biased_options
+
+    ems = emitters(exp, card)
+    if not ems:
+        raise ValueError(
+            "components ('source_gamma'): no γ emitter: the source has no γ lines "
+            "and the entry lists no impurities"
+        )
+    if exp.geo_source.is_point:
+        raise ValueError(
+            "components ('source_gamma'): needs a source with a volume "
+            "(source.shape = 'cylinder'), not a point"
+        )
+    geometry = photon_geometry(exp, card.source_material)
+    options = biased_options(geometry, "source", card.stretch, **site_options(exp))
+    rwin = rate_window(exp, card.window_kev)
+    kind, params, mat, flags, world, _ = geometry.arrays()
+    inputs = {
+        "energies": [em.energy_mev for em in ems],
+        "geometry": [kind.tolist(), params.tolist(), mat.tolist(), flags.tolist(), int(world)],
+        "materials": [repr(m) for m in geometry.materials()],
+        "options": repr(options),
+        "cone": card.cone_fraction,
+        "window": list(exp.window_mev),
+        "rate_window": list(rwin),
+        "seed": int(seed),
+        "index": int(index),
+        "n": card.pilot_histories,
+    }
+
+    def build():
+        det = (int(exp.detector.kind), np.asarray(exp.detector.params, dtype=float))
+        p = _pilot(geometry, ems, options, card, exp.window_mev, rwin, seed, index, det)
+        return tuple(getattr(p, name) for name in Pilot.__dataclass_fields__ if name != "n")
+
+    arrays = cached_arrays(
+        "source_gamma_pilot",
+        inputs,
+        build,
+        modules=(
+            __name__,
+            "nusource.detsim.photons.transport",
+            "nusource.detsim.photons.rates",
+            "nusource.detsim.photons.cross_sections",
+        ),
+    )
+    names = [name for name in Pilot.__dataclass_fields__ if name != "n"]
+    pilot = Pilot(**dict(zip(names, arrays, strict=True)), n=card.pilot_histories)
+    return ems, geometry, options, pilot
+
+
+@register("source_gamma", SourceGammaCard)
+def _source_gamma(card: SourceGammaCard, ctx):
+    exp = ctx.experiment
+    ems, geometry, options, pilot = build_pilot(exp, card, PILOT_SEED, ctx.index)
+    photons = np.array([em.photons for em in ems])
+    per_emitter = photons * pilot.p_event
+    expected, err = summed(ems, photons, pilot.p_event, pilot.p_event_err)
+    total = per_emitter.sum()
+    share = per_emitter / total if total > 0 else np.full(len(ems), 1.0 / len(ems))
+    q = np.where(photons > 0, np.maximum(share, Q_FLOOR), 0.0)
+    if not q.sum() > 0:
+        raise ValueError(f"components ('{ctx.name}'): its emitters emit no γ in the run")
+    q /= q.sum()
+    u_max = float(np.max(photons * pilot.w_max / q)) if np.any(pilot.w_max > 0) else 0.0
+    if ctx.mode == "exposure":
+        n = ctx.n_to_generate(u_max) if u_max > 0 else 0
+    else:
+        n = ctx.n_to_generate(expected)
+    return SourceGamma(
+        name=ctx.name,
+        index=ctx.index,
+        mode=ctx.mode,
+        unweighted=card.unweighted,
+        n_generated=n,
+        ems=ems,
+        q=q,
+        u_max=u_max,
+        expected_events=expected,
+        expected_events_err=err,
+        geometry=geometry,
+        options=options,
+        cone_fraction=card.cone_fraction,
+        window_mev=tuple(exp.window_mev),
+        pilot=pilot,
+        rate_window_mev=rate_window(exp, card.window_kev),
+        detector_kind=int(exp.detector.kind),
+        detector_params=np.ascontiguousarray(exp.detector.params, dtype=float),
+        parameters={
+            **card.model_dump(),
+            "max_days": MAX_DAYS,
+        },
+    )
+
+
+def summed(ems, scale: np.ndarray, p: np.ndarray, err: np.ndarray) -> tuple[float, float]:
+    """Σ scale_k·p_k and its error: emitters of one energy share a pilot (errors add
+    linearly within an energy, in quadrature across energies)."""
+    var = 0.0
+    for energy in {em.energy_mev for em in ems}:
+        mine = [i for i, em in enumerate(ems) if em.energy_mev == energy]
+        var += float(np.sum(scale[mine] * err[mine])) ** 2
+    return float(np.sum(scale * p)), math.sqrt(var)
+
+
+def gamma_rates(ems, pilot: Pilot, window_mev) -> dict:
+    """``rate --json``'s ``components.source_gamma`` items: per day at the start, with errors."""
+    r0 = np.array([em.rate_per_day_at_start() for em in ems])
+
+    def total(p, e):
+        return summed(ems, r0, p, e)
+
+    fid, fid_err = total(pilot.p_fiducial, pilot.p_fiducial_err)
+    ss, ss_err = total(pilot.p_single, pilot.p_single_err)
+    return {
+        "emitted_per_day": float(r0.sum()),
+        "interacting_in_fiducial_per_day": fid,
+        "interacting_in_fiducial_per_day_err": fid_err,
+        "single_site_in_window_per_day": ss,
+        "single_site_in_window_per_day_err": ss_err,
+        "single_site_window_kev": [window_mev[0] * 1e3, window_mev[1] * 1e3],
+        "rates_at": "the start of the first deployment (Monte Carlo, 1σ statistical errors)",
+        "per_emitter": [
+            {
+                "label": em.label,
+                "energy_kev": em.energy_mev * 1e3,
+                "half_life_days": em.half_life_s / DAY_S,
+                "emitted_per_day": float(r0[k]),
+                "interacting_in_fiducial_per_day": float(r0[k] * pilot.p_fiducial[k]),
+                "single_site_in_window_per_day": float(r0[k] * pilot.p_single[k]),
+            }
+            for k, em in enumerate(ems)
+        ],
+        "pilot_histories_per_energy": pilot.n,
+    }

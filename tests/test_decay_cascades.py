@@ -1,0 +1,100 @@
+"""²¹⁴Pb decays with their γ cascades transported: energy, sites, and the multi-site veto."""
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nusource import jobs
+from nusource.components.transported import simulate_decays
+from nusource.detsim.photons import PhotonGeometry, Region, TransportOptions
+from nusource.generator.beta_spectrum import table_cdf
+from nusource.generator.radon import Rn222Background
+from nusource.geometry import Cylinder, SphericalShell
+from nusource.runcard import shipped_card
+
+BIG = SphericalShell(0.0, 400.0, (0.0, 0.0, 0.0))  # 4 m of LXe: every γ is absorbed
+INNER = Cylinder(20.0, 20.0, (0.0, 0.0, 0.0))  # decays near the centre
+BIG_GEOMETRY = PhotonGeometry([Region("detector", BIG, "LXe", sensitive=True)])
+
+
+def _decays(n, options, seed=0):
+    bg = Rn222Background(1.0, naked_only=False)
+    rng = np.random.default_rng(seed)
+    return bg, simulate_decays(rng, n, bg, BIG_GEOMETRY, options, INNER.kind, INNER.params)
+
+
+def test_contained_decay_deposits_beta_plus_its_level():
+    """In 4 m of LXe every cascade is absorbed: energy − β energy is a ²¹⁴Bi level energy."""
+    bg, (_, te, ev) = _decays(20_000, TransportOptions())
+    levels = np.unique([b.level_mev for b in bg.scheme.branches])
+    extra = ev.energy_mev - te
+    nearest = levels[np.argmin(np.abs(extra[:, None] - levels[None, :]), axis=1)]
+    assert np.max(np.abs(extra - nearest)) < 1e-9
+    # the level shares are the branch intensities (binomial errors)
+    for level in levels:
+        p = sum(b.intensity for b in bg.scheme.branches if b.level_mev == level)
+        got = np.mean(nearest == level)
+        assert abs(got - p) < 5 * math.sqrt(p * (1 - p) / te.size) + 1e-12, level
+
+
+def test_one_site_window_share_equals_the_spectra():
+    """With sites merged (1 km separation), the share of decays in 2–140 keV is
+    Σ_b I_b·[F_b(hi − L_b) − F_b(lo − L_b)] from the branch spectra (binomial errors)."""
+    lo, hi = 0.002, 0.140
+    options = TransportOptions(site_dz_cm=1e5, site_dr_cm=1e5)
+    bg, (_, _, ev) = _decays(100_000, options, seed=1)
+    assert np.all(ev.n_sites == 1)
+    exact = 0.0
+    for b in bg.scheme.branches:
+        a, c = table_cdf(b.grid_mev, b.density, [lo - b.level_mev, hi - b.level_mev])
+        exact += b.intensity * (c - a)
+    got = np.mean((ev.energy_mev >= lo) & (ev.energy_mev <= hi))
+    err = math.sqrt(exact * (1 - exact) / ev.energy_mev.size)
+    print(f"\none site, 2–140 keV: {got:.5f} (spectra: {exact:.5f} ± {err:.5f})")
+    assert abs(got - exact) < 5 * err
+
+
+def test_tpc_sites_split_cascades():
+    """With a TPC's 3 mm / 1 cm sites most decays through excited levels are multi-site,
+    and ground-state decays are single-site."""
+    bg, (_, te, ev) = _decays(20_000, TransportOptions(site_dz_cm=0.3, site_dr_cm=1.0))
+    extra = ev.energy_mev - te
+    ground = extra < 1e-12
+    assert np.all(ev.n_sites[ground] == 1)
+    assert np.mean(ev.multi_site[~ground]) > 0.5
+
+
+def test_lxe_rn222_transport_against_naked():
+    """The shipped LXe card transports ²¹⁴Pb's cascades; the single-site share in 2–140 keV
+    per decay is printed beside the naked-β share the `naked_only` treatment uses: close
+    (the naked decays dominate), and not below it by more than its error."""
+    r = jobs.rate("lxe_cr51.toml")["components"]["rn222"]
+    assert r["transported"] is True
+    ss, dss, naked = (
+        r["single_site_in_window_per_decay"],
+        r["single_site_in_window_per_decay_err"],
+        r["naked_in_window_per_decay"],
+    )
+    print(
+        f"\n214Pb: {ss:.4f} ± {dss:.4f} of decays single-site in 2–140 keV with γ transport, "
+        f"{naked:.4f} naked β only"
+    )
+    assert r["single_site_window_kev"] == [2.0, 140.0]
+    assert ss > naked - 3 * dss
+    assert ss == pytest.approx(naked, rel=0.15)
+
+
+def test_naked_only_contradicts_transport(tmp_path):
+    """naked_only = true with transport = true is refused in one line naming the key."""
+    card = tmp_path / "c.toml"
+    src = shipped_card("lxe_cr51.toml").read_text()
+    assert "transport = true" in src
+    card.write_text(src.replace("transport = true", "transport = true\nnaked_only = true"))
+    r = subprocess.run(
+        [sys.executable, "-m", "nusource.cli", "rate", str(card)], capture_output=True, text=True
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "naked_only" in r.stderr.strip().splitlines()[-1]
