@@ -610,7 +610,7 @@ def _print_analysis(r) -> None:
 
 
 def _print_lama(r) -> None:
-    print("Seed 000 (LAMA), Table 2: expected events per 20 keV recoil bin (this geometry)")
+    print("Seed 000 (LAMA), Table 2: expected events per 20 keV recoil bin (the seed card)")
     print(
         "  bin [keV]      " + "".join(f"{a:>5.0f}-{b:<4.0f}" for a, b in r["bins_kev"]) + "   total"
     )
@@ -627,16 +627,21 @@ def _print_lama(r) -> None:
     )
     for k, v in r["excess_percent"].items():
         print(f"  χ excess {k:8s} {v:6.3f} %   (seed {r['seed_excess_percent'][k]:6.3f} %)")
+    print(
+        f"  SM total 0–100 keV: {sum(r['events']['SM']):.0f} (seed 18391; ratio "
+        f"{r['events_total_SM_over_seed']:.3f})"
+    )
     print(f"  M_Z′χ reach, 95 % CL [GeV] ({r['sensitivity_convention']}):")
     for label, key in (
-        ("this geometry", "mzp_sensitivity_gev"),
-        ("seed's normalisation", "mzp_sensitivity_gev_seed_normalisation"),
+        ("card's own events", "mzp_sensitivity_gev"),
+        ("cf. seed's total", "mzp_sensitivity_gev_seed_normalisation_comparison"),
     ):
         for mass, row in r[key].items():
             cells = ", ".join(f"{s} %: {v:.0f}" for s, v in row.items())
-            print(f"    {label:21s} {mass:6s} {cells}")
+            print(f"    {label:18s} {mass:15s} {cells}")
     print(
-        f"    seed 000: 400 kg ≈ 500, 1 t ≈ 625; 1 t / 400 kg here {r['ratio_1t_over_400kg']:.3f}"
+        "    seed 000: 400 kg ≈ 500, 1 t ≈ 625 (1t: a 1 t shell on the same shield; "
+        "1t_mass_scaled: 2.5 × 400 kg, as the seed)"
     )
     for p in r.get("plots", []):
         print(f"  wrote {p}")

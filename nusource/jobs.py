@@ -287,10 +287,34 @@ def sample_card(
     return r
 
 
+LAMA_1T_OUTER_RADIUS_CM = 43.209489
+"""Outer radius [cm] of 1 t of NaI (3.67 g/cm³) in a spherical shell from 25 cm (seed geometry)."""
+
+
+def lama_seed_1t_card_text(text: str) -> str:
+    """The LAMA seed card's text with the NaI shell holding 1 t instead of 400 kg.
+
+    The same source and compact shield; only the shell's outer radius grows
+    (:data:`LAMA_1T_OUTER_RADIUS_CM`), so G grows less than the mass.
+    """
+    import re
+
+    out, n = re.subn(
+        r"(?m)^outer_radius_cm = .*$", f"outer_radius_cm = {LAMA_1T_OUTER_RADIUS_CM}", text
+    )
+    if n != 1:
+        raise ValueError("the LAMA seed card has no single detector outer_radius_cm to scale")
+    return out.replace("400 kg", "1 t")
+
+
 def reproduce_lama(
     *, files=None, n=2_000_000, seed=None, plots=None, workers=1, progress=None
 ) -> dict:
-    """Seed 000 (LAMA) end to end: simulate the seed card (or read its files) and compare."""
+    """Seed 000 (LAMA) end to end: simulate the seed card (or read its files) and compare.
+
+    Every number comes from the card's own exposure (no normalisation taken from
+    the seed); the 1 t reach uses the same card with a 1 t NaI shell.
+    """
     import tempfile
 
     from .analysis import lama
@@ -319,7 +343,7 @@ def reproduce_lama(
     sigma = (
         None if response is None or response.resolution is None else (response.resolution.sigma_mev)
     )
-    exp_1t = build_experiment(parse_card(shipped_card("lama_1t.toml").read_text()))
+    exp_1t = build_experiment(parse_card(lama_seed_1t_card_text(text), "the 1 t seed card"))
     g400 = meta["geometric_factor_cm"]
     g1t = geometric_factor(exp_1t).value_cm
     exposure = float(meta["exposure_per_cm2"])
