@@ -37,7 +37,12 @@ from nusource.generator.zprime import gamma_of_mass
 
 from .components_fit import component_templates
 from .likelihood import BinnedModel
-from .zprime_sensitivity import DELTA_CHI2_95_ONE_SIDED, delta_chi2_of_mass, zprime_limit
+from .zprime_sensitivity import (
+    DELTA_CHI2_95,
+    DELTA_CHI2_95_ONE_SIDED,
+    delta_chi2_of_mass,
+    zprime_limit,
+)
 
 EDGES_KEV = np.arange(250.0, 800.1, 50.0)
 """Bins of reconstructed energy [keV]: the card's window in 50 keV steps."""
@@ -51,7 +56,7 @@ CONVENTION = (
 )
 
 
-def reach_gev(signal: np.ndarray, background, edges_mev) -> float:
+def reach_gev(signal: np.ndarray, background, edges_mev, *, level: float = DELTA_CHI2) -> float:
     """95 % CL lower limit on M_Z′χ [GeV] (module conventions).
 
     Parameters
@@ -61,17 +66,25 @@ def reach_gev(signal: np.ndarray, background, edges_mev) -> float:
     background : ndarray, shape (m,) or None
         Background [events per bin].
     edges_mev : ndarray, shape (m + 1,)
+    level : float
+        Δχ² of the limit (2.71 default; see the module docstring).
     """
     m = signal.shape[1]
     bkg = np.zeros(m) if background is None else np.asarray(background, dtype=float)
     sig = np.array(signal, dtype=float)
     sig[1] = 0.0
     bm = BinnedModel(sig, bkg, np.asarray(edges_mev, dtype=float))
-    return zprime_limit(bm, form=FORM, delta_chi2_level=DELTA_CHI2).mass_gev
+    return zprime_limit(bm, form=FORM, delta_chi2_level=level).mass_gev
 
 
 def activity_for_reach(
-    signal: np.ndarray, background, edges_mev, activity_ci: float, target_gev: float
+    signal: np.ndarray,
+    background,
+    edges_mev,
+    activity_ci: float,
+    target_gev: float,
+    *,
+    level: float = DELTA_CHI2,
 ) -> float:
     """Source activity [Ci] whose reach is ``target_gev`` (the signal scales with it).
 
@@ -81,10 +94,10 @@ def activity_for_reach(
     """
 
     def h(log_scale):
-        m = reach_gev(signal * math.exp(log_scale), background, edges_mev)
+        m = reach_gev(signal * math.exp(log_scale), background, edges_mev, level=level)
         return (m if math.isfinite(m) else 0.0) - target_gev
 
-    m0 = reach_gev(signal, background, edges_mev)
+    m0 = reach_gev(signal, background, edges_mev, level=level)
     x0 = 4.0 * math.log(target_gev / m0) if math.isfinite(m0) and m0 > 0 else 0.0
     lo, hi = x0 - 0.2, x0 + 0.2
     for _ in range(60):
@@ -188,6 +201,10 @@ def reproduce(
         "mzp_chi_stat_gev": stat,
         "mzp_chi_bkg_gev": with_bkg,
         "activity_for_275_gev_mci": a275 * 1e-6,
+        "activity_for_275_gev_mci_delta_chi2_3.84": activity_for_reach(
+            signal, None, edges, activity_ci, SEED_GEV["stat"], level=DELTA_CHI2_95
+        )
+        * 1e-6,
         "flat_rate_for_215_gev_per_kev_100t_day": rate215 * 100.0,
         "flat_rate_for_215_gev_note": (
             "the flat background alone stands for the seed's whole background; on top of "
