@@ -7,8 +7,9 @@ Volumes (lengths in cm, angles in degrees, densities in g/cm³, as written):
     everything, centred on the origin, with a margin of 10 % (at least 10 cm).
 ``shield_<k>_<material>``
     shield layer k (0 innermost) of the source: a full cylinder (tube) of its
-    material, axis along z, that holds layer k − 1 (or the active volume);
-    its own matter is the can between the two (see ``nusource.geometry.source``).
+    material, axis along z, or a full sphere (``shield_shape = "sphere"``), that
+    holds layer k − 1 (or the active volume); its own matter is what lies
+    between the two (see ``nusource.geometry.source``).
 ``source_active``
     the source's active cylinder (absent for a point source).  The toolkit
     does not model the source's own matter; it is vacuum unless
@@ -224,10 +225,10 @@ def experiment_gdml(exp, *, fiducial=None, source_material: Material | None = No
     if not src.is_point:
         active = Cylinder(src.radius_cm, src.half_height_cm)
         child = w.volume("source_active", active, source_material or VACUUM)
-    for k, (material, cyl) in enumerate(
-        zip((m for m, _ in src.shields), src.layer_cylinders(), strict=True)
+    for k, (material, outer) in enumerate(
+        zip((m for m, _ in src.shields), src.layer_solids(), strict=True)
     ):
-        layer = Cylinder(cyl.radius_cm, cyl.half_height_cm)
+        layer = _centred(outer)
         daughters = [] if child is None else [(f"{child}_pv", child, (0.0, 0.0, 0.0))]
         child = w.volume(f"shield_{k}_{material.name}", layer, material, daughters)
     det = exp.detector
@@ -245,7 +246,7 @@ def experiment_gdml(exp, *, fiducial=None, source_material: Material | None = No
     extents = [
         _extent(det),
         _extent(
-            src.layer_cylinders()[-1]
+            src.layer_solids()[-1]
             if src.shields
             else Cylinder(max(src.radius_cm, 1e-3), max(src.half_height_cm, 1e-3), src.center)
         ),

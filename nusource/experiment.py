@@ -161,19 +161,36 @@ def _check_geometry(path, card: RunCard, geo_source: GeoSource, solid) -> None:
     # points on and in the outermost cylinder of the source with its shields
     r, h = geo_source.outer_radius_cm, geo_source.outer_half_height_cm
     cx, cy, cz = geo_source.center
-    rr, pp, zz = np.meshgrid(
-        np.linspace(0, r, 9),
-        np.linspace(0, 2 * math.pi, 24, endpoint=False),
-        np.linspace(-h, h, 17),
-    )
-    pts = np.stack([cx + rr * np.cos(pp), cy + rr * np.sin(pp), cz + zz], axis=-1).reshape(-1, 3)
+    if geo_source.shield_shape == "sphere" and geo_source.shields:
+        # points in the outermost ball; its surface may touch the detector (a detector
+        # that starts at the shield), so the outermost points sit 1e-9 of r inside
+        rr, th, ph = np.meshgrid(
+            np.linspace(0, r * (1.0 - 1e-9), 9),
+            np.linspace(0, math.pi, 13),
+            np.linspace(0, 2 * math.pi, 24, endpoint=False),
+        )
+        st = np.sin(th)
+        pts = np.stack(
+            [cx + rr * st * np.cos(ph), cy + rr * st * np.sin(ph), cz + rr * np.cos(th)], axis=-1
+        ).reshape(-1, 3)
+        what = f"a ball of radius {r:g} cm"
+    else:
+        rr, pp, zz = np.meshgrid(
+            np.linspace(0, r, 9),
+            np.linspace(0, 2 * math.pi, 24, endpoint=False),
+            np.linspace(-h, h, 17),
+        )
+        pts = np.stack([cx + rr * np.cos(pp), cy + rr * np.sin(pp), cz + zz], axis=-1).reshape(
+            -1, 3
+        )
+        what = f"radius {r:g} cm, height {2 * h:g} cm"
     if any(solid.contains(p) for p in pts):
         raise CardError(
-            f"run card {path}: detector: the source with its shields (radius {r:g} cm, "
-            f"height {2 * h:g} cm at {tuple(geo_source.center)}) overlaps the detector volume; "
+            f"run card {path}: detector: the source with its shields ({what} "
+            f"at {tuple(geo_source.center)}) overlaps the detector volume; "
             "move the detector (detector.center_cm, source.center_cm) or change its size "
             f"({', '.join(f'detector.{k}' for k in _SHAPE_KEYS[card.detector.shape])}, "
-            "source.diameter_cm, height_cm, shields)"
+            "source.diameter_cm, height_cm, shields, shield_shape)"
         )
     inside = _envelope_contains(card.detector, geo_source.center)
     if inside and not card.detector.source_inside:
@@ -366,9 +383,11 @@ def build_experiment(card: RunCard, path="<card>") -> Experiment:
             raise CardError(f"run card {path}: source.shields[{i}].material: {exc}") from None
     try:
         if s.shape == "point":
-            geo_source = GeoSource.point(tuple(s.center_cm), shields)
+            geo_source = GeoSource.point(tuple(s.center_cm), shields, s.shield_shape)
         else:
-            geo_source = GeoSource(s.diameter_cm / 2, s.height_cm / 2, tuple(s.center_cm), shields)
+            geo_source = GeoSource(
+                s.diameter_cm / 2, s.height_cm / 2, tuple(s.center_cm), shields, s.shield_shape
+            )
         solid = _solid(card.detector)
         material = _material(card.detector)
     except ValueError as exc:

@@ -289,10 +289,34 @@ def sample_card(
     return r
 
 
+LAMA_1T_OUTER_RADIUS_CM = 43.209489
+"""Outer radius [cm] of 1 t of NaI (3.67 g/cm³) in a spherical shell from 25 cm (seed geometry)."""
+
+
+def lama_seed_1t_card_text(text: str) -> str:
+    """The LAMA seed card's text with the NaI shell holding 1 t instead of 400 kg.
+
+    The same source and compact shield; only the shell's outer radius grows
+    (:data:`LAMA_1T_OUTER_RADIUS_CM`), so G grows less than the mass.
+    """
+    import re
+
+    out, n = re.subn(
+        r"(?m)^outer_radius_cm = .*$", f"outer_radius_cm = {LAMA_1T_OUTER_RADIUS_CM}", text
+    )
+    if n != 1:
+        raise ValueError("the LAMA seed card has no single detector outer_radius_cm to scale")
+    return out.replace("400 kg", "1 t")
+
+
 def reproduce_lama(
     *, files=None, n=2_000_000, seed=None, plots=None, workers=1, progress=None
 ) -> dict:
-    """Seed 000 (LAMA) end to end: simulate the seed card (or read its files) and compare."""
+    """Seed 000 (LAMA) end to end: simulate the seed card (or read its files) and compare.
+
+    Every number comes from the card's own exposure (no normalisation taken from
+    the seed); the 1 t reach uses the same card with a 1 t NaI shell.
+    """
     import tempfile
 
     from .analysis import lama
@@ -321,7 +345,7 @@ def reproduce_lama(
     sigma = (
         None if response is None or response.resolution is None else (response.resolution.sigma_mev)
     )
-    exp_1t = build_experiment(parse_card(shipped_card("lama_1t.toml").read_text()))
+    exp_1t = build_experiment(parse_card(lama_seed_1t_card_text(text), "the 1 t seed card"))
     g400 = meta["geometric_factor_cm"]
     g1t = geometric_factor(exp_1t).value_cm
     exposure = float(meta["exposure_per_cm2"])
@@ -330,6 +354,81 @@ def reproduce_lama(
     )
     result["files"] = [str(f) for f in data.files] if files is not None else None
     return result
+
+
+def reproduce_borexino(
+    *, files=None, n=200_000, seed=None, plots=None, workers=1, progress=None
+) -> dict:
+    """Seed 001 (BOREXINO + ⁵¹Cr at 10 m): the Z′χ reach, statistics only and with background.
+
+    Simulates configs/borexino_cr51.toml as a 'fixed' run (n events per
+    component) or reads its files; the signal's expectation is the quadrature
+    of the files' card, the backgrounds' the run's weighted events (see
+    :mod:`nusource.analysis.borexino`).
+    """
+    import tempfile
+
+    from .analysis import borexino
+    from .analysis.run_analysis import expectation_for
+    from .experiment import build_experiment, detector_response
+    from .io.readers import read_events
+    from .production import plan, simulate
+    from .runcard import parse_card, shipped_card
+
+    if n <= 0:
+        raise ValueError(f"-n: {n} is not allowed; give the events per component (> 0)")
+    t0 = time.perf_counter()
+    if files is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            card_path = shipped_card("borexino_cr51.toml")
+            prod = plan(card_path, Path(tmp) / "borexino_cr51.h5", n=n, seed=seed)
+            simulate(prod, workers=workers, progress=progress)
+            data = read_events(prod.output)
+    else:
+        data = read_events(files)
+    meta = data.run
+    if meta.get("mode") not in ("fixed", "weighted"):
+        raise ValueError(
+            "reproduce borexino needs files of a 'fixed' or 'weighted' run (weights are expected "
+            f"events); these are mode '{meta.get('mode')}'"
+        )
+    exp = build_experiment(parse_card(meta["provenance"]["run_card"], "the files' run card"))
+    flats = [c for c in exp.card.components if getattr(c, "kind", None) == "flat"]
+    if len(flats) != 1:
+        raise ValueError("reproduce borexino: the files' card needs one [[components]] kind 'flat'")
+    exposure = float(meta["exposure_per_cm2"])
+    ex = expectation_for(
+        exp, detector_response(exp), borexino.EDGES_KEV * 1e-3, field="erec", exposure=exposure
+    )
+    signal = np.array([ex.sm, np.zeros_like(ex.sm), ex.zlin, ex.zquad])
+    activity = exp.card.source.activity_ci
+    if activity is None:
+        raise ValueError("reproduce borexino: the files' card gives deployments, not activity_ci")
+    out = borexino.reproduce(
+        data.events,
+        meta,
+        signal,
+        flat_rate=float(flats[0].card.rate_per_kev_t_day),
+        flat_name=flats[0].name,
+        activity_ci=float(activity),
+        plots_dir=plots,
+    )
+    out["card_assumptions"] = {
+        "source": "⁵¹Cr, activity_ci at the start, decaying (T½ = 27.7 d) over run_days",
+        "activity_mci": activity * 1e-6,
+        "run_days": exp.card.source.run_days,
+        "distance_cm": float(
+            np.linalg.norm(np.subtract(exp.detector.center, exp.geo_source.center))
+        ),
+        "detector": f"{exp.card.detector.name}: {exp.detector_mass_kg / 1e3:.4g} t pseudocumene",
+        "geometric_factor_cm": float(meta["geometric_factor_cm"]),
+        "couplings": exp.card.physics.couplings,
+        "backgrounds": [c.kind for c in exp.card.components],
+    }
+    out["events_per_component_simulated"] = n if files is None else None
+    out["files"] = [str(f) for f in data.files] if files is not None else None
+    out["seconds"] = time.perf_counter() - t0
+    return out
 
 
 def analyze(files, card_path, *, plots=None, templates=None) -> dict:

@@ -97,9 +97,15 @@ class SourceCard(_Model):
     height_cm: Length | None = None
     center_cm: Vec3 = (0.0, 0.0, 0.0)
     shields: list[Shield] = []
+    shield_shape: Literal["cylinder", "sphere"] = "cylinder"
+    """'cylinder': each layer adds its thickness on every side of the cylinder inside it;
+    'sphere': spherical layers about the source, the first from the sphere around the
+    active cylinder (nusource.geometry.source)."""
 
     @model_validator(mode="after")
     def _check(self):
+        if self.shield_shape == "sphere" and not self.shields:
+            raise ValueError("shield_shape = 'sphere' needs shields (it is their shape)")
         if self.deployments is None and (self.activity_ci is None or self.run_days is None):
             raise ValueError(
                 "give activity_ci and run_days, or a list of [[source.deployments]] "

@@ -145,13 +145,20 @@ def test_every_card_reads_back_volume_by_volume(card, tmp_path):
     r, h = src["diameter_cm"] / 2, src["height_cm"] / 2
     inner = "source_active"
     assert g.solid_volume(g.volumes[inner]["solid"]) == pytest.approx(2 * math.pi * r * r * h)
+    sphere = src.get("shield_shape", "cylinder") == "sphere"
+    b, held = math.hypot(r, h), 2 * math.pi * r * r * h  # sphere around the source; volume inside
     for k, shield in enumerate(src["shields"]):
         name = f"shield_{k}_{shield['material']}"
         v = g.volumes[name]
         assert v["daughters"] == [(inner, (0.0, 0.0, 0.0))]
         t = shield["thickness_cm"]
         density = {"W": 19.3, "Cu": 8.96, "Pb": 11.35}[shield["material"]]
-        can = 2 * math.pi * ((r + t) ** 2 * (h + t) - r * r * h)
+        if sphere:  # a ball of radius b + T_k holding what is inside it
+            b += t
+            assert v["solid"].tag == "sphere" and float(v["solid"].get("rmax")) == b
+            can, held = 4 / 3 * math.pi * b**3 - held, 4 / 3 * math.pi * b**3
+        else:
+            can = 2 * math.pi * ((r + t) ** 2 * (h + t) - r * r * h)
         assert g.own_mass_kg(name) == pytest.approx(can * density * 1e-3, rel=1e-12)
         assert v["aux"]["G4NistMaterial"] == f"G4_{shield['material']}"
         r, h, inner = r + t, h + t, name
@@ -238,10 +245,16 @@ def test_geant4_reads_every_card_with_its_masses_and_no_overlaps(card, tmp_path)
     assert g4["detector"]["mass"] == pytest.approx(exp.detector_mass_kg, rel=1e-12)
     assert g4["detector"]["density"] == pytest.approx(exp.material.density_g_cm3, rel=1e-15)
     r, h = src["diameter_cm"] / 2, src["height_cm"] / 2
+    sphere = src.get("shield_shape", "cylinder") == "sphere"
+    b, held = math.hypot(r, h), 2 * math.pi * r * r * h
     for k, shield in enumerate(src["shields"]):
         t = shield["thickness_cm"]
         density = {"W": 19.3, "Cu": 8.96, "Pb": 11.35}[shield["material"]]
-        can = 2 * math.pi * ((r + t) ** 2 * (h + t) - r * r * h) * density * 1e-3
+        if sphere:  # a ball of radius b + T_k minus what it holds
+            b += t
+            can, held = (4 / 3 * math.pi * b**3 - held) * density * 1e-3, 4 / 3 * math.pi * b**3
+        else:
+            can = 2 * math.pi * ((r + t) ** 2 * (h + t) - r * r * h) * density * 1e-3
         assert g4[f"shield_{k}_{shield['material']}"]["own_mass"] == pytest.approx(can, rel=1e-12)
         r, h = r + t, h + t
     assert [name for name, v in g4.items() if v["overlaps"]] == []

@@ -3,7 +3,7 @@
 A point belongs to the *first* region (in list order) whose solid contains it,
 so nested solids need no holes: the fiducial cylinder goes before the
 detector, the source's active cylinder before its first shield, each shield
-layer's outer cylinder (:meth:`nusource.geometry.Source.layer_cylinders`)
+layer's outer solid (:meth:`nusource.geometry.Source.layer_solids`)
 before the next one. Outside every region is the world: vacuum, or a
 material (then a photon there never escapes: give the world a solid instead).
 
@@ -170,10 +170,10 @@ def source_regions(source: Source, source_material=None, *, biased: bool = True)
                 biased=biased,
             )
         )
-    for k, ((material, _), cyl) in enumerate(
-        zip(source.shields, source.layer_cylinders(), strict=True)
+    for k, ((material, _), outer) in enumerate(
+        zip(source.shields, source.layer_solids(), strict=True)
     ):
-        out.append(Region(f"shield{k}", cyl, material, biased=biased))
+        out.append(Region(f"shield{k}", outer, material, biased=biased))
     return out
 
 
