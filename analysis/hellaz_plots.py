@@ -50,7 +50,7 @@ def cr51_dsigma_dcos_figure(p, mus=(6e-11, 8e-11, 1e-10)):
         ax.plot(c, y / UNIT, color=f"C{k}", label=name)
     ax.axvline(c100, color="grey", ls=":", lw=1, label=f"T = 100 keV (cosθ = {c100:.3f})")
     ax.set_yscale("log")
-    ax.set_ylim(bottom=1e-3)
+    ax.set_ylim(bottom=0.1)
     ax.set_xlabel("cosθ (electron to neutrino direction)")
     ax.set_ylabel("dσ/dcosθ [10⁻⁴⁵ cm²]")
     ax.set_title("⁵¹Cr 746.9 keV line: dσ/dcosθ (exact)", fontsize=10)
@@ -129,16 +129,18 @@ def iso_c_figure(p_anti, p_nu, e_max, events=None, cos_rec=None, mu=mm.MU_ISO):
         cs = ax.contour(tt * 1e3, hh, c, levels=list(mm.ISO_LEVELS), cmap="viridis")
         ax.clabel(cs, fmt="C=%g", fontsize=7)
         if events is not None and ax is axes[0]:
-            k = min(len(events), 3000)
+            sel = np.flatnonzero(events["te"] <= t[-1])[:4000]
             ax.plot(
-                events["te"][:k] * 1e3,
-                np.arccos(cos_rec[:k]),
-                ",",
+                events["te"][sel] * 1e3,
+                np.arccos(cos_rec[sel]),
+                ".",
+                ms=1.5,
                 color="C3",
-                alpha=0.5,
+                alpha=0.4,
                 label="simulated events (θ_rec)",
             )
             ax.legend(fontsize=7, loc="upper right")
+        ax.set_xlim(t[0] * 1e3, t[-1] * 1e3)
         ax.set_xlabel("electron recoil T [keV]")
         ax.set_ylabel("θ [rad]")
         ax.set_title(f"iso-C, μν = {mu:.0e} μ_B: {label}; grey: no E", fontsize=9)

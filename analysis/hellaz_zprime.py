@@ -167,41 +167,49 @@ def gamma_sensitivity(
     return out
 
 
-def sensitivity_figure(gamma: dict, *, title: str, with_background: dict | None = None):
-    """γ sensitivity against the total error per bin: one colour per model, solid 100–250 keV,
-    dashed 100–560 keV, the indirect (global-fit) and CDF χ bounds as horizontal lines."""
+def sensitivity_figure(
+    gamma: dict, total_only: dict, *, title: str, with_background: dict | None = None
+):
+    """γ sensitivity against the error per bin, two readings of the seed's axis side by side:
+    δ a systematic added to the statistical error (left; the card's exposure), δ the whole
+    error (right; no statistics).  One colour per model, solid 100–250 keV, dashed 100–560 keV;
+    the indirect (electroweak global fit) and CDF χ bounds as horizontal lines."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4, 4.6), layout="constrained")
-    ax = fig.add_subplot()
+    fig = Figure(figsize=(11.0, 6.2), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
     styles = {"100-250": "-", "100-560": "--"}
     names = {"chi": "χ", "psi": "ψ", "eta": "η", "lr": "LR"}
-    for w, per_model in gamma.items():
-        for k, (m, vals) in enumerate(per_model.items()):
-            x = [float(e) for e in vals]
-            ax.plot(
-                x,
-                list(vals.values()),
-                styles[w],
-                color=f"C{k}",
-                marker="o",
-                ms=3,
-                label=f"{names[m]}, {w.replace('-', '–')} keV",
-            )
+    for ax, data in ((axes[0], gamma), (axes[1], total_only)):
+        for w, per_model in data.items():
+            for k, (m, vals) in enumerate(per_model.items()):
+                pts = [(float(e), g) for e, g in vals.items() if g > 0]  # δ = 0 alone: γ = 0
+                ax.plot(
+                    [e for e, _ in pts],
+                    [g for _, g in pts],
+                    styles[w],
+                    color=f"C{k}",
+                    marker="o",
+                    ms=3,
+                    label=f"{names[m]}, {w.replace('-', '–')} keV",
+                )
+        g_ind = gamma_of_mass(INDIRECT_CHI_MASS_GEV)
+        g_cdf = gamma_of_mass(CDF_CHI_MASS_GEV)
+        ax.axhline(g_ind, color="black", lw=1.2, label=f"χ indirect (EW fit, 330 GeV): {g_ind:.3f}")
+        ax.axhline(g_cdf, color="grey", lw=1.0, ls="-.", label=f"χ CDF 1997 (595 GeV): {g_cdf:.3f}")
+        ax.set_yscale("log")
+        ax.set_xlim(0, max(float(e) for e in next(iter(data.values()))["chi"]))
     if with_background:
         vals = with_background["100-250"]["chi"]
         x = [float(e) for e in vals]
-        ax.plot(x, list(vals.values()), ":", color="C0", label="χ, 100–250 keV, card's backgrounds")
-    g_ind = gamma_of_mass(INDIRECT_CHI_MASS_GEV)
-    g_cdf = gamma_of_mass(CDF_CHI_MASS_GEV)
-    ax.axhline(g_ind, color="black", lw=1.2, label=f"χ indirect (EW fit, 330 GeV): γ = {g_ind:.3f}")
-    ax.axhline(g_cdf, color="grey", lw=1.0, ls="-.", label=f"χ CDF 1997 (595 GeV): γ = {g_cdf:.3f}")
-    ax.set_xlabel("total error per bin (systematic ⊕ statistical) [%]")
-    ax.set_ylabel("γ = M$_Z^2$/M$_{Z'}^2$ sensitivity, 95 % CL")
-    ax.set_yscale("log")
-    ax.set_xlim(0, max(float(e) for e in next(iter(gamma.values()))["chi"]))
-    ax.legend(fontsize=7, ncol=2)
-    ax.set_title(title, fontsize=10)
+        axes[0].plot(x, list(vals.values()), ":", color="C0", lw=2, label="χ, 100–250 keV, + bkg")
+    axes[0].set_xlabel("systematic error per bin δ [%] (⊕ the statistical error)")
+    axes[1].set_xlabel("total error per bin δ [%] (statistics ignored)")
+    axes[0].set_ylabel("γ = M$_Z^2$/M$_{Z'}^2$ sensitivity, 95 % CL")
+    axes[0].set_title("statistical ⊕ δ, the card's exposure", fontsize=9)
+    axes[1].set_title("δ alone: independent of activity and mass", fontsize=9)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=8)
+    fig.suptitle(title, fontsize=10)
     return fig
 
 

@@ -718,8 +718,26 @@ def _print_hellaz(r) -> None:
             )
             bg = r["gamma_sensitivity_with_background"][w][m]["0"]
             print(f"    {w} keV {names[m]:3s} {cells}   (with backgrounds, 0 %: {bg:.3g})")
+    print("  the same with δ the whole error per bin (statistics ignored), δ = 1, 5, 10 %:")
+    for w, per in r["gamma_sensitivity_total_error_only"].items():
+        cells = "; ".join(
+            f"{names[m]} " + "/".join(f"{row[k]:.3g}" for k in ("1", "5", "10"))
+            for m, row in per.items()
+        )
+        print(f"    {w} keV: {cells}")
+    pc = r["gamma_sensitivity_printed_charges"]
+    print(
+        "  the seeds' printed E6 charges, 0 %: "
+        + "; ".join(f"{w} keV ψ {v['psi']['0']:.3g}, η {v['eta']['0']:.3g}" for w, v in pc.items())
+    )
     refs = ", ".join(f"{k}: γ = {v:.3g}" for k, v in r["zprime_references_gamma"].items())
     print(f"    references: {refs}")
+    a = r["sry_t_mc_vs_exact"]
+    print(
+        f"  ⁹⁰Sr–⁹⁰Y signal events (true T) vs exact ⟨dσ/dT⟩, {a['bins_kev'][0]:g}–"
+        f"{a['bins_kev'][1]:g} keV: χ² = {a['chi2']:.1f} for {a['ndf']} bins "
+        f"(p = {a['p_value']:.2f})"
+    )
     print("  μν = 6e-11 μ_B, ⁹⁰Sr–⁹⁰Y, T ≥ 100 keV (exact; seed 002 in brackets):")
     s = r["seed_comparison_mm"]
     print(
