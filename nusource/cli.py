@@ -731,7 +731,7 @@ def _print_hellaz(r) -> None:
         + "; ".join(f"{w} keV ψ {v['psi']['0']:.3g}, η {v['eta']['0']:.3g}" for w, v in pc.items())
     )
     refs = ", ".join(f"{k}: γ = {v:.3g}" for k, v in r["zprime_references_gamma"].items())
-    print(f"    references: {refs}")
+    print(f"  Z′χ bounds: {refs}")
     a = r["sry_t_mc_vs_exact"]
     print(
         f"  ⁹⁰Sr–⁹⁰Y signal events (true T) vs exact ⟨dσ/dT⟩, {a['bins_kev'][0]:g}–"
