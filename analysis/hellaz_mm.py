@@ -21,6 +21,7 @@ centre to the reconstructed vertex, C evaluated at E(T, θ_rec).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -94,8 +95,13 @@ def spectrum_density(spectrum, e) -> np.ndarray:
     )
 
 
+@lru_cache(maxsize=16)
+def _leggauss(n):
+    return np.polynomial.legendre.leggauss(n)
+
+
 def _gl(lo, hi, n):
-    x, w = np.polynomial.legendre.leggauss(n)
+    x, w = _leggauss(n)
     lo, hi = np.asarray(lo, float), np.asarray(hi, float)
     half = 0.5 * (hi - lo)
     return (0.5 * (hi + lo))[..., None] + half[..., None] * x, half[..., None] * w
@@ -127,25 +133,45 @@ def spectrum_dsigma_dt(spectrum, p, t, mus: Sequence[float], *, n_e=24) -> dict:
     return {"SM": sm_out, **{f"{m:g}": m * m * mag_out for m in mus}}
 
 
-def spectrum_dsigma_dcos(spectrum, p, cos_theta, t_range, mus: Sequence[float], *, n_t=400):
+def spectrum_steps(spectrum) -> np.ndarray:
+    """Energies [MeV] where the continuum density steps (a β branch ending with density > 0)."""
+    e = spectrum.cont_energy
+    return e[1:][np.diff(e) < 1e-9]
+
+
+def _t_of_cos(c, e):
+    """Recoil T [MeV] of a neutrino of energy E scattered at cosθ = c (inverse of eq. 4)."""
+    k = 1.0 + M_E / e
+    return 2.0 * M_E * c * c / (k * k - c * c)
+
+
+def spectrum_dsigma_dcos(spectrum, p, cos_theta, t_range, mus: Sequence[float], *, n_t=256):
     """⟨dσ/dcosθ⟩ [cm² per neutrino] for T in ``t_range`` [MeV] (seed 002 eq. 7).
 
-    ∫ f(E(T, θ))·dσ/dT·|∂E/∂cosθ| dT by Gauss–Legendre in T (8 pieces × n_t/8 nodes).
+    ∫ f(E(T, θ))·dσ/dT·|∂E/∂cosθ| dT by Gauss–Legendre in T, split where E(T, θ) crosses a
+    step of the density (the ⁹⁰Sr endpoint), ``n_t`` nodes per piece in 4 sub-pieces.
     """
-    c = np.asarray(cos_theta, float)
-    edges = np.linspace(*t_range, 9)
-    t, w = _gl(edges[:-1], edges[1:], max(1, n_t // 8))
-    t, w = t.ravel(), w.ravel()
-    tt, cc = np.meshgrid(t, c)  # (n_c, n_t)
-    e = e_of_t_theta(tt, cc)
-    fin = np.isfinite(e)
-    e_safe = np.where(fin, e, 1e9)
-    pp = np.sqrt(tt * tt + 2.0 * M_E * tt)
-    d = np.where(fin, pp * cc - tt, 1.0)
-    jac = np.where(fin, M_E * pp * tt / d**2, 0.0)
-    f = spectrum_density(spectrum, e_safe) * jac
-    sm, mag = parts(tt, e_safe, p)
-    return {"SM": (f * sm) @ w, **{f"{m:g}": m * m * ((f * mag) @ w) for m in mus}}
+    c_all = np.atleast_1d(np.asarray(cos_theta, float))
+    steps = spectrum_steps(spectrum)
+    sm_out, mag_out = np.zeros(c_all.size), np.zeros(c_all.size)
+    for i, c in enumerate(c_all):
+        cuts = [_t_of_cos(c, e) for e in steps] if c > 0 else []
+        b = np.unique([t_range[0], t_range[1], *[t for t in cuts if t_range[0] < t < t_range[1]]])
+        sub = np.concatenate(
+            [np.linspace(lo, hi, 5)[:-1] for lo, hi in zip(b[:-1], b[1:], strict=True)]
+        )
+        sub = np.append(sub, b[-1])
+        t, w = _gl(sub[:-1], sub[1:], max(1, n_t // 4))
+        t, w = t.ravel(), w.ravel()
+        e = e_of_t_theta(t, np.full(t.size, c))
+        fin = np.isfinite(e)
+        e_safe = np.where(fin, e, 1e9)
+        pp = np.sqrt(t * t + 2.0 * M_E * t)
+        d = np.where(fin, pp * c - t, 1.0)
+        f = spectrum_density(spectrum, e_safe) * np.where(fin, M_E * pp * t / d**2, 0.0) * w
+        sm, mag = parts(t, e_safe, p)
+        sm_out[i], mag_out[i] = f @ sm, f @ mag
+    return {"SM": sm_out, **{f"{m:g}": m * m * mag_out for m in mus}}
 
 
 def c_ratio(t, e, p, mu: float) -> np.ndarray:

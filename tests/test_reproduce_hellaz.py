@@ -170,3 +170,20 @@ def test_bad_input_names_the_flag(capsys, args, flag):
     err = capsys.readouterr().err
     assert code == 2
     assert flag in err and len(err.strip().splitlines()) == 1
+
+
+def test_angular_and_energy_distributions_hold_the_same_events():
+    """∫⟨dσ/dcosθ⟩dcosθ (eq. 7, T in 100–500 keV) = ∫⟨dσ/dT⟩dT over 100–500 keV (eq. 6):
+    two quadratures of the same cross section in different variables."""
+    from scipy.integrate import simpson
+
+    from nusource.analysis import hellaz_mm as mm
+
+    exp = _sry()
+    p = exp.model.params()
+    c = np.linspace(0.0, 1.0, 4001)
+    dc = mm.spectrum_dsigma_dcos(exp.spectrum, p, c, (0.1, 0.5), [6e-11])
+    t = np.linspace(0.1, 0.5, 2001)
+    dt = mm.spectrum_dsigma_dt(exp.spectrum, p, t, [6e-11])
+    for key in ("SM", "6e-11"):
+        assert simpson(dc[key], x=c) == pytest.approx(simpson(dt[key], x=t), rel=1e-4), key
