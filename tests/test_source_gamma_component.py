@@ -227,3 +227,20 @@ def test_unknown_material_names_the_key(tmp_path, old, new, key):
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr
     assert key in r.stderr.strip().splitlines()[-1]
+
+
+def test_unweighted_fixed_run_has_equal_weights_and_the_same_sum(tmp_path):
+    """unweighted = true: rejection to one weight (U_max/N); Σ weights = the weighted run's
+    within their errors."""
+    weighted = _card(tmp_path, "w.toml", stretch=0.6, cone=0.5)
+    equal = _card(tmp_path, "u.toml", stretch=0.6, cone=0.5, extra="unweighted = true\n")
+    simulate(plan(weighted, tmp_path / "w.h5", n=300_000))
+    simulate(plan(equal, tmp_path / "u.h5", n=300_000))
+    w, _ = _gamma_events(tmp_path / "w.h5")
+    u, meta = _gamma_events(tmp_path / "u.h5")
+    assert np.all(u["weight"] == u["weight"][0])
+    assert u["weight"][0] == pytest.approx(meta["u_max"] / 300_000, rel=1e-12)
+    sw, su = w["weight"].sum(), u["weight"].sum()
+    err = math.hypot(math.sqrt(np.sum(w["weight"] ** 2)), u["weight"][0] * math.sqrt(u.size))
+    print(f"\nweighted {sw:.4g}, unweighted {su:.4g} ± {err:.2g} ({u.size} events)")
+    assert u.size > 200 and abs(sw - su) < 4 * err
