@@ -100,3 +100,25 @@ def test_the_program_collects_less_and_freezes_at_the_end_main_leaves_the_collec
     assert main(["xsec", "--source", "cr51"]) == 0
     assert (gc.get_threshold(), gc.get_freeze_count()) == before
     capsys.readouterr()
+
+
+def test_recorded_library_versions_are_importlib_metadatas(tmp_path, monkeypatch):
+    from importlib import metadata
+
+    from nusource.io.provenance import LIBRARIES, installed_versions
+
+    def reference(name):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return None
+
+    names = (*LIBRARIES, "pydantic", "pip", "setuptools", "nusource", "awkward-cpp", "no-such-dist")
+    assert installed_versions(names) == {n: reference(n) for n in names}
+    assert installed_versions(["no-such-dist"]) == {"no-such-dist": None}
+    # a distribution in an earlier path entry is the one importlib finds too
+    info = tmp_path / "numpy-0.0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: numpy\nVersion: 0.0.1\n\nbody\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert installed_versions(["numpy"]) == {"numpy": "0.0.1"} == {"numpy": reference("numpy")}
