@@ -5,8 +5,8 @@ to one core (``os.sched_setaffinity(0, {0})``), warm (numba's cache, the
 table cache and Python's bytecode filled by an untimed run first), with
 timers around its phases; each phase's time excludes the phases inside it:
 
-- imports: numpy, numba, then every module of the package and its
-  libraries the command uses (pydantic, h5py, ...);
+- imports: numpy, numba, pydantic and h5py, then every module of the
+  package the command uses (with its card models and kernel declarations);
 - numba's CPU target made ready (its registries, and its check for a BLAS,
   which imports ``scipy.linalg``) at the first compiled call;
 - the compiled functions loaded from numba's cache (how many: ``kernels``);
@@ -76,10 +76,11 @@ def imported(name, modules):
 
 imported("import numpy", ["numpy"])
 imported("import numba", ["numba"])
+imported("import pydantic, h5py (libraries the command uses)", ["pydantic.main", "h5py"])
 imported("import nusource (modules the command uses)", [
     "nusource.cli", "nusource.jobs", "nusource.production", "nusource.runcard",
     "nusource.experiment", "nusource.components", "nusource.io.writer", "nusource.progress",
-    "nusource.detsim.response", "h5py"])
+    "nusource.detsim.response"])
 from numba.core import base, caching
 kernels = []
 load = caching.Cache.load_overload
