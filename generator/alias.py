@@ -16,17 +16,44 @@ def build_alias(weights) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(
             "alias weights must be a non-empty 1-D array of finite values ≥ 0, not all 0"
         )
-    k = w.size
-    q = w * (k / w.sum())
+    return _vose(w * (w.size / w.sum()))
+
+
+@jit
+def _vose(q):
+    """Vose's pairing of under-full and over-full columns (q: weights scaled to mean 1).
+
+    Both work lists are stacks (last in, first out), filled in index order, so
+    the tables are a fixed function of the weights.  ``q`` is used up.
+    """
+    k = q.shape[0]
     prob = np.ones(k)
-    alias = np.arange(k, dtype=np.int64)
-    small = [i for i in range(k) if q[i] < 1.0]
-    large = [i for i in range(k) if q[i] >= 1.0]
-    while small and large:
-        s, g = small.pop(), large.pop()
-        prob[s], alias[s] = q[s], g
+    alias = np.arange(k)
+    small = np.empty(k, dtype=np.int64)
+    large = np.empty(k, dtype=np.int64)
+    ns = 0
+    nl = 0
+    for i in range(k):
+        if q[i] < 1.0:
+            small[ns] = i
+            ns += 1
+        else:
+            large[nl] = i
+            nl += 1
+    while ns > 0 and nl > 0:
+        ns -= 1
+        nl -= 1
+        s = small[ns]
+        g = large[nl]
+        prob[s] = q[s]
+        alias[s] = g
         q[g] -= 1.0 - q[s]
-        (small if q[g] < 1.0 else large).append(g)
+        if q[g] < 1.0:
+            small[ns] = g
+            ns += 1
+        else:
+            large[nl] = g
+            nl += 1
     # leftovers are 1 up to rounding
     return prob, alias
 

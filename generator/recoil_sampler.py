@@ -195,6 +195,15 @@ def sample_events_along(
 # ---------------------------------------------------------------- building
 
 
+def _py(kernel):
+    """A kernel's Python form, for the few scalar calls made while tables are built.
+
+    The same code, so the tables are unchanged, without loading the compiled
+    function at a command's start (kernels calling it carry their own copy).
+    """
+    return getattr(kernel, "py_func", kernel)
+
+
 def _alpha_range(p: np.ndarray, t_lo: float, t_hi: float):
     """Exact (min, max) of α₁, α₂, α₃ over the window's κ(T) range.
 
@@ -202,14 +211,14 @@ def _alpha_range(p: np.ndarray, t_lo: float, t_hi: float):
     their extrema lie at the ends of the κ range or at the vertex, found from
     three evaluations.
     """
-    kappas = [p[P_K0] + p[P_K1] * (radiative_i(t) if t > 0 else 0.0) for t in (t_lo, t_hi)]
+    kappas = [p[P_K0] + p[P_K1] * (_py(radiative_i)(t) if t > 0 else 0.0) for t in (t_lo, t_hi)]
     k0, k1 = min(kappas), max(kappas)
 
     def alphas(kappa):
         q = p.copy()
         q[P_K0], q[P_K1] = kappa, 0.0
-        g1, g2 = couplings_at(1.0, q)
-        d1, d2 = zprime_shifts(q, False)
+        g1, g2 = _py(couplings_at)(1.0, q)
+        d1, d2 = _py(zprime_shifts)(q, False)
         if q[P_LINEAR] != 0.0:
             return np.array(
                 [g1 * g1 + 2 * g1 * d1, g2 * g2 + 2 * g2 * d2, g1 * g2 + g1 * d2 + g2 * d1]
@@ -274,7 +283,7 @@ def _recoil_edges(t_lo, t_hi, mu_term, nbins):
 def _line_cells(spectrum, t_lo, t_hi, alo, ahi, mu_term, nbins):
     rows = []
     for e, w in zip(spectrum.line_energy, spectrum.line_prob, strict=True):
-        b = min(t_hi, float(t_max(e)))
+        b = min(t_hi, float(_py(t_max)(e)))
         if b <= t_lo or w <= 0.0:
             continue
         edges = _recoil_edges(t_lo, b, mu_term, nbins)
@@ -315,7 +324,7 @@ def _table_range(grid, dens, lo, hi):
 
 def _continuum_cells(spectrum, t_lo, t_hi, alo, ahi, mu_term, e_bins, u_bins):
     g, d = spectrum.cont_energy, spectrum.cont_density
-    e_thr = float(e_min(t_lo)) if t_lo > 0 else 0.0
+    e_thr = float(_py(e_min)(t_lo)) if t_lo > 0 else 0.0
     e_top = g[-1]
     if e_top <= e_thr:
         return []
@@ -324,7 +333,7 @@ def _continuum_cells(spectrum, t_lo, t_hi, alo, ahi, mu_term, e_bins, u_bins):
     steps = np.nonzero(np.diff(g) <= 1e-12 * g[1:])[0]
     special = [
         e_thr,
-        float(e_min(t_hi)) if math.isfinite(t_hi) else e_top,
+        float(_py(e_min)(t_hi)) if math.isfinite(t_hi) else e_top,
         *g[steps],
         *g[steps + 1],
     ]
@@ -491,7 +500,7 @@ def make_recoil_sampler(
         )
     if not 0.0 <= tmin_mev < tmax_mev:
         raise ValueError(f"recoil window: [{tmin_mev}, {tmax_mev}] MeV must have 0 ≤ T_lo < T_hi")
-    t_hi = min(tmax_mev, float(t_max(spectrum.max_energy)))
+    t_hi = min(tmax_mev, float(_py(t_max)(spectrum.max_energy)))
     if t_hi <= tmin_mev:
         raise ValueError(
             f"recoil window: T_lo = {tmin_mev * 1e3:g} keV is at or above T_max = "

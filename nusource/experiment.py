@@ -184,7 +184,10 @@ def _check_geometry(path, card: RunCard, geo_source: GeoSource, solid) -> None:
             -1, 3
         )
         what = f"radius {r:g} cm, height {2 * h:g} cm"
-    if any(solid.contains(p) for p in pts):
+    centre, radius = solid.bounding_sphere  # points beyond it cannot be inside (~10 ms saved)
+    near = np.sum((pts - centre) ** 2, axis=1) <= (radius * (1.0 + 1e-9)) ** 2
+    near |= not math.isfinite(radius)
+    if any(solid.contains(p) for p in pts[near]):
         raise CardError(
             f"run card {path}: detector: the source with its shields ({what} "
             f"at {tuple(geo_source.center)}) overlaps the detector volume; "
@@ -235,7 +238,7 @@ def _check_response(path, card: RunCard, spectrum, window, solid) -> None:
     """Thresholds and windows against kinematics, the fiducial volume against the detector."""
     from .generator.kinematics import t_max
 
-    top_kev = float(t_max(spectrum.max_energy)) * 1e3
+    top_kev = float(getattr(t_max, "py_func", t_max)(spectrum.max_energy)) * 1e3
     if card.window.tmax_kev is not None and card.window.tmax_kev > top_kev and not card.components:
         warnings.warn(
             f"window.tmax_kev = {card.window.tmax_kev:g} keV is above T_max = {top_kev:.4g} keV "

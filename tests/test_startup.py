@@ -73,3 +73,52 @@ def test_a_damaged_or_disabled_cache_is_ignored(tmp_path, monkeypatch):
     assert table_cache.cache_dir() is None
     (b,) = table_cache.cached_arrays("d", [1], lambda: (np.ones(2),))
     assert np.array_equal(b, np.ones(2))
+
+
+def test_the_program_collects_less_and_freezes_at_the_end_main_leaves_the_collector(
+    tmp_path, capsys
+):
+    import gc
+
+    from nusource.cli import GC_FIRST_THRESHOLD, main
+
+    probe = (
+        "import gc, sys\n"
+        "from nusource.cli import GC_FIRST_THRESHOLD, run\n"
+        "default = gc.get_threshold()\n"
+        "sys.argv = ['nusource', 'xsec', '--source', 'cr51']\n"
+        "assert run() == 0\n"
+        "print('gc:', gc.get_threshold()[0], gc.get_threshold()[1:] == default[1:],"
+        " gc.get_freeze_count() > 0)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    line = [x for x in r.stdout.splitlines() if x.startswith("gc:")][-1]
+    assert line == f"gc: {GC_FIRST_THRESHOLD} True True"
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    assert main(["xsec", "--source", "cr51"]) == 0
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+    capsys.readouterr()
+
+
+def test_recorded_library_versions_are_importlib_metadatas(tmp_path, monkeypatch):
+    from importlib import metadata
+
+    from nusource.io.provenance import LIBRARIES, installed_versions
+
+    def reference(name):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return None
+
+    names = (*LIBRARIES, "pydantic", "pip", "setuptools", "nusource", "awkward-cpp", "no-such-dist")
+    assert installed_versions(names) == {n: reference(n) for n in names}
+    assert installed_versions(["no-such-dist"]) == {"no-such-dist": None}
+    # a distribution in an earlier path entry is the one importlib finds too
+    info = tmp_path / "numpy-0.0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: numpy\nVersion: 0.0.1\n\nbody\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert installed_versions(["numpy"]) == {"numpy": "0.0.1"} == {"numpy": reference("numpy")}

@@ -1,7 +1,10 @@
 """How an output was made: recorded in every file the toolkit writes."""
 
 import hashlib
+import os
 import platform
+import re
+import sys
 from importlib import metadata
 
 from .._version import __version__
@@ -23,12 +26,64 @@ def software_versions() -> dict:
     record does not depend on what a run happened to import.
     """
     versions = {"nusource": __version__, "python": platform.python_version()}
-    for name in LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
+    versions.update(installed_versions(LIBRARIES))
     return versions
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _metadata_version(info: str) -> str | None:
+    """The ``Version:`` header of a ``.dist-info``/``.egg-info`` directory's metadata."""
+    for file in ("METADATA", "PKG-INFO"):
+        try:
+            with open(os.path.join(info, file), encoding="utf-8") as f:
+                for line in f:
+                    if not line.strip():
+                        break  # the headers end at the first empty line
+                    if line.startswith("Version:"):
+                        return line.partition(":")[2].strip()
+        except OSError:
+            continue
+    return None
+
+
+def installed_versions(names) -> dict:
+    """``importlib.metadata.version`` of each name (None: not installed), found quickly.
+
+    The same distribution as importlib's (the first ``NAME-VERSION.dist-info``
+    or ``.egg-info`` directory along ``sys.path``; ``''`` is the working
+    directory) and its ``Version`` header, read from one listing per path
+    entry and a few header lines: ~1 ms for all, where importlib.metadata
+    parses each whole metadata file (~10 ms at a command's start).  Names
+    not found this way are asked of importlib.metadata.
+    """
+    wanted = {_normal(n): n for n in names}
+    found = {}
+    for entry in sys.path:
+        if len(found) == len(wanted):
+            break
+        try:
+            children = os.listdir(entry or ".")
+        except (OSError, TypeError, ValueError):
+            continue  # not a directory (a zip file, an import hook): importlib's turn below
+        for child in children:
+            stem, dot, suffix = child.rpartition(".")
+            if not dot or suffix not in ("dist-info", "egg-info"):
+                continue
+            key = _normal(stem.partition("-")[0])
+            if key in wanted and key not in found:
+                version = _metadata_version(os.path.join(entry or ".", child))
+                found[key] = version if version is not None else _slow(wanted[key])
+    return {n: found[_normal(n)] if _normal(n) in found else _slow(n) for n in names}
+
+
+def _slow(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def provenance(*, command: list[str] | None = None, card_text: str | None = None, **extra) -> dict:
