@@ -114,6 +114,43 @@ class RootSink:
         self._file["units"] = units
         self._file["descriptions"] = descriptions
 
+    @classmethod
+    def reopen(cls, tmp, dtype, codec, spec):
+        """Continue an interrupted file's ``events`` TTree after its ``spec.n_written`` entries.
+
+        The tree must hold exactly those entries (uproot cannot shorten a tree)
+        and the run's fields; ValueError otherwise.  Its baskets stay where they
+        are: a resume writes only the events still to make.
+        """
+        import uproot
+
+        if spec.rntuple:
+            raise ValueError("an RNTuple cannot be continued")
+        with uproot.open(tmp) as f:
+            if "events" not in f or not isinstance(f["events"], uproot.TTree):
+                raise ValueError("it has no 'events' TTree")
+            tree = f["events"]
+            have = {k: v.dtype for k, v in tree.arrays(entry_stop=0, library="np").items()}
+            entries = tree.num_entries
+        native = {k: v.newbyteorder("=") for k, v in have.items()}
+        if native != {n: dtype[n].newbyteorder("=") for n in dtype.names}:
+            raise ValueError(f"its branches {sorted(have)} are not the run's {list(dtype.names)}")
+        if entries != spec.n_written:
+            raise ValueError(f"its tree holds {entries} events, not {spec.n_written}")
+        _keep_freed_heap()
+        self = cls.__new__(cls)
+        self._dtype = dtype
+        self._decided = False
+        self._file = uproot.update(tmp)
+        try:
+            _let_grow_past_2gb(self._file)
+            self._file.compression = _root_compression(codec)
+            self._tree = self._file["events"]
+        except BaseException:
+            self._file.close()
+            raise
+        return self
+
     def write(self, columns, n):
         if not n:
             return
@@ -160,6 +197,21 @@ class RootSink:
 
     def discard(self):
         pass
+
+
+def _let_grow_past_2gb(file) -> None:
+    """Let a reopened ROOT file grow past 2 GB.
+
+    uproot reads the key of the free-segments record with the pointer size it
+    had on disk and keeps it; a file reopened below 2 GB then fails (struct
+    error) when the record moves past 2 GB.  Forgetting the stored size lets
+    uproot choose it from the record's place, as it does in a new file.
+    ValueError if this uproot does not have that record where expected.
+    """
+    key = getattr(getattr(file._cascading, "freesegments", None), "_key", None)
+    if key is None or not hasattr(key, "_big"):
+        raise ValueError("this uproot version cannot grow a reopened file safely")
+    key._big = None
 
 
 class Hdf5Sink:
@@ -322,5 +374,5 @@ class NpzSink:
 
 
 SINKS = {"root": RootSink, "hdf5": Hdf5Sink, "npz": NpzSink}
-RESUMABLE = ("hdf5",)
+RESUMABLE = ("hdf5", "root")
 """Formats whose interrupted ``partial`` files :meth:`EventWriter.resume` continues."""

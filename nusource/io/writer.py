@@ -202,9 +202,9 @@ class EventWriter:
 
         Parameters are those of the interrupted writer.  HDF5 files are
         continued in place, from event ``n_written`` on (those made without
-        ``n_events`` are first cut back to n_written events).  ROOT
-        files are not reopened (uproot cannot safely grow a reopened file past
-        2 GB, nor shorten a tree): copy their events into a new writer instead;
+        ``n_events`` are first cut back to n_written events).  A ROOT file's
+        TTree is extended in place if it holds exactly n_written events (uproot
+        cannot shorten a tree: otherwise copy the events into a new writer);
         npz files cannot be continued.
 
         Raises

@@ -167,10 +167,13 @@ def resume(prod: Production, state: State, notes: list, overwrite: bool):
     """(writer, first chunk to write): the interrupted run's output, checked against
     the progress record chunk by chunk and continued after the last good chunk.
 
-    HDF5 files are continued in place.  A ROOT file is not reopened (uproot cannot
-    safely grow a reopened file past 2 GB, nor shorten a tree): its good chunks
-    are copied into a new file, which costs less than making them again.
+    The output is continued in place (HDF5; ROOT when its tree ends where the
+    record does), so a resume reads the recorded chunks once to check them and
+    writes only the chunks still to make.  A ROOT tree that goes on past the
+    record (interrupted inside a chunk; uproot cannot shorten a tree) has its
+    good chunks copied into a new file instead.
     """
+    from ..io.readers import count_events
     from ..io.writer import EventWriter
 
     if state.old.exists():  # a copy was interrupted: the old file holds the events
@@ -184,17 +187,23 @@ def resume(prod: Production, state: State, notes: list, overwrite: bool):
         return new_writer(prod, state, overwrite), 0
     ends = np.cumsum([0] + [n for n, _ in state.records])
     try:
-        if state.partial.suffix == ".root":
-            writer, done = _copy_good_chunks(prod, state, overwrite, ends)
-        else:
+        root = state.partial.suffix == ".root"
+        try:
+            in_place = not root or count_events(state.partial) == ends[-1]
+        except Exception as err:  # a damaged file fails in many ways inside uproot
+            raise ValueError(f"it is not readable: {err!r}") from err
+        if in_place:
             done = good_chunks(prod, state.partial, state.records)
+            in_place = not root or done == len(state.records)
+        if not in_place:
+            writer, done = _copy_good_chunks(prod, state, overwrite, ends)
         if done < len(state.records):
             notes.append(
                 f"chunks {done} to {len(state.records) - 1} in the interrupted run's "
                 "output differ from the progress record; made again"
             )
         state.records = state.records[:done]
-        if state.partial.suffix == ".root":
+        if not in_place:
             return writer, done
         writer = EventWriter.resume(
             prod.output,
@@ -253,6 +262,8 @@ def good_chunks(prod: Production, partial: Path, records: list, *, sink=None) ->
     ends = np.cumsum([0] + [n for n, _ in records])
     k, at, digest = 0, 0, ChunkDigest()
     try:
+        if sink is None and partial.suffix in (".h5", ".hdf5"):
+            return _good_hdf5_chunks(prod, partial, records, ends)
         for cols in iter_columns(partial, stop=int(ends[-1])):
             if sink is not None:
                 sink(cols)
@@ -269,3 +280,36 @@ def good_chunks(prod: Production, partial: Path, records: list, *, sink=None) ->
     except Exception as err:  # a damaged file fails in many ways inside uproot or h5py
         raise ValueError(f"it is not readable: {err!r}") from err
     return k
+
+
+CHECK_EVENTS = 1 << 16
+"""Events per block read and digested by :func:`_good_hdf5_chunks` (≤ 512 kB: in the cache)."""
+
+
+def _good_hdf5_chunks(prod: Production, partial: Path, records: list, ends) -> int:
+    """:func:`good_chunks` of an HDF5 file: each field read block by block into a
+    reused buffer and digested while the block is in the cache (fresh arrays per
+    read cost more than reading)."""
+    import h5py
+
+    with h5py.File(partial, "r") as f:
+        group = f["events"]
+        names = list(prod.dtype.names)
+        if sorted(group) != sorted(names):
+            raise ValueError(f"its fields {list(group)} are not {names}")
+        sets = {name: group[name] for name in names}
+        if min(d.shape[0] for d in sets.values()) < ends[-1]:
+            raise ValueError(f"it holds fewer than the {ends[-1]} events recorded")
+        key = "te" if "te" in names else "erec"
+        buffers = {name: np.empty(CHECK_EVENTS, prod.dtype[name]) for name in names}
+        for k, (n, recorded) in enumerate(records):
+            digest = ChunkDigest()
+            for name, d in sets.items():
+                buf = buffers[name]
+                for a in range(int(ends[k]), int(ends[k + 1]), CHECK_EVENTS):
+                    m = min(CHECK_EVENTS, int(ends[k + 1]) - a)
+                    d.read_direct(buf, np.s_[a : a + m], np.s_[0:m])
+                    digest.update_field(name, buf[:m], hashed=name == key)
+            if not prod.possible(k, n) or digest.hexdigest() != recorded:
+                return k
+    return len(records)
