@@ -89,3 +89,39 @@ def test_a_reopened_root_file_grows_past_2_gb(tmp_path):
         k = t["k"].array(library="np", entry_start=t.num_entries - 2 * n)
         assert k[0] == 198 and k[-1] == 199
         np.testing.assert_array_equal(t["a"].array(library="np", entry_start=t.num_entries - n), a)
+
+
+def test_a_root_tree_interrupted_inside_a_chunk_is_cut_back_in_place(tmp_path, monkeypatch):
+    """Killed inside a chunk, the ROOT file holds baskets past the progress record: the tree
+    is cut back to its last recorded chunk and continued in the same file, the cut baskets'
+    bytes used again (no copy, no file larger than an uninterrupted one)."""
+    import uproot
+
+    import nusource.production.state as state
+    from nusource.io import EventWriter
+
+    monkeypatch.setattr(state, "WRITE_EVENTS", 2_500)  # 4 baskets a chunk, all written
+    prod = plan("lama.toml", tmp_path / "x.root", n=40_000, chunk_size=10_000, seed=3)
+    checkpoint, calls = EventWriter.checkpoint, []
+
+    def dies_inside_chunk_2(self):
+        calls.append(1)
+        if len(calls) == 3:  # chunk 2's baskets are in the file, its record is not
+            raise KeyboardInterrupt
+        checkpoint(self)
+
+    monkeypatch.setattr(EventWriter, "checkpoint", dies_inside_chunk_2)
+    with pytest.raises(KeyboardInterrupt):
+        simulate(prod)
+    monkeypatch.setattr(EventWriter, "checkpoint", checkpoint)
+    partial = prod.chunk_dir / "partial.root"
+    with uproot.open(partial) as f:
+        assert f["events"].num_entries == 30_000  # 2 chunks recorded
+    monkeypatch.setattr(state, "_copy_good_chunks", lambda *a: 1 / 0)
+    r = simulate(prod)
+    assert r["chunks_resumed"] == 2 and r["notes"] == []
+    whole = plan("lama.toml", tmp_path / "whole.root", n=40_000, chunk_size=10_000, seed=3)
+    simulate(whole)
+    a, b = read_events(prod.output), read_events(whole.output)
+    np.testing.assert_array_equal(a.events, b.events)
+    assert prod.output.stat().st_size <= whole.output.stat().st_size + 16_384

@@ -203,9 +203,9 @@ class EventWriter:
         Parameters are those of the interrupted writer.  HDF5 files are
         continued in place, from event ``n_written`` on (those made without
         ``n_events`` are first cut back to n_written events).  A ROOT file's
-        TTree is extended in place if it holds exactly n_written events (uproot
-        cannot shorten a tree: otherwise copy the events into a new writer);
-        npz files cannot be continued.
+        TTree is cut back to n_written events if longer (they must end a
+        basket, as at a :meth:`checkpoint`) and extended in place; npz files
+        cannot be continued.
 
         Raises
         ------

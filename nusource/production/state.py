@@ -167,13 +167,12 @@ def resume(prod: Production, state: State, notes: list, overwrite: bool):
     """(writer, first chunk to write): the interrupted run's output, checked against
     the progress record chunk by chunk and continued after the last good chunk.
 
-    The output is continued in place (HDF5; ROOT when its tree ends where the
-    record does), so a resume reads the recorded chunks once to check them and
-    writes only the chunks still to make.  A ROOT tree that goes on past the
-    record (interrupted inside a chunk; uproot cannot shorten a tree) has its
-    good chunks copied into a new file instead.
+    The output is continued in place after its last good chunk (a ROOT tree
+    that goes on past it is cut back there), so a resume reads the recorded
+    chunks once to check them and writes only the chunks still to make.  A
+    ROOT file that cannot be reopened so has its good chunks copied into a new
+    file instead.
     """
-    from ..io.readers import count_events
     from ..io.writer import EventWriter
 
     if state.old.exists():  # a copy was interrupted: the old file holds the events
@@ -187,15 +186,22 @@ def resume(prod: Production, state: State, notes: list, overwrite: bool):
         return new_writer(prod, state, overwrite), 0
     ends = np.cumsum([0] + [n for n, _ in state.records])
     try:
-        root = state.partial.suffix == ".root"
+        done = good_chunks(prod, state.partial, state.records)
         try:
-            in_place = not root or count_events(state.partial) == ends[-1]
-        except Exception as err:  # a damaged file fails in many ways inside uproot
-            raise ValueError(f"it is not readable: {err!r}") from err
-        if in_place:
-            done = good_chunks(prod, state.partial, state.records)
-            in_place = not root or done == len(state.records)
-        if not in_place:
+            writer = EventWriter.resume(
+                prod.output,
+                state.partial,
+                output_metadata(prod),
+                n_written=int(ends[done]),
+                dtype=prod.dtype,
+                overwrite=overwrite,
+                compression=prod.compression,
+                buffer_events=WRITE_EVENTS,
+                n_events=prod.n_events,
+            )
+        except ValueError:
+            if state.partial.suffix != ".root":
+                raise
             writer, done = _copy_good_chunks(prod, state, overwrite, ends)
         if done < len(state.records):
             notes.append(
@@ -203,19 +209,6 @@ def resume(prod: Production, state: State, notes: list, overwrite: bool):
                 "output differ from the progress record; made again"
             )
         state.records = state.records[:done]
-        if not in_place:
-            return writer, done
-        writer = EventWriter.resume(
-            prod.output,
-            state.partial,
-            output_metadata(prod),
-            n_written=int(ends[done]),
-            dtype=prod.dtype,
-            overwrite=overwrite,
-            compression=prod.compression,
-            buffer_events=WRITE_EVENTS,
-            n_events=prod.n_events,
-        )
         return writer, done
     except ValueError as err:
         notes.append(f"the interrupted run's output could not be continued ({err}); started over")
