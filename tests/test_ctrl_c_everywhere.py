@@ -96,6 +96,7 @@ def test_a_ctrl_c_lost_in_a_finaliser_is_raised_again():
 
     hook = sys.unraisablehook
     sys.unraisablehook = _ctrl_c_is_never_lost(hook)
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own
     try:
         t0 = time.perf_counter()
         with pytest.raises(KeyboardInterrupt):
@@ -107,6 +108,25 @@ def test_a_ctrl_c_lost_in_a_finaliser_is_raised_again():
         assert time.perf_counter() - t0 < 1.0
     finally:
         sys.unraisablehook = hook
+        signal.signal(signal.SIGINT, handler)
+
+
+def test_starting_a_batch_cluster_keeps_ctrl_c(monkeypatch):
+    """Importing dask_jobqueue makes Ctrl-C a silent sys.exit() (exit 0): the handler the
+    command had is put back."""
+    pytest.importorskip("dask_jobqueue")
+    from nusource.production import clusters
+
+    for name in [m for m in sys.modules if m.startswith("dask_jobqueue")]:
+        monkeypatch.delitem(sys.modules, name)  # imported afresh, as in a new process
+    monkeypatch.setattr(clusters, "job_options", lambda spec: 1 / 0)
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(ZeroDivisionError):
+            clusters.start_cluster(clusters.ClusterSpec("slurm", jobs=1))
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, handler)
 
 
 def test_sterile_toys_are_fitted_in_short_calls_with_the_same_results(monkeypatch):
