@@ -127,27 +127,28 @@ class RootSink:
 
         if spec.rntuple:
             raise ValueError("an RNTuple cannot be continued")
-        with uproot.open(tmp) as f:
-            if "events" not in f or not isinstance(f["events"], uproot.TTree):
-                raise ValueError("it has no 'events' TTree")
-            tree = f["events"]
-            have = {k: v.dtype for k, v in tree.arrays(entry_stop=0, library="np").items()}
-            entries = tree.num_entries
-        native = {k: v.newbyteorder("=") for k, v in have.items()}
-        if native != {n: dtype[n].newbyteorder("=") for n in dtype.names}:
-            raise ValueError(f"its branches {sorted(have)} are not the run's {list(dtype.names)}")
-        if entries < spec.n_written:
-            raise ValueError(f"its tree holds {entries} events, fewer than {spec.n_written}")
         _keep_freed_heap()
         self = cls.__new__(cls)
         self._dtype = dtype
         self._decided = False
         self._file = uproot.update(tmp)
         try:
+            if "events" not in self._file:
+                raise ValueError("it has no 'events' tree")
+            tree = self._file["events"]
+            if not isinstance(tree, uproot.writing.writable.WritableTree):
+                raise ValueError("its 'events' is not a TTree")
+            have = {d["fName"]: d["dtype"] for d in tree._cascading._branch_data}
+            native = {k: np.dtype(v).newbyteorder("=") for k, v in have.items()}
+            if native != {n: dtype[n].newbyteorder("=") for n in dtype.names}:
+                raise ValueError(f"its branches {sorted(have)} are not {list(dtype.names)}")
+            entries = tree.num_entries
+            if entries < spec.n_written:
+                raise ValueError(f"its tree holds {entries} events, fewer than {spec.n_written}")
             _let_grow_past_2gb(self._file)
             self._file.compression = _root_compression(codec)
-            self._tree = self._file["events"]
-            _shorten_tree(self._tree, spec.n_written, self._file._cascading.freesegments)
+            self._tree = tree
+            _shorten_tree(tree, spec.n_written, self._file._cascading.freesegments)
         except BaseException:
             self._file.close()
             raise
