@@ -418,21 +418,23 @@ def fc_grid_toys(a0, a1, bg, s22, jt, kt, n_toys, rng, *, sig_s=math.inf, sig_b=
     counts, cen = throw_toys(a0, a1[jt], bg, s22[kt], rng, n_toys, sig_s=sig_s, sig_b=sig_b)
     out = np.empty(n_toys)
     work = np.empty((a1.shape[0], len(s22)))
-    toy_grid_dchi2(
-        counts,
-        cen,
-        np.asarray(a0, float),
-        a1,
-        np.asarray(bg, float),
-        np.asarray(s22, float),
-        float(sig_s),
-        float(sig_b),
-        int(jt),
-        int(kt),
-        work,
-        out,
-    )
+    fixed = (np.asarray(a0, float), a1, np.asarray(bg, float), np.asarray(s22, float))
+    fixed += (float(sig_s), float(sig_b), int(jt), int(kt), work)
+    _by_rows(toy_grid_dchi2, counts, cen, fixed, out, a1.size * len(s22))
     return out
+
+
+TOY_CELLS_PER_CALL = 5_000_000
+"""Toys × fit-grid cells × bins per compiled call (~0.1 s): Ctrl-C is taken between calls."""
+
+
+def _by_rows(kernel, counts, cen, fixed, out, cells_per_toy):
+    """``kernel(counts, cen, *fixed, out)`` over blocks of toys (rows), which it fits one by
+    one: the same results as one call, in calls short enough to be interrupted."""
+    rows = max(1, TOY_CELLS_PER_CALL // max(1, cells_per_toy))
+    for a in range(0, counts.shape[0], rows):
+        b = min(a + rows, counts.shape[0])
+        kernel(counts[a:b], cen[a:b], *fixed, out[a:b])
 
 
 # -- job level ----------------------------------------------------------------------------
@@ -800,18 +802,9 @@ def fc_profiled_toys(
     a1_true = np.ascontiguousarray(a1_true, dtype=float)
     counts, cen = throw_toys(a0, a1_true, bg, s22_true, rng, n_toys, sig_s=sig_s, sig_b=sig_b)
     out = np.empty(n_toys)
-    toy_profiled_dchi2(
-        counts,
-        cen,
-        np.asarray(a0, float),
-        a1_fit,
-        np.asarray(bg, float),
-        a1_true,
-        float(s22_true),
-        float(sig_s),
-        float(sig_b),
-        out,
-    )
+    fixed = (np.asarray(a0, float), a1_fit, np.asarray(bg, float), a1_true, float(s22_true))
+    fixed += (float(sig_s), float(sig_b))
+    _by_rows(toy_profiled_dchi2, counts, cen, fixed, out, 50 * a1_fit.size)
     return out
 
 

@@ -5,10 +5,10 @@ reading what it checks (the 9 recorded chunks).  Measured on the LAMA card
 (signal only, 5×10⁶ events in 10 chunks) for ROOT (zstd) and HDF5: a fresh
 run, then a run stopped (KeyboardInterrupt from the progress callback) after
 9 chunks, a timed read of its partial output, and the timed resume.  The
-chunk still to make is taken as a tenth of the fresh run.  A ROOT file cannot
-be grown once closed (uproot), so its resume also writes the 9 chunks again;
-its ratio to the fresh run is printed too.  Pinned to one core; the unpinned
-figure beside it.
+chunk still to make is taken as a tenth of the fresh run.  Both formats are
+continued in place (the check reads and digests the 9 chunks; nothing is
+copied); the ratio to the fresh run is printed too.  Pinned to one core; the
+unpinned figure beside it.
 
     python benchmarks/resume_cost.py [--json] [--events 5000000]
 """

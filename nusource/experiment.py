@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .activity_bounds import DENSEST_G_CM3
 from .generator.activity import Deployment, total_decays
 from .generator.constants import CURIE_BQ
 from .generator.model import PhysicsModel
@@ -234,6 +235,39 @@ def check_endpoint(isotope: str, endpoint_kev, *, key: str) -> None:
         )
 
 
+def _check_source_activity(path, src_card, nu_source) -> None:
+    """Refuse an activity a source of the card's size cannot hold (its volume of pure
+    isotope at osmium's density); warn beyond the isotope at its element's usual density."""
+    from .activity_bounds import source_activity_limits_ci
+
+    if src_card.shape != "cylinder":
+        return  # a point has no volume to bound it by
+    volume = math.pi * (src_card.diameter_cm / 2) ** 2 * src_card.height_cm
+    most, usual, form = source_activity_limits_ci(nu_source.half_life_s, nu_source.nuclide, volume)
+    if src_card.deployments is None:
+        given = [("source.activity_ci", src_card.activity_ci)]
+    else:
+        given = [
+            (f"source.deployments[{i}].activity_ci", d.activity_ci)
+            for i, d in enumerate(src_card.deployments)
+        ]
+    size = f"{src_card.diameter_cm:g} × {src_card.height_cm:g} cm, {volume:.4g} cm³"
+    for key, ci in given:
+        if ci > most:
+            raise CardError(
+                f"run card {path}: {key}: {ci:g} Ci is more than the source ({size}) could hold "
+                f"even as pure {nu_source.nuclide} at {DENSEST_G_CM3} g/cm³ (osmium, the densest "
+                f"material); allowed: up to {most:.3g} Ci"
+            )
+        if usual is not None and ci > usual:
+            warnings.warn(
+                f"{key} = {ci:g} Ci needs the source ({size}) denser in {nu_source.nuclide} "
+                f"than pure {form} ({usual:.3g} Ci)",
+                CardWarning,
+                stacklevel=3,
+            )
+
+
 def _check_response(path, card: RunCard, spectrum, window, solid) -> None:
     """Thresholds and windows against kinematics, the fiducial volume against the detector."""
     from .generator.kinematics import t_max
@@ -363,6 +397,7 @@ def build_experiment(card: RunCard, path="<card>") -> Experiment:
         )
     except ValueError as exc:
         raise CardError(f"run card {path}: source: {exc}") from None
+    _check_source_activity(path, s, nu_source)
     spectrum = from_source(nu_source)
     p = card.physics
     try:

@@ -120,7 +120,7 @@ def sample(
     from .experiment import check_endpoint
     from .generator.signal import generate_signal_chunk, make_signal_spec
     from .io.provenance import provenance
-    from .io.writer import check_output, write_events
+    from .io.writer import EventWriter, check_output
     from .production.plan import chunk_sizes
 
     check_output(output, overwrite=overwrite)
@@ -146,15 +146,6 @@ def sample(
         seed=seed,
     )
     sizes = chunk_sizes(spec.n_generated, chunk_size)
-    chunks, first = [], 0
-    for k, m in enumerate(sizes):
-        chunks.append(generate_signal_chunk(spec, chunk_rng(seed, 0, k), m, first_id=first))
-        first += m
-        if progress is not None:
-            progress(m)
-    events = (
-        np.concatenate(chunks) if chunks else generate_signal_chunk(spec, chunk_rng(seed, 0, 0), 0)
-    )
     meta = {
         **signal_metadata(spec, mode),
         "seed": seed,
@@ -167,7 +158,17 @@ def sample(
         "source": src.to_dict(),
         "provenance": provenance(command=command),
     }
-    write_events(output, events, meta, overwrite=overwrite)
+    # chunk after chunk into the file (not gathered first): memory stays that of a
+    # chunk, and Ctrl-C is taken between chunks; the file appears only when complete
+    with EventWriter(output, meta, overwrite=overwrite, n_events=int(spec.n_generated)) as w:
+        first = 0
+        for k, m in enumerate(sizes):
+            w.append(generate_signal_chunk(spec, chunk_rng(seed, 0, k), m, first_id=first))
+            first += m
+            if progress is not None:
+                progress(m)
+        if not sizes:
+            w.append(generate_signal_chunk(spec, chunk_rng(seed, 0, 0), 0))
     return {
         "output": str(output),
         "events": int(spec.n_generated),

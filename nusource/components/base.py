@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -105,6 +106,17 @@ class ComponentCard(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
+    def unusual(self) -> list[str]:
+        """Allowed but unusual values, one ``key = value unit ...`` sentence each (warned)."""
+        return []
+
+
+def at_most(value: float, limit: float, unit: str, why: str) -> float:
+    """A card value checked against its physical upper bound (ValueError: value, unit, why)."""
+    if value > limit:
+        raise ValueError(f"{value:g} {unit} is {why}; allowed: up to {limit:g} {unit}")
+    return value
+
 
 @dataclass(frozen=True)
 class _Kind:
@@ -174,6 +186,10 @@ def validate_entries(entries: list) -> tuple[Entry, ...]:
             card = KINDS[kind].card.model_validate(data)
         except ValidationError as err:
             raise ValueError(f"{where}.{_first_error(err)}") from None
+        for text in getattr(card, "unusual", lambda: [])():
+            from nusource.runcard import CardWarning
+
+            warnings.warn(f"{where}.{text}", CardWarning, stacklevel=2)
         out.append(Entry(kind, name, card))
     return tuple(out)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from nusource.generator.beta_emitters import BetaEmitter, load_decay_scheme
 from nusource.generator.double_beta import (
@@ -31,7 +31,7 @@ from nusource.generator.double_beta import (
 from nusource.generator.krypton import KR85_RATIO_DEFAULT, Kr85Background
 from nusource.generator.radon import GROUND_STATE_FRACTION_DEFAULT, Rn222Background
 
-from .base import ComponentCard, register
+from .base import ComponentCard, at_most, register
 from .decay import live_seconds, uniform_decays
 
 Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -130,6 +130,19 @@ def _xe136(card: Xe136Card, ctx):
     return _decay_component(ctx, "xe136", bg, {**card.model_dump(), "abundance": bg.abundance})
 
 
+NATKR_MAX_MOL_PER_MOL = 1.0e-3
+"""Most natKr in xenon [mol/mol]: the poorest commercial xenon (99.9 %) holds at most 10⁻³
+of all other gases together."""
+NATKR_AIR_MOL_PER_MOL = 1.14e-6
+"""natKr in air [mol/mol] (1.14 ppm): xenon with more is unpurified (warned); detectors
+distil theirs to below 10⁻⁹."""
+KR85_PER_KR_MAX = 1.0e-9
+"""Most ⁸⁵Kr/Kr [atoms/atom]: fifty times today's atmosphere (~2×10⁻¹¹, from fuel
+reprocessing), where the krypton in xenon comes from."""
+KR85_PER_KR_ATMOSPHERE_MAX = 1.0e-10
+"""⁸⁵Kr/Kr above five times today's atmosphere is warned."""
+
+
 class Kr85Card(ComponentCard):
     """[[components]] kind = "kr85": ⁸⁵Kr in the xenon (natKr concentration × ⁸⁵Kr/Kr)."""
 
@@ -138,11 +151,45 @@ class Kr85Card(ComponentCard):
     kr85_per_kr: Fraction = KR85_RATIO_DEFAULT
     naked_only: bool = True
 
+    @field_validator("natkr_mol_per_mol")
+    @classmethod
+    def _natkr(cls, v):
+        why = "more krypton than the poorest commercial xenon (99.9 %) holds"
+        return at_most(v, NATKR_MAX_MOL_PER_MOL, "mol/mol", why)
+
+    @field_validator("kr85_per_kr")
+    @classmethod
+    def _kr85(cls, v):
+        why = "more than 50 times the ⁸⁵Kr/Kr of today's atmosphere (~2e-11)"
+        return at_most(v, KR85_PER_KR_MAX, "(⁸⁵Kr/Kr)", why)
+
+    def unusual(self) -> list[str]:
+        out = []
+        if self.natkr_mol_per_mol > NATKR_AIR_MOL_PER_MOL:
+            out.append(
+                f"natkr_mol_per_mol = {self.natkr_mol_per_mol:g} mol/mol is more krypton than "
+                "air holds (1.14e-06): unpurified xenon"
+            )
+        if self.kr85_per_kr > KR85_PER_KR_ATMOSPHERE_MAX:
+            out.append(
+                f"kr85_per_kr = {self.kr85_per_kr:g} is more than 5 times the ⁸⁵Kr/Kr of "
+                "today's atmosphere (~2e-11)"
+            )
+        return out
+
 
 @register("kr85", Kr85Card, materials=_hosts("kr85"))
 def _kr85(card: Kr85Card, ctx):
     bg = Kr85Background(card.natkr_mol_per_mol, card.kr85_per_kr, naked_only=card.naked_only)
     return _decay_component(ctx, "kr85", bg, card.model_dump())
+
+
+RN222_MAX_UBQ_PER_KG = 1.0e6
+"""Most ²²²Rn in a detector medium [μBq/kg] (1 Bq/kg): a tenth of the radon of outdoor air
+(~10 Bq/m³), a thousand times the most measured in a low-background detector."""
+RN222_MEASURED_UBQ_PER_KG = 1.0e3
+"""²²²Rn above 1 mBq/kg is warned: the detectors measured hold ~1–1000 μBq/kg (liquid
+xenon ~1–100, the early ones up to ~1000)."""
 
 
 class Rn222Card(ComponentCard):
@@ -166,6 +213,20 @@ def _transport_keys(card, ctx) -> None:
         )
     if not card.transport and card.window_kev is not None:
         raise ValueError(f"components ('{ctx.name}').window_kev: applies with transport = true")
+
+    @field_validator("activity_ubq_per_kg")
+    @classmethod
+    def _activity(cls, v):
+        why = "a thousand times the radon measured in any low-background detector"
+        return at_most(v, RN222_MAX_UBQ_PER_KG, "μBq/kg", why)
+
+    def unusual(self) -> list[str]:
+        if self.activity_ubq_per_kg <= RN222_MEASURED_UBQ_PER_KG:
+            return []
+        return [
+            f"activity_ubq_per_kg = {self.activity_ubq_per_kg:g} μBq/kg is above the radon "
+            "of every low-background detector measured (~1–1000 μBq/kg)"
+        ]
 
 
 @register("rn222", Rn222Card)
@@ -194,6 +255,12 @@ def _rn222(card: Rn222Card, ctx):
     return _decay_component(ctx, "rn222", background(card.naked_only)(), card.model_dump())
 
 
+BETA_MEDIUM_MAX_BQ_PER_KG = 1.0
+"""β⁻ activity above 1 Bq/kg is warned: ³⁹Ar in atmospheric argon (1.0 Bq/kg) is the most
+radioactive medium a rare-event detector has used.  The refusal bound is the emitter's
+pure specific activity (every nucleus of the medium the emitter)."""
+
+
 class BetaCard(ComponentCard):
     """[[components]] kind = "beta": any β⁻ emitter from a decay-scheme file."""
 
@@ -202,14 +269,32 @@ class BetaCard(ComponentCard):
     activity_bq_per_kg: Strength
     naked_only: bool = False
 
+    def unusual(self) -> list[str]:
+        if self.activity_bq_per_kg <= BETA_MEDIUM_MAX_BQ_PER_KG:
+            return []
+        return [
+            f"activity_bq_per_kg = {self.activity_bq_per_kg:g} Bq/kg is more than the ³⁹Ar of "
+            "atmospheric argon (1 Bq/kg), the most radioactive detector medium used"
+        ]
+
 
 @register("beta", BetaCard)
 def _beta(card: BetaCard, ctx):
+    from nusource.activity_bounds import specific_activity_bq_per_g
+
     scheme = card.scheme
     path = Path(ctx.experiment.card_dir or ".") / scheme
     if scheme.endswith(".toml") and not Path(scheme).is_absolute() and path.is_file():
         scheme = str(path)
-    bg = BetaEmitter(load_decay_scheme(scheme), card.activity_bq_per_kg, naked_only=card.naked_only)
+    decay = load_decay_scheme(scheme)
+    pure = 1e3 * specific_activity_bq_per_g(decay.half_life_s, decay.branches[0].a_mass)
+    if card.activity_bq_per_kg > pure:
+        raise ValueError(
+            f"components ('{ctx.name}').activity_bq_per_kg: {card.activity_bq_per_kg:g} Bq/kg "
+            f"is more than pure {decay.nuclide} would give (every nucleus of the medium the "
+            f"emitter); allowed: up to {pure:.3g} Bq/kg"
+        )
+    bg = BetaEmitter(decay, card.activity_bq_per_kg, naked_only=card.naked_only)
     return _decay_component(ctx, "beta", bg, card.model_dump())
 
 
@@ -227,6 +312,14 @@ class FlatSpectrum:
         te[:] = self.lo_mev + (self.hi_mev - self.lo_mev) * rng.random(te.shape[0])
 
 
+FLAT_MAX_PER_KEV_T_DAY = 1.0e9
+"""Most flat background [counts/(keV·t·day)]: ~40 times an unshielded NaI crystal in the
+open at sea level (~2×10⁷, from the ground's γ rays and cosmic rays)."""
+FLAT_UNDERGROUND_PER_KEV_T_DAY = 1.0e4
+"""A flat rate above 10 counts/(keV·kg·day) is warned: shielded detectors underground
+see ≲ 1 (DAMA/LIBRA's NaI ~1, liquid xenon ~10⁻⁴)."""
+
+
 class FlatCard(ComponentCard):
     """[[components]] kind = "flat": a flat background in counts/(keV·t·day) over an energy range.
 
@@ -237,6 +330,20 @@ class FlatCard(ComponentCard):
     rate_per_kev_t_day: Strength
     tmin_kev: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     tmax_kev: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+    @field_validator("rate_per_kev_t_day")
+    @classmethod
+    def _rate(cls, v):
+        why = "more than an unshielded detector in the open sees (~2e7)"
+        return at_most(v, FLAT_MAX_PER_KEV_T_DAY, "counts/(keV·t·day)", why)
+
+    def unusual(self) -> list[str]:
+        if self.rate_per_kev_t_day <= FLAT_UNDERGROUND_PER_KEV_T_DAY:
+            return []
+        return [
+            f"rate_per_kev_t_day = {self.rate_per_kev_t_day:g} counts/(keV·t·day) is above "
+            "any shielded detector underground (≲ 1000)"
+        ]
 
 
 @register("flat", FlatCard)

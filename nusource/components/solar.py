@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from nusource.generator.solar import (
     SolarComponent,
@@ -28,7 +28,7 @@ from nusource.generator.solar import (
 from nusource.geometry.uniform import fill_uniform
 from nusource.io.schema import WEIGHT_MODES
 
-from .base import ComponentCard, register
+from .base import ComponentCard, at_most, register
 from .decay import live_periods
 from .signal import WEIGHT_FORMULA
 
@@ -42,6 +42,13 @@ SOURCES = {
 """Component kind → solar source of the generator's data."""
 
 
+FLUX_SCALE_MAX = 100.0
+"""Largest solar flux scale: a hundred times the standard solar model."""
+FLUX_SCALE_MEASURED = 2.0
+"""Solar flux scales above 2 are warned: measured fluxes (pp, ⁷Be, pep, CNO, ⁸B) agree
+with B16-GS98 within ~50 % (CNO, the least known)."""
+
+
 class SolarCard(ComponentCard):
     """[[components]] kind = "solar_pp" | "solar_pep" | "solar_be7" | "solar_cno" | "solar_b8"."""
 
@@ -49,6 +56,20 @@ class SolarCard(ComponentCard):
     """Constant νe survival probability (seed 004: 0.55 pp, 0.53 ⁷Be); default MSW-LMA P_ee(E)."""
     flux_scale: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0
     """Multiplies the B16-GS98 flux."""
+
+    @field_validator("flux_scale")
+    @classmethod
+    def _scale(cls, v):
+        why = "far beyond any solar model or measurement (the fluxes are known to ≲ 50 %)"
+        return at_most(v, FLUX_SCALE_MAX, "(× B16-GS98)", why)
+
+    def unusual(self) -> list[str]:
+        if self.flux_scale <= FLUX_SCALE_MEASURED:
+            return []
+        return [
+            f"flux_scale = {self.flux_scale:g} is more than twice the B16-GS98 flux "
+            "(measured fluxes agree with it within ~50 %)"
+        ]
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,46 @@ class RootSink:
         self._file["units"] = units
         self._file["descriptions"] = descriptions
 
+    @classmethod
+    def reopen(cls, tmp, dtype, codec, spec):
+        """Continue an interrupted file's ``events`` TTree after its ``spec.n_written`` entries.
+
+        The tree must hold at least those entries, ending a basket there, and the
+        run's fields; ValueError otherwise.  A longer tree is cut back (see
+        :func:`_shorten_tree`).  Its baskets stay where they are: a resume
+        writes only the events still to make.
+        """
+        import uproot
+
+        if spec.rntuple:
+            raise ValueError("an RNTuple cannot be continued")
+        _keep_freed_heap()
+        self = cls.__new__(cls)
+        self._dtype = dtype
+        self._decided = False
+        self._file = uproot.update(tmp)
+        try:
+            if "events" not in self._file:
+                raise ValueError("it has no 'events' tree")
+            tree = self._file["events"]
+            if not isinstance(tree, uproot.writing.writable.WritableTree):
+                raise ValueError("its 'events' is not a TTree")
+            have = {d["fName"]: d["dtype"] for d in tree._cascading._branch_data}
+            native = {k: np.dtype(v).newbyteorder("=") for k, v in have.items()}
+            if native != {n: dtype[n].newbyteorder("=") for n in dtype.names}:
+                raise ValueError(f"its branches {sorted(have)} are not {list(dtype.names)}")
+            entries = tree.num_entries
+            if entries < spec.n_written:
+                raise ValueError(f"its tree holds {entries} events, fewer than {spec.n_written}")
+            _let_grow_past_2gb(self._file)
+            self._file.compression = _root_compression(codec)
+            self._tree = tree
+            _shorten_tree(tree, spec.n_written, self._file._cascading.freesegments)
+        except BaseException:
+            self._file.close()
+            raise
+        return self
+
     def write(self, columns, n):
         if not n:
             return
@@ -160,6 +200,83 @@ class RootSink:
 
     def discard(self):
         pass
+
+
+def _shorten_tree(tree, n: int, freesegments) -> None:
+    """Cut a TTree reopened by ``uproot.update`` back to its first n entries.
+
+    n must end a basket of every branch (a writer's checkpoint does).  The
+    baskets after it are dropped from the tree's records and their bytes
+    marked free, so that the next baskets take their place; the tree's byte
+    counts lose theirs.  uproot itself cannot shorten a tree: this edits its
+    record of the tree (uproot 5.7's ``_cascadetree.Tree``) before the first
+    new basket, which writes that record anew.  ValueError, with nothing
+    changed, if the tree is not laid out as expected.
+    """
+    import uproot
+
+    casc = tree._cascading
+    nb, total = casc._num_baskets, casc._num_entries
+    if total == n:
+        return
+    data = [d for d in casc._branch_data if d["kind"] != "record"]
+    if casc._has_divergent_baskets or casc._has_unsupported_branches or not data:
+        raise ValueError("its tree's baskets are not those of one writer")
+    cut = set()
+    for d in data:
+        entries = np.asarray(d["fBasketEntry"][: nb + 1])
+        if entries[-1] != total or d["kind"] != "normal" or d["shape"] != ():
+            raise ValueError(f"its branch {d['fName']!r} is not laid out as written")
+        cut.update(np.flatnonzero(entries == n).tolist())
+    if len(cut) != 1:
+        raise ValueError(f"no basket of its tree ends at event {n}")
+    (j,) = cut
+    title = uproot.serialization.string(casc._name)
+    basket = uproot.serialization.string("TBasket")
+    tot_removed = zip_removed = 0
+    segments = []
+    for d in data:
+        keylen = (
+            uproot.reading._key_format_big.size
+            + len(basket)
+            + len(uproot.serialization.string(d["fName"]))
+            + len(title)
+            + uproot.models.TBasket._tbasket_format2.size
+            + 1
+        )
+        sizes = np.asarray(d["fBasketBytes"][j:nb], dtype=np.int64)
+        counts = np.diff(np.asarray(d["fBasketEntry"][j : nb + 1], dtype=np.int64))
+        tot = int((keylen + counts * d["dtype"].itemsize).sum())
+        d["fTotBytes"] -= tot
+        d["fZipBytes"] -= int(sizes.sum())
+        tot_removed += tot
+        zip_removed += int(sizes.sum())
+        seeks = np.asarray(d["fBasketSeek"][j:nb], dtype=np.int64)
+        segments.extend(zip(seeks.tolist(), (seeks + sizes).tolist(), strict=True))
+        d["fBasketBytes"][j:] = 0
+        d["fBasketSeek"][j:] = 0
+        d["fBasketEntry"][j + 1 :] = 0
+        d["arrays_write_start"] = d["arrays_write_stop"] = j
+    casc._num_baskets, casc._num_entries = j, n
+    casc._metadata["fTotBytes"] -= tot_removed
+    casc._metadata["fZipBytes"] -= zip_removed
+    for start, stop in sorted(segments):
+        freesegments.release(start, stop)
+
+
+def _let_grow_past_2gb(file) -> None:
+    """Let a reopened ROOT file grow past 2 GB.
+
+    uproot reads the key of the free-segments record with the pointer size it
+    had on disk and keeps it; a file reopened below 2 GB then fails (struct
+    error) when the record moves past 2 GB.  Forgetting the stored size lets
+    uproot choose it from the record's place, as it does in a new file.
+    ValueError if this uproot does not have that record where expected.
+    """
+    key = getattr(getattr(file._cascading, "freesegments", None), "_key", None)
+    if key is None or not hasattr(key, "_big"):
+        raise ValueError("this uproot version cannot grow a reopened file safely")
+    key._big = None
 
 
 class Hdf5Sink:
@@ -322,5 +439,5 @@ class NpzSink:
 
 
 SINKS = {"root": RootSink, "hdf5": Hdf5Sink, "npz": NpzSink}
-RESUMABLE = ("hdf5",)
+RESUMABLE = ("hdf5", "root")
 """Formats whose interrupted ``partial`` files :meth:`EventWriter.resume` continues."""

@@ -202,10 +202,10 @@ class EventWriter:
 
         Parameters are those of the interrupted writer.  HDF5 files are
         continued in place, from event ``n_written`` on (those made without
-        ``n_events`` are first cut back to n_written events).  ROOT
-        files are not reopened (uproot cannot safely grow a reopened file past
-        2 GB, nor shorten a tree): copy their events into a new writer instead;
-        npz files cannot be continued.
+        ``n_events`` are first cut back to n_written events).  A ROOT file's
+        TTree is cut back to n_written events if longer (they must end a
+        basket, as at a :meth:`checkpoint`) and extended in place; npz files
+        cannot be continued.
 
         Raises
         ------

@@ -12,9 +12,9 @@ compression).  After each chunk the file is checkpointed and
 recoil energies; after the last, the metadata are written and the file is
 renamed to OUTPUT.  A run interrupted by Ctrl-C or killed, started again with
 the same command, checks the partial output against the digests and goes on
-after the last good chunk (HDF5 in place; ROOT by copying the good chunks into
-a new file, see :func:`resume`); what does not check out is made again, with a
-note.  One process at a time writes an output (a lock in ``OUTPUT.chunks/``).
+after the last good chunk, in the same file (a ROOT tree that goes on past the
+record is cut back to it, see :func:`resume`); what does not check out is made
+again, with a note.  One process at a time writes an output (a lock in ``OUTPUT.chunks/``).
 
 Local worker processes (``workers > 1``) make chunks into shared memory
 (:mod:`.slots`), which this process writes in order.  Dask tasks, possibly on

@@ -146,14 +146,24 @@ class ChunkDigest:
         self.n = 0
 
     def update(self, cols: dict) -> None:
-        for name, col in cols.items():
-            col = np.asarray(col)
-            native = col.astype(col.dtype.newbyteorder("="), copy=False)
-            bits = native.view(np.uint64 if native.dtype.itemsize == 8 else np.uint32)
-            self._sums[name] = (self._sums.get(name, 0) + int(bits.sum(dtype=np.uint64))) % 2**64
+        """Add a piece: the next rows of every field."""
         key = "te" if "te" in cols else "erec"
-        self._te.update(np.asarray(cols[key], dtype="<f8").tobytes())
-        self.n += len(cols[key])
+        for name, col in cols.items():
+            self.update_field(name, col, hashed=name == key)
+
+    def update_field(self, name: str, col, *, hashed: bool) -> None:
+        """Add the next rows of one field (``hashed``: the recoil-energy field).
+
+        Fields may be fed apart, each in order: a reader then digests each
+        block while it is in the cache.
+        """
+        col = np.asarray(col)
+        native = col.astype(col.dtype.newbyteorder("="), copy=False)
+        bits = native.view(np.uint64 if native.dtype.itemsize == 8 else np.uint32)
+        self._sums[name] = (self._sums.get(name, 0) + int(bits.sum(dtype=np.uint64))) % 2**64
+        if hashed:
+            self._te.update(np.asarray(col, dtype="<f8").tobytes())
+            self.n += len(col)
 
     def hexdigest(self) -> str:
         h = self._te.copy()

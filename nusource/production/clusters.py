@@ -117,10 +117,20 @@ def job_options(spec: ClusterSpec) -> dict:
 
 def start_cluster(spec: ClusterSpec):
     """A dask-jobqueue cluster of ``spec.jobs`` worker jobs (submitted now); close it after."""
+    import signal
+
+    ctrl_c = signal.getsignal(signal.SIGINT)
     try:
         import dask_jobqueue
     except ImportError:
         raise ValueError("--cluster needs dask-jobqueue: pip install 'nusource[dask]'") from None
+    finally:
+        # dask_jobqueue.runner makes Ctrl-C a silent sys.exit() (exit 0) when imported
+        if signal.getsignal(signal.SIGINT) is not ctrl_c and ctrl_c is not None:
+            try:
+                signal.signal(signal.SIGINT, ctrl_c)
+            except ValueError:  # not the main thread: signals are not its business
+                pass
     cls = getattr(dask_jobqueue, SYSTEMS[spec.system])
     cluster = cls(**job_options(spec))
     try:
