@@ -23,15 +23,26 @@ from pathlib import Path
 
 from nusource.io.readers import iter_columns
 from nusource.production import plan, simulate
+from nusource.runcard import shipped_card
 
 TARGET_RATIO = 1.0
 """resume / (one chunk to make + reading the checked chunks) must not exceed this."""
 
 
+def signal_only_card(workdir: Path) -> Path:
+    """lama.toml without its [photons] table and [[components]]: the signal alone."""
+    text = shipped_card("lama.toml").read_text()
+    marks = [i for i in (text.find("\n[photons]"), text.find("\n[[components]]")) if i >= 0]
+    path = workdir / "lama_signal.toml"
+    path.write_text(text[: min(marks, default=len(text))] + "\n")
+    return path
+
+
 def measure(fmt: str, events: int, workdir: Path) -> dict:
     out = workdir / f"run.{fmt}"
     compression = "zstd" if fmt == "root" else None
-    prod = plan("lama.toml", out, n=events, chunk_size=events // 10, compression=compression)
+    card = signal_only_card(workdir)
+    prod = plan(card, out, n=events, chunk_size=events // 10, compression=compression)
     t = time.perf_counter()
     simulate(prod)
     fresh = time.perf_counter() - t
