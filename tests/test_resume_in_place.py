@@ -3,6 +3,7 @@ place (HDF5, and ROOT when its tree ends where the progress record does), after 
 recorded chunks are read once and checked."""
 
 import os
+import tempfile
 
 import numpy as np
 import pytest
@@ -10,9 +11,14 @@ import pytest
 from nusource.io.readers import read_events
 from nusource.production import plan, simulate
 
+from .support import signal_only
+
+LAMA = str(signal_only("lama.toml", tempfile.mkdtemp()))
+"""The LAMA card's signal alone: every chunk full, one component."""
+
 
 def interrupted(out, n, chunk, after):
-    prod = plan("lama.toml", out, n=n, chunk_size=chunk, seed=3)
+    prod = plan(LAMA, out, n=n, chunk_size=chunk, seed=3)
     done = [0]
 
     def stop(k):
@@ -39,7 +45,7 @@ def test_resume_continues_the_partial_file_and_writes_no_copy(tmp_path, ext, mon
     assert os.stat(partial).st_ino == inode
     r = simulate(prod)
     assert r["chunks_resumed"] == 6 and r["notes"] == [] and copies == []
-    whole = plan("lama.toml", tmp_path / f"whole{ext}", n=8_000, chunk_size=1_000, seed=3)
+    whole = plan(LAMA, tmp_path / f"whole{ext}", n=8_000, chunk_size=1_000, seed=3)
     simulate(whole)
     a, b = read_events(prod.output), read_events(whole.output)
     np.testing.assert_array_equal(a.events, b.events)
@@ -57,7 +63,7 @@ def test_a_resumed_root_file_keeps_its_size(tmp_path):
     (no copy left behind): sizes agree within the few kB of tree metadata."""
     prod = interrupted(tmp_path / "x.root", 50_000, 10_000, 4)
     simulate(prod)
-    whole = plan("lama.toml", tmp_path / "whole.root", n=50_000, chunk_size=10_000, seed=3)
+    whole = plan(LAMA, tmp_path / "whole.root", n=50_000, chunk_size=10_000, seed=3)
     simulate(whole)
     assert abs(prod.output.stat().st_size - whole.output.stat().st_size) < 16_384
 
@@ -101,7 +107,7 @@ def test_a_root_tree_interrupted_inside_a_chunk_is_cut_back_in_place(tmp_path, m
     from nusource.io import EventWriter
 
     monkeypatch.setattr(state, "WRITE_EVENTS", 2_500)  # 4 baskets a chunk, all written
-    prod = plan("lama.toml", tmp_path / "x.root", n=40_000, chunk_size=10_000, seed=3)
+    prod = plan(LAMA, tmp_path / "x.root", n=40_000, chunk_size=10_000, seed=3)
     checkpoint, calls = EventWriter.checkpoint, []
 
     def dies_inside_chunk_2(self):
@@ -120,7 +126,7 @@ def test_a_root_tree_interrupted_inside_a_chunk_is_cut_back_in_place(tmp_path, m
     monkeypatch.setattr(state, "_copy_good_chunks", lambda *a: 1 / 0)
     r = simulate(prod)
     assert r["chunks_resumed"] == 2 and r["notes"] == []
-    whole = plan("lama.toml", tmp_path / "whole.root", n=40_000, chunk_size=10_000, seed=3)
+    whole = plan(LAMA, tmp_path / "whole.root", n=40_000, chunk_size=10_000, seed=3)
     simulate(whole)
     a, b = read_events(prod.output), read_events(whole.output)
     np.testing.assert_array_equal(a.events, b.events)

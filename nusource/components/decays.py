@@ -204,16 +204,6 @@ class Rn222Card(ComponentCard):
     window_kev: Window | None = None
     """With ``transport``: the window of ``rate``'s single-site share [keV]."""
 
-
-def _transport_keys(card, ctx) -> None:
-    if card.transport and "naked_only" in card.model_fields_set and card.naked_only:
-        raise ValueError(
-            f"components ('{ctx.name}').naked_only: true contradicts transport = true "
-            "(transport samples every branch and vetoes by sites); drop one"
-        )
-    if not card.transport and card.window_kev is not None:
-        raise ValueError(f"components ('{ctx.name}').window_kev: applies with transport = true")
-
     @field_validator("activity_ubq_per_kg")
     @classmethod
     def _activity(cls, v):
@@ -227,6 +217,16 @@ def _transport_keys(card, ctx) -> None:
             f"activity_ubq_per_kg = {self.activity_ubq_per_kg:g} μBq/kg is above the radon "
             "of every low-background detector measured (~1–1000 μBq/kg)"
         ]
+
+
+def _transport_keys(card, ctx) -> None:
+    if card.transport and "naked_only" in card.model_fields_set and card.naked_only:
+        raise ValueError(
+            f"components ('{ctx.name}').naked_only: true contradicts transport = true "
+            "(transport samples every branch and vetoes by sites); drop one"
+        )
+    if not card.transport and card.window_kev is not None:
+        raise ValueError(f"components ('{ctx.name}').window_kev: applies with transport = true")
 
 
 @register("rn222", Rn222Card)
