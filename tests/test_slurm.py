@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slurm
 
 REPO = Path(__file__).resolve().parents[1]
 LXE = str(Path(card_path("configs/lxe_cr51.toml")).absolute())
-RUN = ["-n", "8000", "--chunk-size", "2000", "--seed", "9"]  # 6 components: 24 chunks
+RUN = ["-n", "8000", "--chunk-size", "2000", "--seed", "9"]  # 7 components: 28 chunks
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_array_jobs_then_assemble(tmp_path, local_run, jobs, same_run, capsys):
         OUT="run.h5",
         ARGS=args,
     )
-    assert len(list((tmp_path / "run.h5.chunks").glob("chunk_*.h5"))) == 24
+    assert len(list((tmp_path / "run.h5.chunks").glob("chunk_*.h5"))) == 28
     code = main(["simulate", LXE, "-o", str(tmp_path / "run.h5"), *RUN, "--assemble"])
     assert code == 0, capsys.readouterr().err
     same_run(tmp_path / "run.h5", local_run)
@@ -136,15 +136,15 @@ def test_a_killed_array_task_run_again_completes_the_run(
         jobs,
         CARD=LXE,
         ARGS=" ".join(RUN),
-        RANGES="0:21 21:24",
+        RANGES="0:25 25:28",
     )
     # task 1 is killed once its first chunk is made (each chunk is one command of a few s)
-    wait_for(lambda: (chunks / "chunk_000021.h5").exists(), 120, "task 1's first chunk")
+    wait_for(lambda: (chunks / "chunk_000025.h5").exists(), 120, "task 1's first chunk")
     subprocess.run(["scancel", f"{array}_1"], check=True)
     wait_for(lambda: not queued([array]), 120, "the array to end")
     made = sorted(int(p.stem.split("_")[1]) for p in chunks.glob("chunk_*.h5"))
-    assert made[:22] == list(range(22)) and len(made) < 24
-    first_missing = min(set(range(24)) - set(made))
+    assert made[:26] == list(range(26)) and len(made) < 28
+    first_missing = min(set(range(28)) - set(made))
     out = tmp_path / "run.h5"
     code = main(["simulate", LXE, "-o", str(out), *RUN, "--assemble"])
     err = capsys.readouterr().err
@@ -156,7 +156,7 @@ def test_a_killed_array_task_run_again_completes_the_run(
         jobs,
         CARD=LXE,
         ARGS=" ".join(RUN),
-        RANGES="0:21 21:24",
+        RANGES="0:25 25:28",
     )
     assert main(["simulate", LXE, "-o", str(out), *RUN, "--assemble"]) == 0
     same_run(out, local_run)
