@@ -53,7 +53,7 @@ from nusource.generator.activity import Deployment, deployment_decays, fill_time
 from nusource.geometry.solids import inside_many
 from nusource.geometry.uniform import fill_isotropic
 from nusource.io.schema import FLAGS, WEIGHT_MODES
-from nusource.runcard import MAX_DAYS, PHOTON_MATERIALS
+from nusource.runcard import PHOTON_MATERIALS
 
 from .base import ComponentCard, register
 
@@ -516,10 +516,7 @@ def _source_gamma(card: SourceGammaCard, ctx):
         rate_window_mev=rate_window(exp, card.window_kev),
         detector_kind=int(exp.detector.kind),
         detector_params=np.ascontiguousarray(exp.detector.params, dtype=float),
-        parameters={
-            **card.model_dump(),
-            "max_days": MAX_DAYS,
-        },
+        parameters=card.model_dump(),
     )
 
 
