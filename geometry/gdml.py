@@ -19,6 +19,10 @@ Volumes (lengths in cm, angles in degrees, densities in g/cm³, as written):
     sphere for ``sphere`` and ``spherical_shell``, box) of its material, and
     in it ``fiducial``, the ``[response.fiducial]`` solid of the same
     material, when the card has one.
+``outer_<name>``
+    each region of the card's ``[photons].outer`` (the xenon around an LXe
+    fiducial volume, a cryostat): placed in the world, or holding the
+    detector when its solid holds the whole detector.
 
 Materials are written with the toolkit's densities and mass fractions (each
 element with Z and its standard atomic weight), named as in the toolkit;
@@ -196,7 +200,9 @@ class _Writer:
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(self.root, "unicode") + "\n"
 
 
-def experiment_gdml(exp, *, fiducial=None, source_material: Material | None = None) -> str:
+def experiment_gdml(
+    exp, *, fiducial=None, source_material: Material | None = None, outer=()
+) -> str:
     """The GDML text of an experiment's geometry (see the module docstring).
 
     Parameters
@@ -208,6 +214,11 @@ def experiment_gdml(exp, *, fiducial=None, source_material: Material | None = No
         [cm]); it must lie inside the detector.
     source_material : Material, optional
         What fills the source's active volume (default: vacuum).
+    outer : sequence of (str, solid, Material)
+        Regions around the detector (a run card's ``[photons].outer``), each
+        written as ``outer_<name>``: one that holds the whole detector becomes
+        its mother volume (the detector's matter replaces its own there); the
+        others are placed in the world.
 
     Returns
     -------
@@ -219,16 +230,17 @@ def experiment_gdml(exp, *, fiducial=None, source_material: Material | None = No
     ValueError
         A fiducial volume that pokes out of the detector.
     """
+    outer = list(outer)
     w = _Writer()
     src = exp.geo_source
     child = None
     if not src.is_point:
         active = Cylinder(src.radius_cm, src.half_height_cm)
         child = w.volume("source_active", active, source_material or VACUUM)
-    for k, (material, outer) in enumerate(
+    for k, (material, layer_solid) in enumerate(
         zip((m for m, _ in src.shields), src.layer_solids(), strict=True)
     ):
-        layer = _centred(outer)
+        layer = _centred(layer_solid)
         daughters = [] if child is None else [(f"{child}_pv", child, (0.0, 0.0, 0.0))]
         child = w.volume(f"shield_{k}_{material.name}", layer, material, daughters)
     det = exp.detector
@@ -243,7 +255,24 @@ def experiment_gdml(exp, *, fiducial=None, source_material: Material | None = No
         fid = w.volume("fiducial", _centred(fiducial), exp.material)
         daughters.append(("fiducial_pv", fid, offset))
     w.volume("detector", _centred(det), exp.material, daughters)
+    holder = next(
+        (
+            i
+            for i, (_, solid, _) in enumerate(outer)
+            if all(map(solid.contains, _surface_points(det)))
+        ),
+        None,
+    )
+    world_daughters = [] if holder is not None else [("detector_pv", "detector", det.center)]
+    for i, (name, solid, material) in enumerate(outer):
+        inside = []
+        if i == holder:
+            offset = tuple(d - o for d, o in zip(det.center, solid.center, strict=True))
+            inside.append(("detector_pv", "detector", offset))
+        vol = w.volume(f"outer_{name}", _centred(solid), material, inside)
+        world_daughters.append((f"{vol}_pv", vol, solid.center))
     extents = [
+        *(_extent(solid) for _, solid, _ in outer),
         _extent(det),
         _extent(
             src.layer_solids()[-1]
@@ -253,7 +282,6 @@ def experiment_gdml(exp, *, fiducial=None, source_material: Material | None = No
     ]
     half = [max(e[i] for e in extents) for i in range(3)]
     half = [h + max(0.1 * h, 10.0) for h in half]
-    world_daughters = [("detector_pv", "detector", det.center)]
     if child is not None:
         world_daughters.append((f"{child}_pv", child, src.center))
     w.volume("world", Box(*half), VACUUM, world_daughters)

@@ -464,7 +464,8 @@ def analyze(files, card_path, *, plots=None, templates=None) -> dict:
 
 
 def geometry_gdml(card_path, output, *, overwrite: bool = False) -> dict:
-    """A run card's geometry as GDML (source, shields, detector, fiducial volume), atomically."""
+    """A run card's geometry as GDML (source, shields, detector, fiducial volume, the regions of
+    [photons].outer), atomically."""
     import os
 
     from .experiment import detector_response, load_experiment
@@ -477,7 +478,17 @@ def geometry_gdml(card_path, output, *, overwrite: bool = False) -> dict:
     fiducial = None
     if exp.card.response is not None and exp.card.response.fiducial is not None:
         fiducial = detector_response(exp).fiducial
-    text = experiment_gdml(exp, fiducial=fiducial)
+    outer = []
+    for o in exp.card.photons.outer:  # [photons].outer: regions around the detector
+        from .components.source_gamma import photon_material
+        from .experiment import _solid
+        from .geometry.materials import get_material
+
+        material = photon_material(o.material)
+        outer.append(
+            (o.name, _solid(o), get_material(material) if isinstance(material, str) else material)
+        )
+    text = experiment_gdml(exp, fiducial=fiducial, outer=outer)
     tmp = output.with_name(f".{output.name}.{os.getpid()}.part")
     tmp.write_text(text)
     tmp.chmod(0o666 & ~_umask())

@@ -94,9 +94,16 @@ class Gdml:
         v = self.volumes[name]
         return self.own_mass_kg(name) + sum(self.mass_kg(d) for d, _ in v["daughters"])
 
-    def position(self, name) -> tuple:
-        (pos,) = [p for d, p in self.volumes[self.world]["daughters"] if d == name]
-        return pos
+    def position(self, name, mother=None, at=(0.0, 0.0, 0.0)):
+        """Position of a volume in the world [cm] (its mothers' positions added)."""
+        for d, p in self.volumes[mother or self.world]["daughters"]:
+            here = tuple(a + b for a, b in zip(at, p, strict=True))
+            if d == name:
+                return here
+            found = self.position(name, d, here)
+            if found is not None:
+                return found
+        return None
 
 
 def _write(card, tmp_path):
@@ -164,9 +171,25 @@ def test_every_card_reads_back_volume_by_volume(card, tmp_path):
         r, h, inner = r + t, h + t, name
     assert g.position(inner) == tuple(src.get("center_cm", (0.0, 0.0, 0.0)))
 
-    # the world holds both and nothing else
+    # the regions of [photons].outer: their material and size; one holds the detector
+    holder = "detector"
+    for o in raw.get("photons", {}).get("outer", []):
+        name = f"outer_{o['name']}"
+        v = g.volumes[name]
+        assert g.position(name) == tuple(o["center_cm"])
+        assert g.solid_volume(v["solid"]) == pytest.approx(
+            math.pi * o["radius_cm"] ** 2 * o["height_cm"]
+        )
+        if v["daughters"]:
+            assert [d for d, _ in v["daughters"]] == ["detector"]
+            holder = name
+            det_volume = g.solid_volume(d["solid"])
+            own = (g.solid_volume(v["solid"]) - det_volume) * g.materials[v["material"]][0] * 1e-3
+            assert g.own_mass_kg(name) == pytest.approx(own, rel=1e-12)
+
+    # the world holds both (the detector, or the outer region around it) and nothing else
     world = g.volumes[g.world]
-    assert sorted(n for n, _ in world["daughters"]) == sorted(["detector", inner])
+    assert sorted(n for n, _ in world["daughters"]) == sorted([holder, inner])
     half = [float(world["solid"].get(c)) / 2 for c in "xyz"]
     for name, pos in world["daughters"]:
         s = g.volumes[name]["solid"]
@@ -259,4 +282,8 @@ def test_geant4_reads_every_card_with_its_masses_and_no_overlaps(card, tmp_path)
         r, h = r + t, h + t
     assert [name for name, v in g4.items() if v["overlaps"]] == []
     outer = f"shield_{len(src['shields']) - 1}_{src['shields'][-1]['material']}"
-    assert set(g4["world"]["daughters"]) == {"detector", outer}
+    around = [
+        o["name"] for o in tomllib.loads(card.read_text()).get("photons", {}).get("outer", [])
+    ]
+    holder = f"outer_{around[0]}" if around else "detector"
+    assert set(g4["world"]["daughters"]) == {holder, outer}
