@@ -23,13 +23,12 @@ events are, and deposits in an outer active layer count toward the energy
 and the sites of an event, not as events of their own.
 
 * fixed/weighted mode (``-n N``: N histories): weight = u/N per event
-  (exact), or with ``unweighted = true`` events kept with probability
-  u/U_max and weight U_max/N;
-* exposure mode: Poisson(U_max) histories, each kept with probability
-  u/U_max, so the events are a Poisson experiment (weight 1) of mean
-  E = Σ_k D_k·P_k.  U_max is the largest u of the pilot's events; an event
-  of the run with u above it is kept with probability 1 (a bias low by the
-  share of the expectation above U_max, which the pilot does not see).
+  (exact), or with ``unweighted = true`` events kept u/U_max times on
+  average (as below), each of weight U_max/N;
+* exposure mode: Poisson(U_max) histories, each kept u/U_max times on
+  average (once with probability u/U_max below U_max, ⌊u/U_max⌋ or one more
+  times above: :func:`rejection_bound`), so the events are a Poisson
+  experiment (weight 1) of mean E = Σ_k D_k·P_k whatever U_max is.
 
 The event's ``te`` is the deposited energy in sensitive regions (secondary
 electrons deposit locally), its vertex the energy-weighted position, and its
@@ -230,7 +229,16 @@ class Pilot:
     p_fiducial_err: np.ndarray
     p_single: np.ndarray
     p_single_err: np.ndarray
+    event_w: np.ndarray
+    """Transport weights of the pilot's events, every line energy's in turn."""
+    event_energy: np.ndarray
+    """The line energy [MeV] of each of ``event_w``."""
     n: int
+
+
+PER_EMITTER = ("p_event", "p_event_err", "w_max", "p_fiducial", "p_fiducial_err", "p_single")
+PER_EMITTER += ("p_single_err",)
+PILOT_ARRAYS = PER_EMITTER + ("event_w", "event_energy")
 
 
 def is_event(cols, window_mev, detector_kind, detector_params) -> np.ndarray:
@@ -251,7 +259,8 @@ def _pilot(geometry, ems, options, card, window_mev, rate_window_mev, seed, inde
 
     rng = chunk_rng(seed, index, COUNT_CHUNK, "pilot")
     k = len(ems)
-    out = {name: np.zeros(k) for name in Pilot.__dataclass_fields__ if name != "n"}
+    out = {name: np.zeros(k) for name in PER_EMITTER}
+    event_w, event_energy = [], []
     detector_kind, detector_params = det
     rlo, rhi = rate_window_mev
     energies = sorted({em.energy_mev for em in ems})
@@ -277,6 +286,9 @@ def _pilot(geometry, ems, options, card, window_mev, rate_window_mev, seed, inde
             out[name][mine] = x.mean()
             out[name + "_err"][mine] = x.std(ddof=1) / math.sqrt(x.size)
         out["w_max"][mine] = float(w[event].max()) if event.any() else 0.0
+        event_w.append(w[event])
+        event_energy.append(np.full(int(event.sum()), energy))
+    out["event_w"], out["event_energy"] = np.concatenate(event_w), np.concatenate(event_energy)
     return Pilot(**out, n=card.pilot_histories)
 
 
@@ -292,6 +304,7 @@ class SourceGamma:
     ems: tuple
     q: np.ndarray
     u_max: float
+    duplicate_share: float
     expected_events: float
     expected_events_err: float
     geometry: object = field(repr=False)
@@ -335,12 +348,21 @@ class SourceGamma:
                 cone_fraction=self.cone_fraction,
             )
             u = em.photons * ev.weight / self.q[k]
-            keep = is_event(ev, self.window_mev, self.detector_kind, self.detector_params)
-            if self.rejection:
-                keep &= rng.random(ids.size) * self.u_max < u
-            m = int(keep.sum())
+            event = is_event(ev, self.window_mev, self.detector_kind, self.detector_params)
+            if self.rejection:  # u/U_max expected copies: 0 or 1 below U_max, more above
+                r = np.where(event, u / self.u_max, 0.0)
+                copies = np.floor(r).astype(np.int64) + (rng.random(ids.size) < r % 1.0)
+            else:
+                copies = event.astype(np.int64)
+            keep = np.repeat(np.arange(ids.size), copies)  # rows (a history's copies together)
+            m = keep.size
             if m == 0:
                 continue
+            if kept + m > next(iter(cols.values())).shape[0]:
+                raise ValueError(
+                    f"component '{self.name}': more events than the chunk holds; "
+                    "run with a larger --chunk-size"
+                )
             sl = slice(kept, kept + m)
             c = {name: col[sl] for name, col in cols.items()}
             c["event_id"][:] = first_id + ids[keep]
@@ -396,6 +418,7 @@ class SourceGamma:
             "weight_formula": WEIGHT_FORMULA,
             "unweighted": self.rejection,
             "u_max": self.u_max,
+            "duplicate_share": self.duplicate_share,
             "binding": False,
             "placement": "photons from the source's active volume, transported",
             "emitters": [
@@ -461,7 +484,7 @@ def build_pilot(exp, card: SourceGammaCard, seed: int, index: int):
     def build():
         det = (int(exp.detector.kind), np.asarray(exp.detector.params, dtype=float))
         p = _pilot(geometry, ems, options, card, exp.window_mev, rwin, seed, index, det)
-        return tuple(getattr(p, name) for name in Pilot.__dataclass_fields__ if name != "n")
+        return tuple(getattr(p, name) for name in PILOT_ARRAYS)
 
     arrays = cached_arrays(
         "source_gamma_pilot",
@@ -474,8 +497,7 @@ def build_pilot(exp, card: SourceGammaCard, seed: int, index: int):
             "nusource.detsim.photons.cross_sections",
         ),
     )
-    names = [name for name in Pilot.__dataclass_fields__ if name != "n"]
-    pilot = Pilot(**dict(zip(names, arrays, strict=True)), n=card.pilot_histories)
+    pilot = Pilot(**dict(zip(PILOT_ARRAYS, arrays, strict=True)), n=card.pilot_histories)
     return ems, geometry, options, pilot
 
 
@@ -492,7 +514,7 @@ def _source_gamma(card: SourceGammaCard, ctx):
     if not q.sum() > 0:
         raise ValueError(f"components ('{ctx.name}'): its emitters emit no γ in the run")
     q /= q.sum()
-    u_max = float(np.max(photons * pilot.w_max / q)) if np.any(pilot.w_max > 0) else 0.0
+    u_max, duplicates = rejection_bound(ems, q, pilot)
     if ctx.mode == "exposure":
         n = ctx.n_to_generate(u_max) if u_max > 0 else 0
     else:
@@ -506,6 +528,7 @@ def _source_gamma(card: SourceGammaCard, ctx):
         ems=ems,
         q=q,
         u_max=u_max,
+        duplicate_share=duplicates,
         expected_events=expected,
         expected_events_err=err,
         geometry=geometry,
@@ -518,6 +541,45 @@ def _source_gamma(card: SourceGammaCard, ctx):
         detector_params=np.ascontiguousarray(exp.detector.params, dtype=float),
         parameters=card.model_dump(),
     )
+
+
+DUPLICATE_SHARE = 0.01
+"""Exposure mode: the share of the expected events that may be copies of a history."""
+
+
+def rejection_bound(ems, q: np.ndarray, pilot: Pilot, share: float = DUPLICATE_SHARE):
+    """U_max of the rejection and the pilot's share of expected events made as copies.
+
+    A history standing for u expected events is kept u/U_max times on average
+    (once with probability u/U_max below U_max; ⌊u/U_max⌋ or one more times
+    above), so any U_max is exact; a small one costs fewer histories
+    (Poisson(U_max) of them) but makes more copies of the rare heavy
+    histories.  U_max is the smallest bound whose copies beyond the first are
+    at most ``share`` of the pilot's expectation (the largest u if that is
+    smaller).
+    """
+    us, cs = [], []
+    for k, em in enumerate(ems):
+        w = pilot.event_w[pilot.event_energy == em.energy_mev]
+        if q[k] > 0 and w.size:
+            us.append(em.photons * w / q[k])
+            cs.append(np.full(w.size, em.photons / pilot.n) * w)
+    if not us:
+        return 0.0, 0.0
+    u, c = np.concatenate(us), np.concatenate(cs)
+    total = float(c.sum())
+
+    def extra(bound):  # expected copies beyond the first, as a share of the expectation
+        over = u > bound
+        return float(np.sum(c[over] * (1.0 - bound / u[over]))) / total
+
+    lo, hi = float(u.min()), float(u.max())
+    if extra(lo) <= share:
+        return lo, extra(lo)
+    for _ in range(60):  # bisection in log U
+        mid = math.sqrt(lo * hi)
+        lo, hi = (lo, mid) if extra(mid) <= share else (mid, hi)
+    return hi, extra(hi)
 
 
 def summed(ems, scale: np.ndarray, p: np.ndarray, err: np.ndarray) -> tuple[float, float]:
