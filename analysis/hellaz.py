@@ -94,20 +94,16 @@ def background_templates(events, run, windows: dict) -> dict:
 
 def signal_vs_exact(events, exact_sm, edges_mev) -> dict:
     """The signal's weighted erec histogram against its exact expectation: χ² and p-value."""
-    from scipy.stats import chi2
+    from .mc_vs_exact import weighted_chi2
 
     sig = selected(events)
     sig = sig[sig["component"] == 0]
-    w = sig["weight"]
-    h = np.histogram(sig["erec"], edges_mev, weights=w)[0]
-    v = np.histogram(sig["erec"], edges_mev, weights=w * w)[0]
-    ok = v > 0
-    c2 = float(np.sum((h - exact_sm)[ok] ** 2 / v[ok]))
+    r = weighted_chi2(sig["erec"], sig["weight"], edges_mev, exact_sm)
     return {
-        "chi2": c2,
-        "ndf": int(ok.sum()),
-        "p_value": float(chi2.sf(c2, int(ok.sum()))),
-        "events_mc": float(h.sum()),
+        "chi2": r["chi2"],
+        "ndf": r["ndf"],
+        "p_value": r["p_value"],
+        "events_mc": float(r["mc"].sum()),
         "events_exact": float(np.sum(exact_sm)),
     }
 

@@ -90,7 +90,7 @@ def sterile_events(events, window_kev=STERILE_WINDOW_KEV):
 def route_agreement(events, sm_exact, edges_kev, *, lo_kev=2.0, hi_kev=140.0, rebin=10) -> dict:
     """The two routes side by side: the signal's weighted events against its exact expectation
     (quadrature), in bins of ``rebin`` × the fine bins from lo to hi keV: χ² and p-value."""
-    from scipy.stats import chi2
+    from .mc_vs_exact import weighted_chi2
 
     i0 = int(np.argmin(np.abs(edges_kev - lo_kev)))
     i1 = int(np.argmin(np.abs(edges_kev - hi_kev)))
@@ -99,16 +99,11 @@ def route_agreement(events, sm_exact, edges_kev, *, lo_kev=2.0, hi_kev=140.0, re
     exact = exact[: coarse.size - 1]
     sig = selected(events)
     sig = sig[sig["component"] == 0]
-    w = sig["weight"]
-    mc = np.histogram(sig["erec"], coarse * 1e-3, weights=w)[0]
-    var = np.histogram(sig["erec"], coarse * 1e-3, weights=w * w)[0]
-    ok = var > 0
-    c2 = float(np.sum((mc - exact)[ok] ** 2 / var[ok]))
-    ndf = int(ok.sum())
+    r = weighted_chi2(sig["erec"], sig["weight"], coarse * 1e-3, exact)
     return {
-        "chi2": c2,
-        "ndf": ndf,
-        "p_value": float(chi2.sf(c2, ndf)),
+        "chi2": r["chi2"],
+        "ndf": r["ndf"],
+        "p_value": r["p_value"],
         "bins_kev": [float(coarse[0]), float(coarse[-1]), float(coarse[1] - coarse[0])],
     }
 

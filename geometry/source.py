@@ -205,68 +205,19 @@ def shield_path_lengths(source: Source, origins, directions, *, include_source: 
     if not np.all(norm > 0.0):
         raise ValueError("directions: every direction must be a nonzero vector")
     d2 = d2 / norm[:, None]
-    if source.shield_shape == "sphere":
-        layers = list(source.layer_solids())
-        kinds = np.array([-1] + [s.kind for s in layers], dtype=np.int64)  # -1: no active volume
-        params = np.zeros((kinds.size, 8))
-        params[1:] = [s.params for s in layers]
-        if source.radius_cm > 0.0 and source.half_height_cm > 0.0:
-            kinds[0] = CYLINDER
-            params[0] = Cylinder(source.radius_cm, source.half_height_cm, source.center).params
-        out = np.empty((o2.shape[0], kinds.size))
-        nested_paths_kernel(kinds, params, o2, d2, out)
-        if not include_source:
-            out = out[:, 1:]
-        return out[0] if single else out
-    radii = np.array([source.radius_cm] + [c.radius_cm for c in source.layer_cylinders()])
-    halves = np.array(
-        [source.half_height_cm] + [c.half_height_cm for c in source.layer_cylinders()]
-    )
-    out = np.empty((o2.shape[0], radii.size))
-    shield_paths_kernel(radii, halves, np.array(source.center), o2, d2, out)
+    layers = list(source.layer_solids())  # cylinders or balls, innermost first
+    kinds = np.array([-1] + [s.kind for s in layers], dtype=np.int64)  # -1: no active volume
+    params = np.zeros((kinds.size, 8))
+    for k, layer in enumerate(layers, 1):
+        params[k] = layer.params
+    if source.radius_cm > 0.0 and source.half_height_cm > 0.0:
+        kinds[0] = CYLINDER
+        params[0] = Cylinder(source.radius_cm, source.half_height_cm, source.center).params
+    out = np.empty((o2.shape[0], kinds.size))
+    nested_paths_kernel(kinds, params, o2, d2, out)
     if not include_source:
         out = out[:, 1:]
     return out[0] if single else out
-
-
-@jit
-def shield_paths_kernel(radii, half_heights, center, origins, directions, out):
-    """Fill ``out[i, k]`` with the path [cm] of ray i in layer k (k = 0: active volume).
-
-    Parameters
-    ----------
-    radii, half_heights : float64[m]
-        Nested cylinders, innermost (the active volume) first [cm].
-    center : float64[3]
-        Common centre [cm].
-    origins, directions : float64[n, 3]
-        Ray starts [cm] and unit directions.
-    out : float64[n, m]
-        Output; layer k is the can between cylinders k − 1 and k.
-    """
-    params = np.zeros(8)
-    params[0] = center[0]
-    params[1] = center[1]
-    params[2] = center[2]
-    for i in range(origins.shape[0]):
-        inner = 0.0
-        for k in range(radii.size):
-            length = 0.0
-            if radii[k] > 0.0 and half_heights[k] > 0.0:
-                params[3] = radii[k]
-                params[4] = half_heights[k]
-                length = chord_length(
-                    CYLINDER,
-                    params,
-                    origins[i, 0],
-                    origins[i, 1],
-                    origins[i, 2],
-                    directions[i, 0],
-                    directions[i, 1],
-                    directions[i, 2],
-                )
-            out[i, k] = max(length - inner, 0.0)
-            inner = length
 
 
 @jit
@@ -309,5 +260,4 @@ __all__ = [
     "Source",
     "nested_paths_kernel",
     "shield_path_lengths",
-    "shield_paths_kernel",
 ]

@@ -478,16 +478,11 @@ def geometry_gdml(card_path, output, *, overwrite: bool = False) -> dict:
     fiducial = None
     if exp.card.response is not None and exp.card.response.fiducial is not None:
         fiducial = detector_response(exp).fiducial
-    outer = []
-    for o in exp.card.photons.outer:  # [photons].outer: regions around the detector
-        from .components.source_gamma import photon_material
-        from .experiment import _solid
-        from .geometry.materials import get_material
+    from .components.source_gamma import photon_material
+    from .experiment import _solid
 
-        material = photon_material(o.material)
-        outer.append(
-            (o.name, _solid(o), get_material(material) if isinstance(material, str) else material)
-        )
+    # [photons].outer: the regions around the detector
+    outer = [(o.name, _solid(o), photon_material(o.material)) for o in exp.card.photons.outer]
     text = experiment_gdml(exp, fiducial=fiducial, outer=outer)
     tmp = output.with_name(f".{output.name}.{os.getpid()}.part")
     tmp.write_text(text)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nusource.geometry import Cylinder, Source, get_material, shield_path_lengths
-from nusource.geometry.source import shield_paths_kernel
+from nusource.geometry.source import nested_paths_kernel
 
 LXE_SOURCE = Source(7.0, 7.0, shields=[("W", 17.0)])  # seed 004
 LAMA_SOURCE = Source.point(shields=[("W", 20.0), ("Cu", 5.0)])  # seed 000
@@ -88,13 +88,15 @@ def test_layer_paths_add_up_to_the_outer_chord(radius, half_height, thicknesses,
 
 
 def test_shield_kernel_py_func_matches_compiled():
-    radii = np.array([7.0, 24.0, 29.0])
-    halves = np.array([7.0, 24.0, 29.0])
+    from nusource.geometry import Cylinder
+
+    kinds = np.zeros(3, dtype=np.int64)
+    params = np.array([Cylinder(r, r).params for r in (7.0, 24.0, 29.0)])
     rng = np.random.default_rng(3)
     o = rng.uniform(-5, 5, (10, 3))
     d = rng.normal(size=(10, 3))
     d /= np.linalg.norm(d, axis=1)[:, None]
     a, b = np.empty((10, 3)), np.empty((10, 3))
-    shield_paths_kernel(radii, halves, np.zeros(3), o, d, a)
-    shield_paths_kernel.py_func(radii, halves, np.zeros(3), o, d, b)
+    nested_paths_kernel(kinds, params, o, d, a)
+    nested_paths_kernel.py_func(kinds, params, o, d, b)
     np.testing.assert_array_equal(a, b)

@@ -334,6 +334,17 @@ def in_fiducial(geometry: PhotonGeometry, pos: np.ndarray) -> np.ndarray:
     return out
 
 
+def fiducial_tallies(geometry: PhotonGeometry, cols: EventColumns, window_mev):
+    """Per history: (deposits energy in the fiducial volume, single site in the fiducial
+    volume with the deposited energy in ``window_mev`` = (lo, hi) [MeV]), bool[n] each."""
+    lo, hi = window_mev
+    interacting = cols.energy_fiducial_mev > 0.0
+    pos = np.column_stack([cols.x_cm, cols.y_cm, cols.z_cm])
+    single = (cols.n_sites == 1) & (cols.energy_mev >= lo) & (cols.energy_mev <= hi)
+    single &= in_fiducial(geometry, np.where(single[:, None], pos, np.nan))
+    return interacting, single
+
+
 def source_gamma_rates(
     geometry: PhotonGeometry,
     lines,
@@ -406,11 +417,8 @@ def source_gamma_rates(
     w = cols.weight
     fid_regions = [i for i, r in enumerate(geometry.regions) if r.fiducial]
     unc = np.isin(h.first_region, fid_regions).astype(float) * w
-    hit = (cols.energy_fiducial_mev > 0.0).astype(float) * w
-    pos = np.column_stack([cols.x_cm, cols.y_cm, cols.z_cm])
-    e_kev = cols.energy_mev * 1000.0
-    single = (cols.n_sites == 1) & (e_kev >= lo) & (e_kev <= hi)
-    single &= in_fiducial(geometry, np.where(single[:, None], pos, np.nan))
+    interacting, single = fiducial_tallies(geometry, cols, (lo * 1e-3, hi * 1e-3))
+    hit = interacting.astype(float) * w
     ss = single.astype(float) * w
     nn = w.size
     return SourceGammaRates(
@@ -499,6 +507,7 @@ __all__ = [
     "SourceGammaRates",
     "biased_options",
     "cascades_from_lines",
+    "fiducial_tallies",
     "gamma_event_columns",
     "gamma_histories",
     "in_fiducial",

@@ -30,6 +30,33 @@ DAY_S = 86400.0
 DECAY_WEIGHT_FORMULA = "gen_norm (μν and Z′ do not act on decays: xs_gen = xs_sm = 1)"
 
 
+NO_NEUTRINO_ZERO = (
+    "src_x",
+    "src_y",
+    "src_z",
+    "flight",
+    "enu",
+    "nu_dx",
+    "nu_dy",
+    "nu_dz",
+    "cos_theta",
+    "xs_mag",
+    "xs_zlin",
+    "xs_zquad",
+)
+"""Fields an event without a neutrino has at 0 (no source point, flight, ν, μν or Z′ part)."""
+NO_NEUTRINO_ONE = ("xs_gen", "xs_sm", "p_ee")
+"""Fields it has at 1, so the ν–e weight formula leaves its weight as it is."""
+
+
+def no_neutrino(c: dict) -> None:
+    """Set the ν fields of events without a neutrino (decays, γ rays): see the module notes."""
+    for name in NO_NEUTRINO_ZERO:
+        c[name][:] = 0.0
+    for name in NO_NEUTRINO_ONE:
+        c[name][:] = 1.0
+
+
 def live_periods(experiment) -> tuple[Deployment, ...]:
     """The run's live periods as deployments of unit activity (constant-rate components).
 
@@ -105,23 +132,7 @@ class UniformDecays:
         )
         self.sample_te(rng, c["te"])
         fill_isotropic(rng, c["e_dx"], c["e_dy"], c["e_dz"])
-        for name in (
-            "src_x",
-            "src_y",
-            "src_z",
-            "flight",
-            "enu",
-            "nu_dx",
-            "nu_dy",
-            "nu_dz",
-            "cos_theta",
-            "xs_mag",
-            "xs_zlin",
-            "xs_zquad",
-        ):
-            c[name][:] = 0.0
-        for name in ("xs_gen", "xs_sm", "p_ee"):
-            c[name][:] = 1.0
+        no_neutrino(c)
         c["weight"][:] = 1.0 if self.mode == "exposure" else self.gen_norm
         return n
 

@@ -55,6 +55,7 @@ from nusource.io.schema import FLAGS, WEIGHT_MODES
 from nusource.runcard import PHOTON_MATERIALS
 
 from .base import ComponentCard, register
+from .decay import no_neutrino
 
 DAY_S = 86400.0
 E_MIN_KEV, E_MAX_KEV = 10.0, 10_000.0
@@ -181,14 +182,16 @@ def emitters(exp, card: SourceGammaCard) -> tuple[Emitter, ...]:
 
 
 def photon_material(name: str):
-    """A card's material name as the transport takes it ("Cr": chromium metal; "none": vacuum)."""
+    """A card's material name as a Material ("Cr": chromium metal; "none": vacuum, None)."""
     if name == "none":
         return None
     if name == "Cr":
         from nusource.detsim.photons.rates import CHROMIUM
 
         return CHROMIUM
-    return name
+    from nusource.geometry.materials import get_material
+
+    return get_material(name)
 
 
 def photon_geometry(exp, source_material: str = "none"):
@@ -223,8 +226,6 @@ class Pilot:
     p_event: np.ndarray
     """Expected events (deposit in the window) per emitted photon, per emitter."""
     p_event_err: np.ndarray
-    w_max: np.ndarray
-    """Largest transport weight of an event, per emitter."""
     p_fiducial: np.ndarray
     p_fiducial_err: np.ndarray
     p_single: np.ndarray
@@ -236,14 +237,16 @@ class Pilot:
     n: int
 
 
-PER_EMITTER = ("p_event", "p_event_err", "w_max", "p_fiducial", "p_fiducial_err", "p_single")
-PER_EMITTER += ("p_single_err",)
+PER_EMITTER = ("p_event", "p_event_err", "p_fiducial", "p_fiducial_err", "p_single", "p_single_err")
 PILOT_ARRAYS = PER_EMITTER + ("event_w", "event_energy")
 
 
 def is_event(cols, window_mev, detector_kind, detector_params) -> np.ndarray:
     """Histories that make events: deposited energy in the generation window [MeV] and
-    its energy-weighted position inside the detector solid (bool[n])."""
+    its energy-weighted position inside the detector solid (bool[n]).
+
+    ``cols``: per-history arrays ``energy_mev``, ``x_cm``, ``y_cm``, ``z_cm``
+    (:class:`~nusource.detsim.photons.EventColumns`, ``CascadeEvents``)."""
     e = cols.energy_mev
     lo, hi = window_mev
     keep = (e > 0) & (e >= lo) & (e < hi)
@@ -255,14 +258,13 @@ def is_event(cols, window_mev, detector_kind, detector_params) -> np.ndarray:
 
 def _pilot(geometry, ems, options, card, window_mev, rate_window_mev, seed, index, det):
     from nusource.core.randomness import COUNT_CHUNK, chunk_rng
-    from nusource.detsim.photons.rates import gamma_histories, in_fiducial
+    from nusource.detsim.photons.rates import fiducial_tallies, gamma_histories
 
     rng = chunk_rng(seed, index, COUNT_CHUNK, "pilot")
     k = len(ems)
     out = {name: np.zeros(k) for name in PER_EMITTER}
     event_w, event_energy = [], []
     detector_kind, detector_params = det
-    rlo, rhi = rate_window_mev
     energies = sorted({em.energy_mev for em in ems})
     for energy in energies:  # one pilot per line energy, shared by its emitters
         cols, _, _ = gamma_histories(
@@ -274,18 +276,14 @@ def _pilot(geometry, ems, options, card, window_mev, rate_window_mev, seed, inde
             options=options,
             cone_fraction=card.cone_fraction,
         )
-        w, e = cols.weight, cols.energy_mev
+        w = cols.weight
         event = is_event(cols, window_mev, detector_kind, detector_params)
-        fid = cols.energy_fiducial_mev > 0
-        pos = np.column_stack([cols.x_cm, cols.y_cm, cols.z_cm])
-        single = (cols.n_sites == 1) & (e >= rlo) & (e <= rhi)
-        single &= in_fiducial(geometry, np.where(single[:, None], pos, np.nan))
+        fid, single = fiducial_tallies(geometry, cols, rate_window_mev)
         mine = [i for i, em in enumerate(ems) if em.energy_mev == energy]
         for name, sel in (("p_event", event), ("p_fiducial", fid), ("p_single", single)):
             x = np.where(sel, w, 0.0)
             out[name][mine] = x.mean()
             out[name + "_err"][mine] = x.std(ddof=1) / math.sqrt(x.size)
-        out["w_max"][mine] = float(w[event].max()) if event.any() else 0.0
         event_w.append(w[event])
         event_energy.append(np.full(int(event.sum()), energy))
     out["event_w"], out["event_energy"] = np.concatenate(event_w), np.concatenate(event_energy)
@@ -372,16 +370,11 @@ class SourceGamma:
             c["vtx_x"][:] = ev.x_cm[keep]
             c["vtx_y"][:] = ev.y_cm[keep]
             c["vtx_z"][:] = ev.z_cm[keep]
-            c["src_x"][:] = points[keep, 0]
+            fill_isotropic(rng, c["e_dx"], c["e_dy"], c["e_dz"])
+            no_neutrino(c)
+            c["src_x"][:] = points[keep, 0]  # (the emission point)
             c["src_y"][:] = points[keep, 1]
             c["src_z"][:] = points[keep, 2]
-            fill_isotropic(rng, c["e_dx"], c["e_dy"], c["e_dz"])
-            for name in ("flight", "enu", "nu_dx", "nu_dy", "nu_dz", "cos_theta"):
-                c[name][:] = 0.0
-            for name in ("xs_mag", "xs_zlin", "xs_zquad"):
-                c[name][:] = 0.0
-            for name in ("xs_gen", "xs_sm", "p_ee"):
-                c[name][:] = 1.0
             if self.mode == "exposure":
                 c["weight"][:] = 1.0
             elif self.unweighted:

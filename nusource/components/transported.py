@@ -29,7 +29,7 @@ from nusource.generator.activity import fill_times, time_tables
 from nusource.geometry.uniform import fill_isotropic, fill_uniform
 from nusource.io.schema import FLAGS, WEIGHT_MODES
 
-from .decay import live_periods, live_seconds
+from .decay import live_periods, live_seconds, no_neutrino
 from .source_gamma import PILOT_SEED, is_event, photon_geometry, site_options
 
 PILOT_DECAYS = 200_000
@@ -73,7 +73,7 @@ def _pilot(exp, background, geometry, options, rate_window, seed, index) -> Deca
     rng = chunk_rng(seed, index, COUNT_CHUNK, "pilot")
     kind, params = int(exp.detector.kind), np.asarray(exp.detector.params, dtype=float)
     _, _, ev = simulate_decays(rng, PILOT_DECAYS, background, geometry, options, kind, params)
-    event = is_event(_Cols(ev), exp.window_mev, kind, params)
+    event = is_event(ev, exp.window_mev, kind, params)
     lo, hi = rate_window
     single = event & (ev.n_sites <= 1) & (ev.energy_mev >= lo) & (ev.energy_mev <= hi)
     n = PILOT_DECAYS
@@ -83,13 +83,6 @@ def _pilot(exp, background, geometry, options, rate_window, seed, index) -> Deca
         return p, math.sqrt(max(p * (1 - p), 1.0 / n) / n)
 
     return DecayPilot(*frac(event), *frac(single), n)
-
-
-class _Cols:
-    """CascadeEvents seen as the columns :func:`is_event` reads."""
-
-    def __init__(self, ev):
-        self.energy_mev, self.x_cm, self.y_cm, self.z_cm = ev.energy_mev, ev.x_cm, ev.y_cm, ev.z_cm
 
 
 @dataclass(frozen=True)
@@ -141,7 +134,7 @@ class TransportedDecays:
             self.detector_kind,
             self.detector_params,
         )
-        keep = is_event(_Cols(ev), self.window_mev, self.detector_kind, self.detector_params)
+        keep = is_event(ev, self.window_mev, self.detector_kind, self.detector_params)
         m = int(keep.sum())
         c = {k: v[:m] for k, v in cols.items()}
         c["event_id"][:] = first_id + np.flatnonzero(keep)
@@ -152,12 +145,7 @@ class TransportedDecays:
         c["vtx_y"][:] = ev.y_cm[keep]
         c["vtx_z"][:] = ev.z_cm[keep]
         fill_isotropic(rng, c["e_dx"], c["e_dy"], c["e_dz"])
-        for name in ("src_x", "src_y", "src_z", "flight", "enu", "nu_dx", "nu_dy", "nu_dz"):
-            c[name][:] = 0.0
-        for name in ("cos_theta", "xs_mag", "xs_zlin", "xs_zquad"):
-            c[name][:] = 0.0
-        for name in ("xs_gen", "xs_sm", "p_ee"):
-            c[name][:] = 1.0
+        no_neutrino(c)
         c["weight"][:] = 1.0 if self.mode == "exposure" else self.decays / max(self.n_generated, 1)
         if "flags" in c:
             c["flags"][:] = np.where(ev.multi_site[keep], MULTI_SITE, 0)
