@@ -131,3 +131,42 @@ def test_a_root_tree_interrupted_inside_a_chunk_is_cut_back_in_place(tmp_path, m
     a, b = read_events(prod.output), read_events(whole.output)
     np.testing.assert_array_equal(a.events, b.events)
     assert prod.output.stat().st_size <= whole.output.stat().st_size + 16_384
+
+
+def test_a_resumed_root_file_compresses_the_branches_it_compressed(tmp_path):
+    """The reopened tree takes each branch's codec from its baskets (no second trial):
+    the resumed file's branches are compressed exactly where a fresh run's are."""
+    import uproot
+
+    def compressed(path):
+        with uproot.open(path) as f:
+            return {
+                b.name: b.compressed_bytes < b.uncompressed_bytes for b in f["events"].branches
+            }
+
+    out = tmp_path / "x.root"
+    prod = plan(LAMA, out, n=6_000, chunk_size=1_000, seed=3, compression="zstd")
+    done = [0]
+    with pytest.raises(KeyboardInterrupt):
+        simulate(prod, progress=lambda n: _stop_at(done, n, 3_000))
+    simulate(prod)
+    whole = plan(LAMA, tmp_path / "w.root", n=6_000, chunk_size=1_000, seed=3, compression="zstd")
+    simulate(whole)
+    mine, fresh = compressed(out), compressed(whole.output)
+    assert mine == fresh
+    assert 0 < sum(fresh.values()) < len(fresh)  # (some branches shrink, some do not)
+
+
+def test_pieces_read_for_a_check_end_where_chunks_end(tmp_path):
+    from nusource.io.readers import iter_columns
+
+    prod = plan(LAMA, tmp_path / "x.root", n=3_000, chunk_size=1_000, seed=3)
+    simulate(prod)
+    edges = [0, 700, 700, 2_000, 2_900]
+    pieces = [len(c["te"]) for c in iter_columns(prod.output, edges=edges, step_events=500)]
+    assert pieces == [500, 200, 500, 500, 300, 500, 400]
+    whole = read_events(prod.output).events["te"][:2_900]
+    got = np.concatenate([c["te"] for c in iter_columns(prod.output, edges=edges)])
+    np.testing.assert_array_equal(got, whole)
+    with pytest.raises(ValueError, match="fewer than 3001"):
+        next(iter_columns(prod.output, edges=[0, 3_001]))

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .formats import COMPRESSIONS, format_of
+from .heap import keep_freed_heap
 from .schema import EVENT_DTYPE, SLIM_DTYPE, UNITS
 
 STEP_EVENTS = 1 << 18
@@ -188,12 +189,16 @@ def iter_columns(
     format: str | None = None,
     step_events: int = STEP_EVENTS,
     stop: int | None = None,
+    edges=None,
 ) -> Iterator[dict]:
     """Read one file in pieces, as one 1-d array per field (no structured array is built).
 
     The cheapest way to stream events from file to file (e.g.
     ``EventWriter.append_columns``); arrays may be views of one piece's records.
     ``stop`` reads only the first ``stop`` events (ValueError if there are fewer).
+    ``edges`` (increasing event numbers from 0, the last one the stop) makes no
+    piece straddle one: pieces that end where the writer's ROOT baskets end
+    (e.g. a run's chunks) are read without decompressing a basket twice.
 
     Yields
     ------
@@ -202,11 +207,14 @@ def iter_columns(
     """
     with _open(path, format) as f:
         names = list(_select(_ordered(f.fields()), fields, path))
-        n = f.n if stop is None else stop
+        if edges is None:
+            edges = [0, f.n if stop is None else stop]
+        n = int(edges[-1])
         if n > f.n:
             raise ValueError(f"'{path}' holds {f.n} events, fewer than {n}")
-        for start in range(0, n, step_events):
-            yield f.read_columns(names, start, min(start + step_events, n))
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            for start in range(int(a), int(b), step_events):
+                yield f.read_columns(names, start, min(start + step_events, int(b)))
 
 
 def _ordered(types: dict) -> dict:
@@ -244,6 +252,7 @@ def _open(path, format):
         raise ValueError(f"format '{fmt}' unknown; allowed: {', '.join(COMPRESSIONS)}")
     if not path.is_file():
         raise FileNotFoundError(f"event file '{path}' does not exist")
+    keep_freed_heap()  # (each piece read is fresh arrays of a few MB)
     return _READERS[fmt](path)
 
 

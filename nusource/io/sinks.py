@@ -6,10 +6,7 @@ written durable with :meth:`sync`, writes the metadata with :meth:`finish`
 and is closed with :meth:`close` (or :meth:`discard` after a failure).
 """
 
-import ctypes
-import functools
 import shutil
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +14,17 @@ from pathlib import Path
 import numpy as np
 
 from .formats import field_text, run_scalars, temp_beside
+from .heap import keep_freed_heap
 from .schema import DESCRIPTIONS, UNITS
 
 HDF5_CHUNK_EVENTS = 1 << 16
 """Largest HDF5 chunk, in events (512 kiB per float64 dataset)."""
 
 MIN_ROOT_GAIN = 0.10
-"""A ROOT branch is compressed if its first basket shrinks by at least this fraction."""
+"""A ROOT branch is compressed if the start of its first basket shrinks by at least this
+fraction."""
+TRIAL_BYTES = 1 << 17
+"""Bytes of each branch's first basket the codec is tried on (128 kB: 16,384 float64)."""
 
 
 @dataclass(frozen=True)
@@ -54,27 +55,6 @@ class SinkSpec:
     rntuple: bool = False
 
 
-@functools.cache
-def _keep_freed_heap() -> bool:
-    """Let glibc keep freed heap memory for reuse (once per process; True if done).
-
-    uproot allocates and frees a few MB per basket.  glibc returns freed memory at
-    the top of the heap to the system (above 128 kB–32 MB, adjusted on the fly)
-    and takes it back at the next basket; on virtual machines freshly mapped
-    memory is slow to touch (~0.4 GB/s), which made ROOT writing ~1.5× slower
-    with chunks of 2¹⁷ events.  Raising the two thresholds keeps up to 256 MB of
-    freed memory in the heap.  Elsewhere (no glibc): nothing.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(mallopt(m_mmap_threshold, 32 << 20) and mallopt(m_trim_threshold, 256 << 20))
-
-
 def _root_compression(codec):
     import uproot
 
@@ -89,7 +69,7 @@ class RootSink:
     def __init__(self, tmp, dtype, codec, size, spec):
         import uproot
 
-        _keep_freed_heap()
+        keep_freed_heap()
         self._dtype = dtype
         # create, not recreate: truncating a file (even an empty one) makes ext4
         # write the whole file out when it is closed (~0.3 s per GB)
@@ -127,7 +107,7 @@ class RootSink:
 
         if spec.rntuple:
             raise ValueError("an RNTuple cannot be continued")
-        _keep_freed_heap()
+        keep_freed_heap()
         self = cls.__new__(cls)
         self._dtype = dtype
         self._decided = False
@@ -149,6 +129,8 @@ class RootSink:
             self._file.compression = _root_compression(codec)
             self._tree = tree
             _shorten_tree(tree, spec.n_written, self._file._cascading.freesegments)
+            if spec.n_written:
+                self._decide_as_before()
         except BaseException:
             self._file.close()
             raise
@@ -163,7 +145,8 @@ class RootSink:
 
     def _skip_incompressible(self, columns):
         """Branches whose first basket the codec shrinks by less than
-        :data:`MIN_ROOT_GAIN` are written uncompressed from then on.
+        :data:`MIN_ROOT_GAIN` are written uncompressed from then on (tried on
+        the basket's first :data:`TRIAL_BYTES`: a tenth of the cost of the whole).
 
         Most float fields of random quantities do not shrink at all (uproot then
         stores the basket uncompressed anyway); compressing them in vain costs
@@ -175,13 +158,23 @@ class RootSink:
         comp = self._file.compression
         if comp is None:
             return
-        raw = {k: np.ascontiguousarray(v).tobytes() for k, v in columns.items()}
+        decision = {}
+        for k, v in columns.items():
+            v = np.ascontiguousarray(v)
+            trial = v[: max(1, TRIAL_BYTES // max(v.itemsize, 1))].view(np.uint8).data
+            shrunk = len(uproot.compression.compress(trial, comp))
+            decision[k] = comp if shrunk < (1 - MIN_ROOT_GAIN) * trial.nbytes else None
+        self._tree.compression = decision
+
+    def _decide_as_before(self):
+        """A reopened tree's branches go on as they were written: compressed if their
+        baskets so far are (uproot stores a basket that does not shrink uncompressed)."""
+        comp = self._file.compression
         self._tree.compression = {
-            k: comp
-            if len(uproot.compression.compress(b, comp)) < (1 - MIN_ROOT_GAIN) * len(b)
-            else None
-            for k, b in raw.items()
+            d["fName"]: comp if comp is not None and d["fZipBytes"] < d["fTotBytes"] else None
+            for d in self._tree._cascading._branch_data
         }
+        self._decided = True
 
     def sync(self):
         pass  # uproot writes each basket and the tree's new length through to the file

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -245,6 +246,10 @@ def _copy_good_chunks(prod: Production, state: State, overwrite: bool, ends):
     return writer, done
 
 
+CHECK_STEP = 1 << 19
+"""Most events per piece a ROOT check reads (pieces end where chunks end, as baskets do)."""
+
+
 def good_chunks(prod: Production, partial: Path, records: list, *, sink=None) -> int:
     """How many of the recorded chunks at the front of a partial output match their records.
 
@@ -253,30 +258,27 @@ def good_chunks(prod: Production, partial: Path, records: list, *, sink=None) ->
     from ..io.readers import iter_columns
 
     ends = np.cumsum([0] + [n for n, _ in records])
-    k, at, digest = 0, 0, ChunkDigest()
     try:
         if sink is None and partial.suffix in (".h5", ".hdf5"):
             return _good_hdf5_chunks(prod, partial, records, ends)
-        for cols in iter_columns(partial, stop=int(ends[-1])):
-            if sink is not None:
-                sink(cols)
-            a, m = 0, len(next(iter(cols.values())))
-            while a < m:
-                take = min(m - a, int(ends[k + 1]) - at)
-                digest.update({name: col[a : a + take] for name, col in cols.items()})
-                a, at = a + take, at + take
-                if at == ends[k + 1]:
-                    n, recorded = records[k]
-                    if not prod.possible(k, n) or digest.hexdigest() != recorded:
-                        return k
-                    k, digest = k + 1, ChunkDigest()
+        # pieces end where chunks end: each piece is one chunk's (or a part of it)
+        with closing(iter_columns(partial, edges=ends, step_events=CHECK_STEP)) as pieces:
+            for k, (n, recorded) in enumerate(records):
+                digest = ChunkDigest()
+                while digest.n < n:
+                    cols = next(pieces)
+                    if sink is not None:
+                        sink(cols)
+                    digest.update(cols)
+                if not prod.possible(k, n) or digest.hexdigest() != recorded:
+                    return k
     except Exception as err:  # a damaged file fails in many ways inside uproot or h5py
         raise ValueError(f"it is not readable: {err!r}") from err
-    return k
+    return len(records)
 
 
-CHECK_EVENTS = 1 << 16
-"""Events per block read and digested by :func:`_good_hdf5_chunks` (≤ 512 kB: in the cache)."""
+CHECK_EVENTS = 1 << 17
+"""Events per block read and digested by :func:`_good_hdf5_chunks` (≤ 1 MB: in the cache)."""
 
 
 def _good_hdf5_chunks(prod: Production, partial: Path, records: list, ends) -> int:
