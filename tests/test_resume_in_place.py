@@ -140,9 +140,7 @@ def test_a_resumed_root_file_compresses_the_branches_it_compressed(tmp_path):
 
     def compressed(path):
         with uproot.open(path) as f:
-            return {
-                b.name: b.compressed_bytes < b.uncompressed_bytes for b in f["events"].branches
-            }
+            return {b.name: b.compressed_bytes < b.uncompressed_bytes for b in f["events"].branches}
 
     out = tmp_path / "x.root"
     prod = plan(LAMA, out, n=6_000, chunk_size=1_000, seed=3, compression="zstd")
