@@ -233,14 +233,18 @@ def gamma_histories(rng, n, geometry, cascades, emitter, *, options, cone_fracti
     probs, energies = _check_cascades(cascades)
     solid = _solid_of(geometry, emitter)
     branch = rng.choice(probs.size, size=n, p=probs)
-    counts = np.array([len(energies[b]) for b in branch], dtype=np.int64)
+    sizes = np.array([len(es) for es in energies], dtype=np.int64)
+    firsts = np.concatenate(([0], np.cumsum(sizes)[:-1]))  # each branch's first in `flat`
+    flat = np.array([e for es in energies for e in es], dtype=np.float64)
+    counts = sizes[branch]
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     total = int(offsets[-1])
     starts = np.empty((total, 7))
     points = uniform_in_solid(rng, n, solid)
     starts[:, :3] = np.repeat(points, counts, axis=0)
-    starts[:, 6] = [e for b in branch for e in energies[b]]
+    # photon j of history i is its branch's photon j - offsets[i]
+    starts[:, 6] = flat[np.repeat(firsts[branch] - offsets[:-1], counts) + np.arange(total)]
     if cone_fraction > 0.0:
         center, radius = _target(geometry)
         dirs, w = emission_directions(rng, starts[:, :3], center, radius, cone_fraction)
@@ -248,7 +252,9 @@ def gamma_histories(rng, n, geometry, cascades, emitter, *, options, cone_fracti
         dirs, w = emission_directions(rng, starts[:, :3], (0.0, 0.0, 0.0), 0.0, 0.0)
     starts[:, 3:6] = dirs
     weights = np.ones(n)
-    np.multiply.at(weights, np.repeat(np.arange(n), counts), w)
+    some = counts > 0  # (a history's weight: the product of its photons', in order)
+    if total:
+        weights[some] = np.multiply.reduceat(w, offsets[:-1][some])
     h = transport(geometry, starts, offsets, weights, rng, options)
     cols = EventColumns(
         energy_mev=h.energy,
