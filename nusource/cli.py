@@ -1091,9 +1091,13 @@ def _run(args, argv, given) -> int:
                 allow_different_cards=args.allow_different_cards,
                 overwrite=args.overwrite,
             )
+            k = len(r["inputs"])
             _json(r) if args.json else print(
-                f"merged {len(r['inputs'])} files ({r['events']} events) into {r['output']}"
+                f"merged {k} file{'s' if k != 1 else ''} ({r['events']} events) into {r['output']}"
             )
+    except BrokenPipeError:  # the output's reader went away (`| head`): stop quietly
+        _stdout_to_devnull()
+        return 141  # (128 + SIGPIPE, as a shell reports a Unix tool stopped so)
     except (ValueError, OSError) as exc:
         msg = _in_user_words(_message(exc), given)
         print(f"nusource {args.command}: error: {msg}", file=sys.stderr)
@@ -1105,6 +1109,16 @@ def _run(args, argv, given) -> int:
         print(f"nusource {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
     return 0
+
+
+def _stdout_to_devnull() -> None:
+    """Point standard output at /dev/null, so that the interpreter's last flush of a
+    closed pipe raises nothing."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _simulate(args) -> None:

@@ -144,3 +144,25 @@ def test_console_script_runs():
         [sys.executable, "-m", "nusource.cli", "--version"], capture_output=True, text=True
     )
     assert r.returncode == 0 and r.stdout.startswith("nusource ")
+
+
+def test_output_cut_short_by_its_reader_stops_quietly():
+    """`nusource sources | head -1`: the reader closes the pipe; the command stops
+    without a word on stderr, with 141 (128 + SIGPIPE) as a Unix tool does."""
+    p = subprocess.Popen(
+        [sys.executable, "-m", "nusource.cli", "sources"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    p.stdout.close()  # (before anything is read: the first write breaks the pipe)
+    with p.stderr:
+        err = p.stderr.read().decode()
+    assert p.wait(timeout=60) == 141 and err == ""
+
+
+def test_merge_says_file_for_one(tmp_path, capsys):
+    out = tmp_path / "a.h5"
+    main(["sample", "--source", "cr51", "-n", "100", "-o", str(out)])
+    capsys.readouterr()
+    assert main(["merge", str(out), "-o", str(tmp_path / "m.h5")]) == 0
+    assert capsys.readouterr().out.startswith("merged 1 file (100 events)")
