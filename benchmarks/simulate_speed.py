@@ -4,10 +4,12 @@ Times whole productions (plan, generation, detector response, output with its
 checkpoints and progress record, final rename) with one worker, writing LZ4
 ROOT and uncompressed HDF5 (the crash-safe, resumable default of `nusource
 simulate`), in the full and the slim output schema (``nusource.io.schema``).
-The card is ``configs/lxe_cr51.toml`` as it is: the ⁵¹Cr signal and its three
-backgrounds (¹³⁶Xe, ⁸⁵Kr, ²²²Rn), ``-n N`` events of each; the signal alone (the
-card without its ``[[components]]``) is timed beside, to compare with figures
-from before the backgrounds.
+The card is ``configs/lxe_cr51.toml`` as it is: the ⁵¹Cr signal and its six
+background components (solar pp and ⁷Be, ¹³⁶Xe, ⁸⁵Kr, ²²²Rn with ²¹⁴Pb's γ rays
+transported, the source's γ rays through the shield), ``-n N`` of each (for
+the source γ: N photon histories, of which a few % make events); the signal
+alone (the card without its ``[[components]]``) is timed beside, to compare
+with figures from before the backgrounds.
 
 "Per core" means pinned: the benchmark process and each timed `simulate`
 process run with ``os.sched_setaffinity(0, {0})`` (as ``taskset -c 0``), so the
@@ -29,7 +31,7 @@ response alone.
 
     python benchmarks/simulate_speed.py [--json] [--n 10000000] [--repeat 3]
 
-``--n`` is the total of the run (``n / 4`` per component of the LXe card).
+``--n`` is the total of the run (``n / 7`` per component of the LXe card).
 """
 
 import argparse
@@ -44,7 +46,7 @@ from pathlib import Path
 CARD = Path(__file__).resolve().parent.parent / "configs" / "lxe_cr51.toml"
 TARGETS = {"full": 2.5e6, "slim": 5e6}
 STARTUP_TARGET_S = 0.5
-COMPONENTS = 4  # the LXe card's signal and three backgrounds
+COMPONENTS = 1 + CARD.read_text().count("\n[[components]]")  # the signal and the card's
 
 RUN = """
 import os, sys, time
