@@ -98,3 +98,28 @@ def test_naked_only_contradicts_transport(tmp_path):
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "naked_only" in r.stderr.strip().splitlines()[-1]
+
+
+def test_a_chunk_of_decays_made_in_blocks_is_one_sample(tmp_path, monkeypatch):
+    """Decays are transported block by block (``DECAY_BLOCK``): the events of a chunk
+    that spans blocks keep their decay numbers (ids increasing, each decay once) and the
+    share of decays that make events equals the pilot's within the statistics."""
+    import nusource.components.transported as transported
+    from nusource.io.schema import empty_columns
+    from nusource.production import plan
+
+    monkeypatch.setattr(transported, "DECAY_BLOCK", 1_000)
+    prod = plan(shipped_card("lxe_cr51.toml"), tmp_path / "x.h5", n=1_000, seed=5)
+    (comp,) = [c for c in prod.components if c.kind == "rn222"]
+    n = 20_000
+    cols = empty_columns(n, detected=True)
+    cols["flags"][:] = 0
+    m = comp.fill(np.random.default_rng(7), cols, n, 100)
+    ids = cols["event_id"][:m].astype(np.int64)
+    assert np.all(np.diff(ids) > 0) and ids[0] >= 100 and ids[-1] < 100 + n
+    assert np.any(ids >= 100 + 19_000)  # (the last block's decays are there)
+    p = comp.pilot.p_event
+    sigma = math.sqrt(p * (1 - p) / n + comp.pilot.p_event_err**2)
+    assert abs(m / n - p) < 4 * sigma
+    assert np.all(cols["te"][:m] > 0)
+    assert set(np.unique(cols["flags"][:m])) <= {0, transported.MULTI_SITE}
