@@ -11,8 +11,9 @@ copied); the ratio to the fresh run is printed too.  The read is the reader a
 user calls (``iter_columns``, its default pieces); the check reads chunk by
 chunk, so that no ROOT basket is decompressed twice, which pays for the digest.
 Each time is the best of ``--repeat`` rounds (each round's own ratio is printed
-too), and each timed phase starts after 2 GB of memory is touched and freed
-(:func:`warm`); pinned to one core, the unpinned figure beside it.
+too), and each timed phase starts with warm memory (``memory_state.py``: on a
+virtual machine that returns freed memory to its host the resume otherwise
+measures 1.3× instead of 1.0×); pinned to one core, the unpinned figure beside it.
 
     python benchmarks/resume_cost.py [--json] [--events 5000000] [--repeat 3]
 """
@@ -24,6 +25,8 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+
+from memory_state import warm_memory
 
 from nusource.io.readers import iter_columns
 from nusource.production import plan, simulate
@@ -42,32 +45,12 @@ def signal_only_card(workdir: Path) -> Path:
     return path
 
 
-WARM_BYTES = 2 << 30
-"""Memory touched and freed before each timed phase (see :func:`warm`) [bytes]."""
-
-
-def warm():
-    """Touch and free 2 GB, so that each timed phase meets memory in the same state.
-
-    Virtual machines that hand free memory back to their host (free page
-    reporting) do so about a second after it is freed; touching it again is
-    then ~5× slower (~1 GB/s instead of ~6 GB/s into the page cache, measured
-    here).  Without this, a fresh run writes into the memory the previous
-    phase just freed while the resume, after its reads, meets returned memory:
-    the comparison would depend on the order of the phases, not on the code.
-    On a machine that keeps its memory (a cluster node) this changes nothing.
-    """
-    import numpy as np
-
-    np.ones(WARM_BYTES // 8)
-
-
 def measure_once(fmt: str, events: int, workdir: Path) -> dict:
     out = workdir / f"run.{fmt}"
     compression = "zstd" if fmt == "root" else None
     card = signal_only_card(workdir)
     prod = plan(card, out, n=events, chunk_size=events // 10, compression=compression)
-    warm()
+    warm_memory()
     t = time.perf_counter()
     simulate(prod)
     fresh = time.perf_counter() - t
@@ -84,12 +67,12 @@ def measure_once(fmt: str, events: int, workdir: Path) -> dict:
     except KeyboardInterrupt:
         pass
     partial = prod.chunk_dir / f"partial.{fmt}"
-    warm()
+    warm_memory()
     t = time.perf_counter()
     for _ in iter_columns(partial):
         pass
     read = time.perf_counter() - t
-    warm()
+    warm_memory()
     t = time.perf_counter()
     r = simulate(prod)
     resumed = time.perf_counter() - t

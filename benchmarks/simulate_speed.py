@@ -17,7 +17,10 @@ kernel's page-cache writeback shares the core, as on a cluster node running
 one job per core.  The unpinned figure (both cores) is printed beside it.
 
 Each run is a fresh process (numba's cache, the table cache and Python's
-bytecode cache warmed beforehand).  Per run: the start-up (imports, plan,
+bytecode cache warmed beforehand), started right after 4 GB of memory were
+touched and freed (``memory_state.py``: a virtual machine that hands freed
+memory back to its host makes it ~5× slower to touch again, which cost the
+full schema 10–25 % here; ``--cold`` skips it).  Per run: the start-up (imports, plan,
 sampler tables, loading the compiled kernels, up to the first event), the
 rate with the start-up excluded (events per second from the end of the first
 chunk to the output's final rename: generation, response, writing,
@@ -43,9 +46,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from memory_state import warm_memory
+
 CARD = Path(__file__).resolve().parent.parent / "configs" / "lxe_cr51.toml"
 TARGETS = {"full": 2.5e6, "slim": 5e6}
 STARTUP_TARGET_S = 0.5
+WARM = True
+"""Warm memory before each timed process (``memory_state.py``; ``--cold``: not)."""
 COMPONENTS = 1 + CARD.read_text().count("\n[[components]]")  # the signal and the card's
 
 RUN = """
@@ -83,6 +90,8 @@ def _pin():
 
 def one_run(card, out: Path, n: int, mode: str, schema: str, pinned: bool, env=None) -> dict:
     """A production of n events (total) in a fresh process: its timings and file size."""
+    if WARM:
+        warm_memory()
     r = subprocess.run(
         [sys.executable, "-c", RUN.format(), str(card), str(out), str(n), mode, schema]
         + ["1" if pinned else "0"],
@@ -125,6 +134,8 @@ def command_startup(d: Path, repeat: int) -> float:
     subprocess.run(cmd, check=True, capture_output=True, env=bytecode_env())  # untimed: warm
     times = []
     for _ in range(repeat):
+        if WARM:
+            warm_memory()
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True, preexec_fn=_pin)
         times.append(time.perf_counter() - t0)
@@ -162,11 +173,18 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per figure (best kept)")
     ap.add_argument("--no-unpinned", action="store_true", help="skip the unpinned figures")
     ap.add_argument("--no-signal", action="store_true", help="skip the signal-only card")
+    ap.add_argument(
+        "--cold",
+        action="store_true",
+        help="do not warm memory before each timed run (memory_state.py says why it does)",
+    )
     ap.add_argument("--dir", default=None, help="scratch directory (default: a temporary one)")
     ap.add_argument(
         "--big", type=int, default=0, help="also the peak RSS of a run of this many events"
     )
     a = ap.parse_args(argv)
+    global WARM
+    WARM = not a.cold
     allowed = os.sched_getaffinity(0)
     res = {"n_events": a.n, "card": CARD.name, "load_before": load(), "bytes_per_event": {}}
     with tempfile.TemporaryDirectory(dir=a.dir) as tmp:
