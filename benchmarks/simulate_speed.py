@@ -134,8 +134,6 @@ def command_startup(d: Path, repeat: int) -> float:
     subprocess.run(cmd, check=True, capture_output=True, env=bytecode_env())  # untimed: warm
     times = []
     for _ in range(repeat):
-        if WARM:
-            warm_memory()
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True, preexec_fn=_pin)
         times.append(time.perf_counter() - t0)
