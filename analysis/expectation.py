@@ -369,6 +369,20 @@ def _t_grid(lo, hi, breaks, rel_step, sigma, sigma_step):
     return np.concatenate([*out, [hi]])
 
 
+def binding_options(response) -> dict:
+    """:func:`binned_expectation`'s ``binding`` and ``binding_steps_mev`` for a detector
+    response (none if it applies no atomic binding)."""
+    if response is None or not response.binding:
+        return {}
+    from nusource.detsim.binding import binding_fraction, binding_steps
+
+    material = response.material
+    return {
+        "binding": lambda q: binding_fraction(material, q),
+        "binding_steps_mev": binding_steps(material)[0],
+    }
+
+
 def binned_expectation(
     spectrum: NuSpectrum,
     model: PhysicsModel,

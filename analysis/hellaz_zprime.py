@@ -28,7 +28,7 @@ import numpy as np
 
 from nusource.generator.zprime import gamma_of_mass
 
-from .expectation import binned_expectation
+from .expectation import binding_options, binned_expectation
 from .likelihood import BinnedModel
 from .zprime_sensitivity import DELTA_CHI2_95_ONE_SIDED, zprime_limit, zprime_physics_model
 
@@ -76,15 +76,7 @@ def expectations(exp, response, exposure: float, *, models=MODELS, charges="cons
     charges : str
         E6 charges, 'consistent' (default) or 'printed' (the seeds' δg; see docs/physics.md §2).
     """
-    from nusource.detsim.binding import binding_fraction, binding_steps
-
-    kw = {}
-    if response.binding:
-        material = response.material
-        kw = dict(
-            binding=lambda q: binding_fraction(material, q),
-            binding_steps_mev=binding_steps(material)[0],
-        )
+    kw = binding_options(response)
     res = response.resolution
     out = {}
     for w in WINDOWS_KEV:

@@ -15,7 +15,7 @@ import numpy as np
 from nusource.io.schema import require_fields
 
 from .components_fit import component_templates, fit_components
-from .expectation import binned_expectation
+from .expectation import binding_options, binned_expectation
 from .fit import fit_nll
 from .likelihood import BinnedModel, BinnedNLL
 from .zprime_sensitivity import limits_vs_syst, zprime_physics_model
@@ -63,7 +63,6 @@ def expectation_for(
                 "'erec', or selected_only = false"
             )
         return binned_expectation(exp.spectrum, model, edges_mev, exposure=exposure)
-    from nusource.detsim.binding import binding_fraction, binding_steps
     from nusource.detsim.resolution import GaussianResolution
 
     res = response.resolution
@@ -72,13 +71,7 @@ def expectation_for(
             "analyze: the quadrature expectation needs a Gaussian (or no) resolution; this run "
             "uses NEST — analyse 'te', or use templates from a weighted run"
         )
-    kw = {}
-    if response.binding:
-        material = response.material
-        kw = dict(
-            binding=lambda q: binding_fraction(material, q),
-            binding_steps_mev=binding_steps(material)[0],
-        )
+    kw = binding_options(response)
     return binned_expectation(
         exp.spectrum,
         model,

@@ -10,6 +10,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from nusource.io.schema import WEIGHT_MODES
+
 SIGNAL_INDEX = 0
 """The signal (the source's ν–e scattering) is component 0; card entries follow from 1."""
 
@@ -53,6 +55,18 @@ class Component(Protocol):
 
     def metadata(self) -> dict:
         """JSON-ready description: parameters, rate, exposure, weight convention."""
+
+
+def metadata_head(comp) -> dict:
+    """The keys every background component's metadata starts with: name, kind, weight mode
+    (with its meaning) and the number generated."""
+    return {
+        "name": comp.name,
+        "kind": comp.kind,
+        "mode": comp.mode,
+        "mode_description": WEIGHT_MODES[comp.mode],
+        "n_generated": int(comp.n_generated),
+    }
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ import numpy as np
 
 from nusource.generator.activity import Deployment, fill_times, time_tables
 from nusource.geometry.uniform import fill_isotropic, fill_uniform
-from nusource.io.schema import WEIGHT_MODES
+
+from .base import metadata_head
 
 DAY_S = 86400.0
 
@@ -138,11 +139,7 @@ class UniformDecays:
 
     def metadata(self) -> dict:
         return {
-            "name": self.name,
-            "kind": self.kind,
-            "mode": self.mode,
-            "mode_description": WEIGHT_MODES[self.mode],
-            "n_generated": int(self.n_generated),
+            **metadata_head(self),
             "decays": self.decays,
             "window_fraction": self.window_fraction,
             "expected_events": self.expected_events,

@@ -26,9 +26,8 @@ from nusource.generator.solar import (
     mean_flux_factor,
 )
 from nusource.geometry.uniform import fill_uniform
-from nusource.io.schema import WEIGHT_MODES
 
-from .base import ComponentCard, at_most, register
+from .base import ComponentCard, at_most, metadata_head, register
 from .decay import live_periods
 from .signal import WEIGHT_FORMULA
 
@@ -125,11 +124,7 @@ class SolarEvents:
 
     def metadata(self) -> dict:
         return {
-            "name": self.name,
-            "kind": self.kind,
-            "mode": self.mode,
-            "mode_description": WEIGHT_MODES[self.mode],
-            "n_generated": int(self.n_generated),
+            **metadata_head(self),
             "expected_events": self.expected_events,
             "gen_norm": self.gen_norm,
             "weight_formula": WEIGHT_FORMULA + " (p_ee = 1: each event's flavour is drawn)",

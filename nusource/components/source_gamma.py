@@ -51,10 +51,10 @@ from pydantic import Field, model_validator
 from nusource.generator.activity import Deployment, deployment_decays, fill_times, time_tables
 from nusource.geometry.solids import inside_many
 from nusource.geometry.uniform import fill_isotropic
-from nusource.io.schema import FLAGS, WEIGHT_MODES
+from nusource.io.schema import FLAGS
 from nusource.runcard import PHOTON_MATERIALS
 
-from .base import ComponentCard, register
+from .base import ComponentCard, metadata_head, register
 from .decay import no_neutrino
 
 DAY_S = 86400.0
@@ -399,11 +399,7 @@ class SourceGamma:
 
     def metadata(self) -> dict:
         return {
-            "name": self.name,
-            "kind": self.kind,
-            "mode": self.mode,
-            "mode_description": WEIGHT_MODES[self.mode],
-            "n_generated": int(self.n_generated),
+            **metadata_head(self),
             "n_generated_means": "photon histories (emitted γ rays) simulated",
             "expected_events": self.expected_events,
             "expected_events_error": self.expected_events_err,

@@ -27,8 +27,9 @@ import numpy as np
 
 from nusource.generator.activity import fill_times, time_tables
 from nusource.geometry.uniform import fill_isotropic, fill_uniform
-from nusource.io.schema import FLAGS, WEIGHT_MODES
+from nusource.io.schema import FLAGS
 
+from .base import metadata_head
 from .decay import live_periods, live_seconds, no_neutrino
 from .source_gamma import PILOT_SEED, is_event, photon_geometry, site_options
 
@@ -175,11 +176,7 @@ class TransportedDecays:
 
     def metadata(self) -> dict:
         return {
-            "name": self.name,
-            "kind": self.kind,
-            "mode": self.mode,
-            "mode_description": WEIGHT_MODES[self.mode],
-            "n_generated": int(self.n_generated),
+            **metadata_head(self),
             "n_generated_means": "decays simulated (every branch, γ cascades transported)",
             "decays": self.decays,
             "expected_events": self.expected_events,
