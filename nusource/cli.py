@@ -44,6 +44,8 @@ INT_LIMITS = {
 }
 """Smallest value of each integer option."""
 
+REPRODUCE_N = {"lama": 2_000_000, "lxe": 200_000, "hellaz": 200_000, "borexino": 200_000}
+"""Events ``reproduce STUDY`` simulates without -n (lama: in all; the others: per component)."""
 INT_MAX = {"chunk_size": 2_000_000, "geometry_samples": 10**9, "workers": 1024, "n": 10**12}
 """Largest value of integer options (chunk_size, geometry_samples: see nusource.runcard)."""
 
@@ -387,9 +389,9 @@ def _parser() -> argparse.ArgumentParser:
     p2.add_argument(
         "-n",
         type=int,
-        default=2_000_000,
-        help="events to simulate (lama: 2e6 in all; lxe, hellaz: 2e5 per component and run; "
-        "borexino: 2e5 per component)",
+        default=None,
+        help="events to simulate (default lama: 2e6 in all; lxe, hellaz: 2e5 per component "
+        "and run; borexino: 2e5 per component)",
     )
     p2.add_argument(
         "--keep",
@@ -1007,11 +1009,12 @@ def _run(args, argv, given) -> int:
         elif args.command == "reproduce":
             from .progress import progress_bar
 
+            n = REPRODUCE_N[args.study] if args.n is None else args.n
             if args.study == "lxe":
                 r = jobs.reproduce_lxe(
                     files=args.input,
                     keep=args.keep,
-                    n=args.n if args.n != 2_000_000 else 200_000,
+                    n=n,
                     seed=args.seed,
                     plots=args.plots,
                     workers=args.workers,
@@ -1022,7 +1025,7 @@ def _run(args, argv, given) -> int:
                 r = jobs.reproduce_hellaz(
                     files=args.input,
                     keep=args.keep,
-                    n=args.n if args.n != 2_000_000 else 200_000,
+                    n=n,
                     seed=args.seed,
                     plots=args.plots,
                     workers=args.workers,
@@ -1032,17 +1035,17 @@ def _run(args, argv, given) -> int:
             if args.study == "borexino":
                 r = jobs.reproduce_borexino(
                     files=args.input,
-                    n=args.n if args.n != 2_000_000 else 200_000,
+                    n=n,
                     seed=args.seed,
                     plots=args.plots,
                     workers=args.workers,
                 )
                 _json(r) if args.json else _print_borexino(r)
                 return 0
-            with progress_bar(args.n, "simulating") as tick:
+            with progress_bar(n, "simulating") as tick:
                 r = jobs.reproduce_lama(
                     files=args.input,
-                    n=args.n,
+                    n=n,
                     seed=args.seed,
                     plots=args.plots,
                     workers=args.workers,

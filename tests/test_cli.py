@@ -166,3 +166,21 @@ def test_merge_says_file_for_one(tmp_path, capsys):
     capsys.readouterr()
     assert main(["merge", str(out), "-o", str(tmp_path / "m.h5")]) == 0
     assert capsys.readouterr().out.startswith("merged 1 file (100 events)")
+
+
+@pytest.mark.parametrize("study", ["lxe", "hellaz", "borexino"])
+def test_reproduce_takes_n_as_given_and_its_study_default_without(monkeypatch, capsys, study):
+    """`-n` is passed on as given, even when it equals lama's 2e6; without it each study
+    simulates its own default (2e5 per component)."""
+    from nusource import cli, jobs
+
+    seen = []
+
+    def fake(**kw):
+        seen.append(kw["n"])
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(jobs, f"reproduce_{study}", fake)
+    assert main(["reproduce", study, "-n", "2000000"]) == 2
+    assert main(["reproduce", study]) == 2
+    assert seen == [2_000_000, cli.REPRODUCE_N[study]] and seen[1] == 200_000
