@@ -168,3 +168,5 @@ def test_pieces_read_for_a_check_end_where_chunks_end(tmp_path):
     np.testing.assert_array_equal(got, whole)
     with pytest.raises(ValueError, match="fewer than 3001"):
         next(iter_columns(prod.output, edges=[0, 3_001]))
+    with pytest.raises(ValueError, match="must rise from 0"):
+        next(iter_columns(prod.output, edges=[0, 700, 500]))

@@ -209,6 +209,9 @@ def iter_columns(
         names = list(_select(_ordered(f.fields()), fields, path))
         if edges is None:
             edges = [0, f.n if stop is None else stop]
+        if len(edges) < 2 or edges[0] != 0 or np.any(np.diff(edges) < 0):
+            got = [int(e) for e in edges]
+            raise ValueError(f"edges = {got}: must rise from 0 (at least two event numbers)")
         n = int(edges[-1])
         if n > f.n:
             raise ValueError(f"'{path}' holds {f.n} events, fewer than {n}")
