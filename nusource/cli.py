@@ -892,12 +892,21 @@ def _print_rate(r) -> None:
                 )
 
 
-def _without_numba_extensions() -> None:
-    """Skip loading numba's extension entry points in this process.
+def _lean_numba() -> None:
+    """Start numba without what the commands' kernels never use (this process only).
 
-    The commands' kernels use no numba extension; the one installed beside
-    uproot (awkward's) imports awkward whole at the first compiled call, ~0.2 s
-    of every command's start.  Library users keep numba's default.
+    - numba's extension entry points: the one installed beside uproot
+      (awkward's) imports awkward whole at the first compiled call, ~0.2 s of
+      every command's start.
+    - numba's BLAS probe: to decide whether ``np.dot`` in a kernel may call
+      BLAS, numba imports ``scipy.linalg`` when its array functions load
+      (~0.1 s).  scipy is a dependency of nusource, so the answer is known:
+      the probe is answered without the import while those functions load,
+      and numba's own check is put back for everything after (its linear
+      algebra still imports scipy when a kernel uses it).
+
+    Library users keep numba's default; with another numba, where these
+    internals differ, so does this process.
     """
     try:
         from numba.core import entrypoints
@@ -905,6 +914,26 @@ def _without_numba_extensions() -> None:
         entrypoints._already_initialized = True
     except (ImportError, AttributeError):  # another numba: its default
         pass
+    import importlib.util
+
+    if "numba.np.arraymath" in sys.modules or importlib.util.find_spec("scipy") is None:
+        return
+    try:
+        from numba.np import linalg
+    except ImportError:
+        return
+    probe = getattr(linalg, "ensure_blas", None)
+    if probe is None:
+        return
+    linalg.ensure_blas = _blas_is_installed
+    try:
+        import numba.np.arraymath  # noqa: F401 (its BLAS probe runs at import)
+    finally:
+        linalg.ensure_blas = probe
+
+
+def _blas_is_installed() -> None:
+    """numba's BLAS probe, answered: scipy (a dependency) provides BLAS."""
 
 
 def main(argv=None) -> int:
@@ -915,7 +944,7 @@ def main(argv=None) -> int:
         return _exit_now(130, argv)
     given = {k for k in CARD_KEYS if getattr(args, k, None) is not None}
     if args.command not in ("sources", "merge"):
-        _without_numba_extensions()
+        _lean_numba()
 
     def one_line(message, category, filename, lineno, file=None, line=None):
         text = " ".join(str(message).split())

@@ -1,5 +1,6 @@
 """Start-up: commands import only what they need; cached tables are the computed ones."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,8 @@ PROBE = """
 import sys
 from nusource.cli import main
 assert main(sys.argv[1:]) == 0
-heavy = ("awkward", "uproot", "scipy.special", "scipy.stats", "scipy.integrate", "matplotlib")
+heavy = ("awkward", "uproot", "scipy.linalg", "scipy.special", "scipy.stats", "scipy.integrate",
+         "matplotlib")
 print("imported:" + ",".join(m for m in heavy if m in sys.modules))
 """
 
@@ -32,13 +34,44 @@ def imported_by(tmp_path, *args) -> set:
     return set(filter(None, line.removeprefix("imported:").split(",")))
 
 
-def test_commands_import_no_awkward_uproot_or_scipy_special(tmp_path):
+def test_commands_import_no_awkward_uproot_or_scipy_linalg_or_special(tmp_path):
     assert imported_by(tmp_path, "xsec", "--source", "cr51") == set()
     # the first run computes the β tables (scipy's log-Γ), later ones read them
     imported_by(tmp_path, "rate", str(LXE))
     assert imported_by(tmp_path, "rate", str(LXE)) == set()
     out = tmp_path / "a.h5"
     assert imported_by(tmp_path, "simulate", str(LXE), "-n", "100", "-o", str(out)) == set()
+
+
+LINEAR_ALGEBRA_AFTER_LEAN_START = """
+import json
+import sys
+import numpy as np
+from nusource.cli import _lean_numba
+_lean_numba()
+import numba
+assert "scipy.linalg" not in sys.modules
+@numba.njit
+def product(a, b):
+    return np.dot(a, b), np.linalg.inv(a)
+a = np.array([[2.0, 1.0], [1.0, 3.0]])
+d, inv = product(a, np.array([1.0, -1.0]))
+print(json.dumps([d.tolist(), inv.tolist()]))
+"""
+
+
+def test_numba_linear_algebra_still_works_after_the_commands_lean_start():
+    # the commands answer numba's BLAS probe without importing scipy.linalg; a
+    # kernel compiled afterwards with np.dot and np.linalg still gets scipy's BLAS/LAPACK
+    r = subprocess.run(
+        [sys.executable, "-c", LINEAR_ALGEBRA_AFTER_LEAN_START],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    d, inv = json.loads(r.stdout)
+    assert np.allclose(d, [1.0, -2.0])
+    assert np.allclose(inv, np.linalg.inv([[2.0, 1.0], [1.0, 3.0]]))
 
 
 def test_cached_tables_are_the_computed_ones_and_keyed_on_their_inputs(tmp_path, monkeypatch):
