@@ -25,6 +25,7 @@ import numpy as np
 from nusource.geometry import Cylinder, Material, Source
 from nusource.geometry.solids import N_PARAMS
 
+from .biasing import solid_box
 from .cross_sections import PhotonTables, build_tables, resolve_material
 
 SENSITIVE = 1
@@ -133,6 +134,32 @@ class PhotonGeometry:
             self._cache["arrays"] = (kind, params, mat, flags, world, tables)
         return self._cache["arrays"]
 
+    def surface_candidates(self) -> np.ndarray:
+        """The regions whose surfaces a photon may meet before it leaves its region.
+
+        int64[R + 1, R + 1]: row 0 is the world, row r + 1 region r; row k's
+        regions are ``cand[k, :cand[k, -1]]`` (its last column counts them).
+
+        A photon in region r (the first containing it) flies inside r's solid
+        until it leaves it, so only r's own surface and those of regions before
+        r (which take precedence) whose bounding boxes meet r's can end its
+        flight in r; crossing a later region's surface inside r changes
+        nothing.  In the world every surface counts.  Tracking then computes
+        the chords of 1–2 solids per step instead of all of them.
+        """
+        if "candidates" not in self._cache:
+            n = len(self.regions)
+            boxes = [solid_box(r.solid) for r in self.regions]
+            cand = np.zeros((n + 1, n + 1), dtype=np.int64)
+            cand[0, :n] = np.arange(n)
+            cand[0, -1] = n
+            for r in range(n):
+                mine = [r] + [b for b in range(r) if _boxes_meet(boxes[r], boxes[b])]
+                cand[r + 1, : len(mine)] = mine
+                cand[r + 1, -1] = len(mine)
+            self._cache["candidates"] = cand
+        return self._cache["candidates"]
+
     @property
     def tables(self) -> PhotonTables:
         """Cross-section tables of :meth:`materials`."""
@@ -146,6 +173,11 @@ class PhotonGeometry:
         raise ValueError(
             f"region {name!r}: unknown; allowed: {', '.join(r.name for r in self.regions)}"
         )
+
+
+def _boxes_meet(a, b, slack_cm: float = 1e-6) -> bool:
+    """Whether two bounding boxes overlap or touch (within ``slack_cm``)."""
+    return bool(np.all(np.abs(a[0] - b[0]) <= a[1] + b[1] + slack_cm))
 
 
 def source_regions(source: Source, source_material=None, *, biased: bool = True) -> list[Region]:

@@ -283,6 +283,7 @@ def _run(starts, offsets, weights, geometry, d, options, rng, out, rec, rec_off)
         mat,
         flags,
         world,
+        geometry.surface_candidates(),
         tables.mu,
         tables.elements,
         tables.n_elements,
@@ -344,13 +345,16 @@ def _locate(kind, params, nreg, x, y, z):
 
 
 @jit_inline
-def _safety(kind, params, nreg, x, y, z):
-    """A lower bound [cm] of the distance from (x, y, z) to every region's surface.
+def _safety(kind, params, cand, row, x, y, z):
+    """A lower bound [cm] of the distance from (x, y, z) to the surfaces of the
+    regions ``cand[row, :]`` (the current region's candidates, see
+    ``PhotonGeometry.surface_candidates``).
 
-    A flight shorter than this crosses no surface, so its chord is not needed.
+    A flight shorter than this crosses none of them, so its chord is not needed.
     """
     saf = _INF
-    for r in range(nreg):
+    for j in range(cand[row, -1]):
+        r = cand[row, j]
         k = kind[r]
         px = x - params[r, 0]
         py = y - params[r, 1]
@@ -386,10 +390,12 @@ def _safety(kind, params, nreg, x, y, z):
 
 
 @jit
-def _boundary(kind, params, nreg, x, y, z, u, v, w):
-    """Distance [cm] to the nearest surface of any region along (u, v, w) (inf: none)."""
+def _boundary(kind, params, cand, row, x, y, z, u, v, w):
+    """Distance [cm] along (u, v, w) to the nearest surface of the regions
+    ``cand[row, :]`` (inf: none)."""
     tb = _INF
-    for r in range(nreg):
+    for j in range(cand[row, -1]):
+        r = cand[row, j]
         n, a0, b0, a1, b1 = chord_scalar(
             kind[r],
             params[r, 0],
@@ -476,6 +482,7 @@ def transport_kernel(
     mat,
     flags,
     world,
+    cand,
     mu,
     elements,
     n_el,
@@ -513,6 +520,9 @@ def transport_kernel(
     kind, params, mat, flags : region arrays (see ``PhotonGeometry.arrays``)
     world : int
         Material of the world (−1 vacuum).
+    cand : int64[R + 1, R + 1]
+        Surfaces to check from the world (row 0) and from each region
+        (``PhotonGeometry.surface_candidates``).
     mu : float64[M, N_GRID, 5]
         μ [1/cm] on the uniform ln E grid: total, photo, incoherent, coherent, pair.
     elements : float64[M, MAX_ELEMENTS, 4]
@@ -579,6 +589,10 @@ def transport_kernel(
             reg = _locate(kind, params, nreg, x, y, z)
             m = world if reg < 0 else mat[reg]
             fl = 0 if reg < 0 else flags[reg]
+            saf = 0.0  # a lower bound of the distance to every surface
+            e_grid = -1.0  # the energy whose grid cell (i, f) is known
+            i = 0
+            f = 0.0
             while True:
                 edep = 0.0
                 done = False
@@ -586,11 +600,13 @@ def transport_kernel(
                     edep = e
                     done = True
                 else:
-                    g = (math.log(e) - LN_E_MIN) * _INV_DLN
-                    i = int(g)
-                    if i > N_GRID - 2:
-                        i = N_GRID - 2
-                    f = g - i
+                    if e != e_grid:
+                        g = (math.log(e) - LN_E_MIN) * _INV_DLN
+                        i = int(g)
+                        if i > N_GRID - 2:
+                            i = N_GRID - 2
+                        f = g - i
+                        e_grid = e
                     mut = 0.0
                     if m >= 0:
                         mut = mu[m, i, 0] + f * (mu[m, i + 1, 0] - mu[m, i, 0])
@@ -611,8 +627,10 @@ def transport_kernel(
                     if mus > 0.0:
                         s = -math.log(1.0 - rng.random()) / mus
                     tb = _INF
-                    if s >= _safety(kind, params, nreg, x, y, z):
-                        tb = _boundary(kind, params, nreg, x, y, z, u, v, w)
+                    if s >= saf:  # the flight may reach a surface: the exact safety, then
+                        saf = _safety(kind, params, cand, reg + 1, x, y, z)
+                        if s >= saf:
+                            tb = _boundary(kind, params, cand, reg + 1, x, y, z, u, v, w)
                     if s >= tb or s == _INF:
                         if tb == _INF:
                             eesc += e
@@ -623,6 +641,7 @@ def transport_kernel(
                         x += step * u
                         y += step * v
                         z += step * w
+                        saf = 0.0
                         reg = _locate(kind, params, nreg, x, y, z)
                         m = world if reg < 0 else mat[reg]
                         fl = 0 if reg < 0 else flags[reg]
@@ -632,6 +651,7 @@ def transport_kernel(
                     x += s * u
                     y += s * v
                     z += s * w
+                    saf = max(saf - s, 0.0)  # (the surfaces are at least this far still)
                     r = rng.random() * mut
                     c = mu[m, i, 1] + f * (mu[m, i + 1, 1] - mu[m, i, 1])
                     if r < c:
