@@ -9,7 +9,11 @@ background components (solar pp and ⁷Be, ¹³⁶Xe, ⁸⁵Kr, ²²²Rn with ²
 transported, the source's γ rays through the shield), ``-n N`` of each (for
 the source γ: N photon histories, of which a few % make events); the signal
 alone (the card without its ``[[components]]``) is timed beside, to compare
-with figures from before the backgrounds.
+with figures from before the backgrounds, and so is the card without photon
+transport (no ``source_gamma``, ``rn222`` with ``transport = false``: the card
+as it was when the speed targets were set).  Beside the rates, what each
+component costs: generation and response per event and per generated entity
+(event, decay or photon history), pinned, in one process.
 
 "Per core" means pinned: the benchmark process and each timed `simulate`
 process run with ``os.sched_setaffinity(0, {0})`` (as ``taskset -c 0``), so the
@@ -33,6 +37,7 @@ the bytes per event of each format and schema, and the rate of generation and
 response alone.
 
     python benchmarks/simulate_speed.py [--json] [--n 10000000] [--repeat 3]
+        [--no-signal] [--no-transport-free] [--no-unpinned] [--cold]
 
 ``--n`` is the total of the run (``n / 7`` per component of the LXe card).
 """
@@ -40,6 +45,7 @@ response alone.
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -160,6 +166,72 @@ def signal_only_card(d: Path) -> Path:
     return path
 
 
+def transport_free_card(d: Path) -> Path:
+    """The LXe card without photon transport: no ``source_gamma``, ``rn222`` untransported."""
+    head, *entries = CARD.read_text().split("\n[[components]]")
+    kept = []
+    for entry in entries:
+        if re.search(r'^kind = "source_gamma"', entry, re.M):
+            continue
+        if re.search(r'^kind = "rn222"', entry, re.M):
+            entry = re.sub(r"^transport = true", "transport = false", entry, flags=re.M)
+            entry = re.sub(r"^window_kev = .*\n", "", entry, flags=re.M)  # (transport's only)
+        kept.append(entry)
+    path = d / "lxe_cr51_transport_free.toml"
+    path.write_text(head + "".join("\n[[components]]" + e for e in kept) + "\n")
+    return path
+
+
+def n_components(card: Path) -> int:
+    return 1 + card.read_text().count("\n[[components]]")
+
+
+COSTS = """
+import os, sys, json, time
+os.sched_setaffinity(0, {0})
+from nusource.production import plan, chunk_columns
+prod = plan(sys.argv[1], sys.argv[2], n=int(sys.argv[3]), seed=1, overwrite=True)
+rounds = int(sys.argv[4])
+costs = {}
+for rnd in range(rounds + 1):  # round 0 warms (kernels, buffers)
+    for j in range(len(prod.sizes)):
+        comp = prod.components[prod.jobs[j][0]]
+        t = time.perf_counter()
+        _, n = chunk_columns(prod, j)
+        dt = time.perf_counter() - t
+        c = costs.setdefault(comp.name, {"rounds": [0.0] * rounds, "events": 0, "generated": 0})
+        if rnd:
+            c["rounds"][rnd - 1] += dt
+        if rnd == 1:
+            c["events"] += n
+            c["generated"] += prod.sizes[j]
+print(json.dumps(costs))
+"""
+
+
+def component_costs(card: Path, d: Path, n: int, repeat: int) -> dict:
+    """Generation and response per component, pinned (best round): ns per event and per
+    generated entity (events; decays; photon histories for the source γ)."""
+    r = subprocess.run(
+        [sys.executable, "-c", COSTS, str(card), str(d / "costs.h5"), str(n), str(repeat)],
+        check=True,
+        capture_output=True,
+        text=True,
+        preexec_fn=_pin,
+    )
+    out = {}
+    for name, c in json.loads(r.stdout.strip().splitlines()[-1]).items():
+        sec = min(c["rounds"])
+        out[name] = {
+            "seconds": sec,
+            "events": c["events"],
+            "generated": c["generated"],
+            "ns_per_event": sec / max(c["events"], 1) * 1e9,
+            "ns_per_generated": sec / max(c["generated"], 1) * 1e9,
+        }
+    return out
+
+
 def load() -> str:
     return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
@@ -171,6 +243,11 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per figure (best kept)")
     ap.add_argument("--no-unpinned", action="store_true", help="skip the unpinned figures")
     ap.add_argument("--no-signal", action="store_true", help="skip the signal-only card")
+    ap.add_argument(
+        "--no-transport-free",
+        action="store_true",
+        help="skip the card without photon transport",
+    )
     ap.add_argument(
         "--cold",
         action="store_true",
@@ -191,6 +268,9 @@ def main(argv=None):
         one_run(CARD, d / "warm.h5", 40_000, "simulate", "full", False, env=warm)
         one_run(CARD, d / "warm.root", 40_000, "simulate", "slim", False, env=warm)
         cards = [("", CARD, COMPONENTS)]
+        if not a.no_transport_free:
+            free = transport_free_card(d)
+            cards.append(("transport_free_", free, n_components(free)))
         if not a.no_signal:
             cards.append(("signal_", signal_only_card(d), 1))
         for pinned in (True,) if a.no_unpinned else (True, False):
@@ -213,6 +293,7 @@ def main(argv=None):
             if pinned:
                 res["startup_s"] = command_startup(d, max(a.repeat, 5))
                 res["import_s"] = r["import"]
+                res["component_costs"] = component_costs(CARD, d, a.n // COMPONENTS, a.repeat)
         os.sched_setaffinity(0, allowed)
         if a.big:
             small = one_run(CARD, d / "m6.root", 1_000_000, "simulate", "full", False)
@@ -227,13 +308,18 @@ def main(argv=None):
     if a.json:
         print(json.dumps(res, indent=2))
         return
+    prefixes = [("", f"{CARD.name} as it is ({COMPONENTS} components)")]
+    if not a.no_transport_free:
+        prefixes.append(("transport_free_", "without photon transport (no source γ, rn222 bare)"))
+    if not a.no_signal:
+        prefixes.append(("signal_", "the ⁵¹Cr signal alone"))
     print(
-        f"{CARD.name} as it is (signal + 3 backgrounds), {a.n:.0e} events in all per run, "
-        f"best of {a.repeat} fresh processes; {res['load_before']} before, "
-        f"{res['load_after']} after"
+        f"{CARD.name}, {a.n:.0e} events in all per run, best of {a.repeat} fresh processes; "
+        f"{res['load_before']} before, {res['load_after']} after"
     )
     print(f"{'':26s} {'pinned (1 core)':>16s} {'target':>8s} {'ratio':>6s} {'unpinned':>12s}")
-    for prefix in ("", "signal_") if not a.no_signal else ("",):
+    for prefix, title in prefixes:
+        print(title)
         for fmt in ("root", "hdf5"):
             for schema in ("full", "slim"):
                 name = f"{prefix}{fmt}" + ("_slim" if schema == "slim" else "")
@@ -241,18 +327,33 @@ def main(argv=None):
                 u = res.get(f"{name}_events_per_s_unpinned", float("nan"))
                 t = TARGETS[schema] if not prefix else None
                 tt = f"{t:8.1e} {p / t:6.2f}" if t else f"{'':8s} {'':6s}"
-                print(f"{name + ' events/s':26s} {p:16.3e} {tt} {u:12.3e}")
+                print(f"  {fmt + ' ' + schema + ' events/s':24s} {p:16.3e} {tt} {u:12.3e}")
                 w = res[f"{name}_whole_run_events_per_s_pinned"]
                 s = res[f"{name}_startup_s_pinned"]
-                print(f"{'':26s} whole run {w:.3e} /s, start-up {s:.2f} s (pinned)")
+                print(f"  {'':24s} whole run {w:.3e} /s, start-up {s:.2f} s (pinned)")
         g = res[f"{prefix}generate_only_events_per_s_pinned"]
-        print(f"{prefix + 'generate+response only':26s} {g:16.3e} (reference, no output)")
+        print(f"  {'generate+response only':24s} {g:16.3e} (reference, no output)")
     print(
         f"start-up of `simulate -n 1000`: {res['startup_s']:.2f} s wall, pinned "
         f"(target {STARTUP_TARGET_S} s, ratio {res['startup_target_ratio']:.2f})"
     )
     for k, v in res["bytes_per_event"].items():
-        print(f"bytes per event {k:22s} {v:6.1f}")
+        print(f"bytes per event {k:32s} {v:6.1f}")
+    costs = res["component_costs"]
+    total = sum(c["seconds"] for c in costs.values())
+    print(
+        f"generation + response per component of {CARD.name} "
+        f"({a.n // COMPONENTS:.0e} each, pinned):"
+    )
+    print(
+        f"  {'component':14s} {'events':>9s} {'generated':>10s} {'ns/event':>9s} "
+        f"{'ns/gen.':>8s} share"
+    )
+    for name, c in costs.items():
+        print(
+            f"  {name:14s} {c['events']:9d} {c['generated']:10d} {c['ns_per_event']:9.0f} "
+            f"{c['ns_per_generated']:8.0f} {c['seconds'] / total:5.0%}"
+        )
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ timers around its phases; each phase's time excludes the phases inside it:
 
 - imports: numpy, numba, pydantic and h5py, then every module of the
   package the command uses (with its card models and kernel declarations);
-- numba's CPU target made ready (its registries, and its check for a BLAS,
-  which imports ``scipy.linalg``) at the first compiled call;
+- numba's CPU target made ready (its registries) at the first compiled call
+  (the command skips numba's extension entry points and answers its BLAS
+  probe without importing ``scipy.linalg``: ``nusource.cli._lean_numba``);
 - the compiled functions loaded from numba's cache (how many: ``kernels``);
 - the card read and validated, the experiment built (geometry checks), the
   detector response, the geometric factor, the components (their sampler
@@ -21,7 +22,7 @@ timers around its phases; each phase's time excludes the phases inside it:
 Beside it, numba's floor on this machine: ``python -c pass``,
 ``import numpy``, ``import numba``, and a script loading one cached
 ``@jit`` function and calling it (interpreter, numba, the CPU target, one
-kernel) with the command's process settings.  Best of ``--repeat`` runs per
+kernel) with the command's process settings and its lean numba start.  Best of ``--repeat`` runs per
 phase (the machine is shared); the unpinned wall time of the command beside.
 
     python benchmarks/startup_phases.py [--json] [--repeat 5] [--card CARD]
@@ -113,8 +114,8 @@ import gc
 gc.set_threshold(50_000, *gc.get_threshold()[1:])
 import numpy as np
 import numba
-from numba.core import entrypoints
-entrypoints._already_initialized = True  # as the command does
+from nusource.cli import _lean_numba
+_lean_numba()  # as the command does: no extension entry points, no scipy.linalg
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def total(x):
