@@ -11,7 +11,14 @@ unpinned wall time beside them.  The slim schema's fields (``SLIM_DTYPE``, 84 B)
 are written beside the full ones.
 Each run writes a new file (the old one is removed outside the timing).
 
+Then reading: a file written as a production writes it (a checkpoint after
+every ``--production-chunk`` events, which ends a ROOT basket early) is read
+back with ``iter_columns`` (pieces ending where baskets end), beside the same
+reader in fixed steps of ``STEP_EVENTS`` (the reference: its pieces straddle
+baskets, whose decompression is then repeated).
+
     python benchmarks/io_speed.py [--n 1000000] [--chunk 100000] [--json] [--dir DIR]
+        [--production-chunk 300000]
 """
 
 import argparse
@@ -24,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from nusource.io import EventWriter
+from nusource.io.readers import STEP_EVENTS, _File, _open, iter_columns
 from nusource.io.schema import EVENT_DTYPE, SLIM_DTYPE
 
 CASES = [  # (extension, compression, buffer_events, append columns instead of the array)
@@ -96,6 +104,38 @@ def _best_time(fn, repeats, cleanup=None):
     return wall, cpu
 
 
+def read_aligned(path) -> None:
+    """Every field of the file, as ``iter_columns`` reads it."""
+    for _ in iter_columns(path):
+        pass
+
+
+def read_fixed(path) -> None:
+    """The same, in fixed steps of ``STEP_EVENTS`` (the reference)."""
+    with _open(path, None) as f:
+        names = list(f.fields())
+        for a, b in _File.pieces(f, 0, f.n, STEP_EVENTS):
+            f.read_columns(names, a, b)
+
+
+def reading_rows(tmp: Path, ev, columns, a) -> list[dict]:
+    """Read speed of files written as a production writes them (see the module notes)."""
+    rows = []
+    for ext, comp in (("root", "lz4"), ("root", "zstd"), ("h5", "none")):
+        path = tmp / f"read.{ext}"
+        with EventWriter(path, {"n_events": a.n}, compression=comp) as w:
+            for s in range(0, a.n, a.chunk):
+                w.append_columns({k: v[s : s + a.chunk] for k, v in columns.items()})
+                if (s + a.chunk) % a.production_chunk < a.chunk:
+                    w.checkpoint()
+        for how, fn in (("pieces", read_aligned), ("fixed steps (reference)", read_fixed)):
+            t, c = best_time(lambda fn=fn, path=path: fn(path), a.repeats)
+            rows.append({"case": f"read {ext} {comp}, {how}", "s": t, "cpu_s": c})
+        rows[-2]["ratio_to_fixed_steps"] = rows[-1]["s"] / rows[-2]["s"]
+        os.remove(path)
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000)
@@ -103,6 +143,12 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--dir", default=None, help="where to write (default: a temporary directory)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--production-chunk",
+        type=int,
+        default=300_000,
+        help="events between the checkpoints of the file read back",
+    )
     a = ap.parse_args(argv)
     ev = fake_events(a.n, np.random.default_rng(1))
     mb = ev.nbytes / 1e6
@@ -158,6 +204,7 @@ def main(argv=None):
             rows.append({"case": case, "s": t, "cpu_s": c, "size_mb": size, "s_unpinned": u})
             rows[-1]["data_mb"] = a.n * SLIM_DTYPE.itemsize / 1e6
             os.remove(path)
+        rows += reading_rows(Path(tmp), ev, columns, a)
     for r in rows:
         r["events_per_s"] = a.n / r["s"]
         r["mb_per_s"] = r.get("data_mb", mb) / r["s"]
@@ -175,9 +222,15 @@ def main(argv=None):
     for r in rows:
         size = f"{r['size_mb']:7.0f} MB" if "size_mb" in r else ""
         u = f"(unpinned {r['events_per_s_unpinned'] / 1e6:6.2f})" if "s_unpinned" in r else ""
+        ratio = (
+            f" {r['ratio_to_fixed_steps']:.2f}× the reference"
+            if "ratio_to_fixed_steps" in r
+            else ""
+        )
         print(
             f"{r['case']:36s} {r['events_per_s'] / 1e6:6.2f} M events/s pinned {u} "
             f"{r['mb_per_s']:7.0f} MB/s {r['events_per_cpu_s'] / 1e6:6.2f} M events/CPU-s {size}"
+            + ratio
         )
 
 

@@ -175,8 +175,7 @@ def iter_events(
     with _open(path, format) as f:
         types = _select(_ordered(f.fields()), fields, path)
         dtype = np.dtype(list(types.items()))
-        for start in range(0, f.n, step_events):
-            stop = min(start + step_events, f.n)
+        for start, stop in f.pieces(0, f.n, step_events):
             out = np.empty(stop - start, dtype)
             f.read_into(out, start, stop)
             yield out
@@ -197,8 +196,9 @@ def iter_columns(
     ``EventWriter.append_columns``); arrays may be views of one piece's records.
     ``stop`` reads only the first ``stop`` events (ValueError if there are fewer).
     ``edges`` (increasing event numbers from 0, the last one the stop) makes no
-    piece straddle one: pieces that end where the writer's ROOT baskets end
-    (e.g. a run's chunks) are read without decompressing a basket twice.
+    piece straddle one.  Pieces hold at most ``step_events`` events; in a ROOT
+    file they end where baskets end (:meth:`_File.pieces`), so no basket is
+    decompressed twice.
 
     Yields
     ------
@@ -216,8 +216,8 @@ def iter_columns(
         if n > f.n:
             raise ValueError(f"'{path}' holds {f.n} events, fewer than {n}")
         for a, b in zip(edges[:-1], edges[1:], strict=True):
-            for start in range(int(a), int(b), step_events):
-                yield f.read_columns(names, start, min(start + step_events, int(b)))
+            for start, end in f.pieces(int(a), int(b), step_events):
+                yield f.read_columns(names, start, end)
 
 
 def _ordered(types: dict) -> dict:
@@ -277,6 +277,11 @@ class _File:
         self.close()
         return False
 
+    def pieces(self, start: int, stop: int, step: int) -> Iterator[tuple[int, int]]:
+        """Event ranges [a, b) covering [start, stop), each at most ``step`` long."""
+        for a in range(start, stop, step):
+            yield a, min(a + step, stop)
+
     def read_into(self, out, start, stop):
         """Fill a structured array with rows [start, stop), block by block (cache-friendly)."""
         columns = self.read_columns(list(out.dtype.names), start, stop)
@@ -307,6 +312,22 @@ class _RootFile(_File):
     def fields(self):
         empty = self._t.arrays(entry_stop=0, library="np")
         return {k: v.dtype for k, v in empty.items()}
+
+    def pieces(self, start, stop, step):
+        """As :meth:`_File.pieces`, each ending where the tree's baskets end (all
+        branches together) when a whole basket fits in ``step`` events: a piece that
+        ended inside a basket would make its next piece decompress it again, which
+        cost a quarter of a read of a production's file (one basket ends early at
+        each of its checkpoints).  Baskets longer than ``step`` are read in steps."""
+        if not hasattr(self, "_edges"):
+            self._edges = np.asarray(self._t.common_entry_offsets(), dtype=np.int64)
+        edges, a = self._edges, start
+        while a < stop:
+            i = int(np.searchsorted(edges, a + step, side="right")) - 1
+            b = int(edges[i]) if i >= 0 and edges[i] > a else a + step
+            b = min(b, stop)
+            yield a, b
+            a = b
 
     def metadata(self):
         """The run metadata; a file joined by ROOT's hadd holds one cycle per run: combined."""
