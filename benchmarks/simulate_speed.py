@@ -59,7 +59,6 @@ TARGETS = {"full": 2.5e6, "slim": 5e6}
 STARTUP_TARGET_S = 0.5
 WARM = True
 """Warm memory before each timed process (``memory_state.py``; ``--cold``: not)."""
-COMPONENTS = 1 + CARD.read_text().count("\n[[components]]")  # the signal and the card's
 
 RUN = """
 import os, sys, time
@@ -183,7 +182,11 @@ def transport_free_card(d: Path) -> Path:
 
 
 def n_components(card: Path) -> int:
+    """The signal and the card's ``[[components]]`` entries."""
     return 1 + card.read_text().count("\n[[components]]")
+
+
+COMPONENTS = n_components(CARD)
 
 
 COSTS = """

@@ -589,7 +589,7 @@ def transport_kernel(
             reg = _locate(kind, params, nreg, x, y, z)
             m = world if reg < 0 else mat[reg]
             fl = 0 if reg < 0 else flags[reg]
-            saf = 0.0  # a lower bound of the distance to every surface
+            saf = 0.0  # a lower bound of the distance to the region's candidate surfaces
             e_grid = -1.0  # the energy whose grid cell (i, f) is known
             i = 0
             f = 0.0

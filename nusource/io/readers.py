@@ -6,6 +6,7 @@ events: fields of the event dtype in its order (``nusource.io.schema``),
 native byte order.  Errors name the file.
 """
 
+import functools
 import glob
 import json
 import os
@@ -313,15 +314,18 @@ class _RootFile(_File):
         empty = self._t.arrays(entry_stop=0, library="np")
         return {k: v.dtype for k, v in empty.items()}
 
+    @functools.cached_property
+    def _basket_edges(self) -> np.ndarray:
+        """Entry numbers where every branch's baskets end (int64, from 0 to the last)."""
+        return np.asarray(self._t.common_entry_offsets(), dtype=np.int64)
+
     def pieces(self, start, stop, step):
         """As :meth:`_File.pieces`, each ending where the tree's baskets end (all
         branches together) when a whole basket fits in ``step`` events: a piece that
         ended inside a basket would make its next piece decompress it again, which
         cost a quarter of a read of a production's file (one basket ends early at
         each of its checkpoints).  Baskets longer than ``step`` are read in steps."""
-        if not hasattr(self, "_edges"):
-            self._edges = np.asarray(self._t.common_entry_offsets(), dtype=np.int64)
-        edges, a = self._edges, start
+        edges, a = self._basket_edges, start
         while a < stop:
             i = int(np.searchsorted(edges, a + step, side="right")) - 1
             b = int(edges[i]) if i >= 0 and edges[i] > a else a + step
