@@ -905,15 +905,30 @@ def _lean_numba() -> None:
       and numba's own check is put back for everything after (its linear
       algebra still imports scipy when a kernel uses it).
 
+    - two optional imports of numba's, blocked while numba loads (~0.03 s):
+      cffi (numba's support for calling cffi functions: no kernel here does)
+      and, unless the working directory has a ``.numba_config.yaml`` (the only
+      place numba looks for one), yaml.  Both are importable again after.
+
     Library users keep numba's default; with another numba, where these
     internals differ, so does this process.
     """
+    import os
+
+    unused = {"cffi"} | (set() if os.path.isfile(".numba_config.yaml") else {"yaml"})
+    unused = {m for m in unused if m not in sys.modules}
+    sys.modules.update(dict.fromkeys(unused))  # None: an ImportError, which numba expects
     try:
         from numba.core import entrypoints
 
         entrypoints._already_initialized = True
+        import numba.core.typing.cffi_utils  # noqa: F401 (decides cffi support at import)
     except (ImportError, AttributeError):  # another numba: its default
         pass
+    finally:
+        for m in unused:
+            if sys.modules.get(m, False) is None:
+                del sys.modules[m]
     import importlib.util
 
     if "numba.np.arraymath" in sys.modules or importlib.util.find_spec("scipy") is None:

@@ -53,9 +53,10 @@ class CardError(ValueError):
     """A run card that cannot be used (one line: file, key, value, what is allowed)."""
 
 
-STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False, defer_build=True)
 """Card models: unknown keys are errors, no type is coerced ("5e6" is not a number,
-"yes" not a boolean), numbers are finite."""
+"yes" not a boolean), numbers are finite.  Each model's validator is built when it
+first validates (a card's models once, inside the card's), not when it is defined."""
 
 
 class CardWarning(UserWarning):

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from nusource.core import table_cache
 
@@ -16,7 +17,7 @@ import sys
 from nusource.cli import main
 assert main(sys.argv[1:]) == 0
 heavy = ("awkward", "uproot", "scipy.linalg", "scipy.special", "scipy.stats", "scipy.integrate",
-         "matplotlib")
+         "matplotlib", "cffi", "yaml")
 print("imported:" + ",".join(m for m in heavy if m in sys.modules))
 """
 
@@ -34,7 +35,7 @@ def imported_by(tmp_path, *args) -> set:
     return set(filter(None, line.removeprefix("imported:").split(",")))
 
 
-def test_commands_import_no_awkward_uproot_or_scipy_linalg_or_special(tmp_path):
+def test_commands_import_no_awkward_uproot_scipy_linalg_cffi_or_yaml(tmp_path):
     assert imported_by(tmp_path, "xsec", "--source", "cr51") == set()
     # the first run computes the β tables (scipy's log-Γ), later ones read them
     imported_by(tmp_path, "rate", str(LXE))
@@ -72,6 +73,41 @@ def test_numba_linear_algebra_still_works_after_the_commands_lean_start():
     d, inv = json.loads(r.stdout)
     assert np.allclose(d, [1.0, -2.0])
     assert np.allclose(inv, np.linalg.inv([[2.0, 1.0], [1.0, 3.0]]))
+
+
+NUMBA_CONFIG_AFTER_LEAN_START = """
+import json
+import sys
+from nusource.cli import _lean_numba
+_lean_numba()
+import numba.core.config as config
+from numba.core.typing import cffi_utils
+import cffi, yaml  # importable again: blocked only while numba loads
+print(json.dumps([config.BOUNDSCHECK, cffi_utils.SUPPORTED]))
+"""
+
+
+def test_the_lean_start_reads_a_numba_config_file_and_leaves_cffi_and_yaml_importable(tmp_path):
+    # yaml is skipped only where there is no .numba_config.yaml (numba reads it from the
+    # working directory); numba's cffi support is off in the command process
+    pytest.importorskip("cffi")
+    pytest.importorskip("yaml")
+
+    def run(config_file):
+        if config_file:
+            (tmp_path / ".numba_config.yaml").write_text("boundscheck: 1\n")
+        r = subprocess.run(
+            [sys.executable, "-c", NUMBA_CONFIG_AFTER_LEAN_START],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+            env={"PATH": ""},
+        )
+        return json.loads(r.stdout)
+
+    assert run(False) == [None, False]
+    assert run(True) == [1, False]
 
 
 def test_cached_tables_are_the_computed_ones_and_keyed_on_their_inputs(tmp_path, monkeypatch):

@@ -118,7 +118,9 @@ class BuildContext:
 class ComponentCard(BaseModel):
     """Base of the card models of component kinds: unknown keys are errors, values frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, allow_inf_nan=False, defer_build=True
+    )  # validators built at first use: a card builds only its own components'
 
     def unusual(self) -> list[str]:
         """Allowed but unusual values, one ``key = value unit ...`` sentence each (warned)."""

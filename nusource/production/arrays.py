@@ -15,7 +15,6 @@ included), checking each chunk's events against its digest on the way.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 from .chunks import run_chunk
 from .plan import CHUNK_SUFFIX, Production
@@ -109,6 +108,8 @@ def make_chunks(
                 )
         todo.append(j)
     if workers > 1 and len(todo) > 1:
+        from concurrent.futures import ProcessPoolExecutor  # (its import: only here)
+
         with ProcessPoolExecutor(max_workers=workers) as pool:
             made = list(pool.map(run_chunk, [prod] * len(todo), todo))
     else:

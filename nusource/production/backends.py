@@ -6,8 +6,6 @@ column dicts; the events are the same whatever the backend.
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-
 from .chunks import fill_output, output_columns, run_chunk
 from .plan import Production
 from .state import State
@@ -53,6 +51,8 @@ def local_pool(prod, state, first, workers):
 
 def local_files(prod, state, first, workers):
     """Chunks made by local worker processes as chunk files, yielded in order."""
+    from concurrent.futures import ProcessPoolExecutor  # (its import: only here)
+
     pool = ProcessPoolExecutor(max_workers=workers)
     try:
         todo = [k for k in range(first, len(prod.sizes)) if k not in state.chunk_files]
