@@ -120,7 +120,8 @@ def test_array_jobs_then_assemble(tmp_path, local_run, jobs, same_run, capsys):
 
 
 TASK = """#!/bin/bash
-# array task: its range of chunks; task 1 one chunk per command (a slower task, to be killed)
+# array task: its range of chunks; task 1 one chunk per command with a pause after each
+# (a slower task, to be killed after its first chunk: the pause keeps it from making more)
 set -euo pipefail
 range=($RANGES)
 a=${range[$SLURM_ARRAY_TASK_ID]%:*}
@@ -130,6 +131,7 @@ if [ "$SLURM_ARRAY_TASK_ID" != 1 ]; then
 fi
 for ((j = a; j < b; j++)); do
     nusource simulate "$CARD" -o run.h5 $ARGS --chunks "$j:$((j + 1))"
+    sleep 2
 done
 """
 
