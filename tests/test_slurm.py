@@ -48,13 +48,13 @@ def queued(ids) -> list[str]:
     return [line for line in r.stdout.splitlines() if line.strip()]
 
 
-def submitted_from(directory) -> list[str]:
-    """Ids of the jobs submitted from directory, ended ones too (SLURM keeps them MinJobAge s)."""
+def known_jobs() -> dict[str, Path]:
+    """Every job SLURM still lists, ended ones too (kept a while), and its working directory."""
     r = subprocess.run(
         ["squeue", "-h", "-t", "all", "-o", "%i %Z"], capture_output=True, text=True, check=True
     )
     rows = (line.split(maxsplit=1) for line in r.stdout.splitlines() if line.strip())
-    return [job for job, cwd in rows if Path(cwd) == Path(directory)]
+    return {job: Path(cwd) for job, cwd in rows}
 
 
 def wait_for(done, seconds, what):
@@ -91,12 +91,13 @@ def test_dask_workers_as_slurm_jobs(tmp_path, monkeypatch, local_run, jobs, same
     """--cluster slurm --jobs 2: the scheduler here, two worker jobs; the local run's events."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PATH", env()["PATH"])
+    before = known_jobs()  # (an earlier test's jobs may have had this directory)
     code = main(["simulate", LXE, "-o", "run.h5", *RUN, "--cluster", "slurm", "--jobs", "2"])
     out, err = capsys.readouterr()
     assert code == 0, err
     same_run(tmp_path / "run.h5", local_run)
     # two jobs submitted; a short run may end before the second starts (it is then cancelled)
-    jobs.extend(submitted_from(tmp_path))
+    jobs.extend(j for j, cwd in known_jobs().items() if j not in before and cwd == tmp_path)
     assert len(jobs) == 2, out
     assert list(tmp_path.glob("slurm-*.out")), "no worker job ran"
     wait_for(lambda: not queued(jobs), 60, "the worker jobs to end")
