@@ -904,7 +904,6 @@ def _lean_numba() -> None:
       the probe is answered without the import while those functions load,
       and numba's own check is put back for everything after (its linear
       algebra still imports scipy when a kernel uses it).
-
     - two optional imports of numba's, blocked while numba loads (~0.03 s):
       cffi (numba's support for calling cffi functions: no kernel here does)
       and, unless the working directory has a ``.numba_config.yaml`` (the only

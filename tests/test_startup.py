@@ -77,7 +77,6 @@ def test_numba_linear_algebra_still_works_after_the_commands_lean_start():
 
 NUMBA_CONFIG_AFTER_LEAN_START = """
 import json
-import sys
 from nusource.cli import _lean_numba
 _lean_numba()
 import numba.core.config as config

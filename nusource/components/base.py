@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from nusource.io.schema import WEIGHT_MODES
+from nusource.runcard import STRICT
 
 SIGNAL_INDEX = 0
 """The signal (the source's ν–e scattering) is component 0; card entries follow from 1."""
@@ -118,9 +119,7 @@ class BuildContext:
 class ComponentCard(BaseModel):
     """Base of the card models of component kinds: unknown keys are errors, values frozen."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, allow_inf_nan=False, defer_build=True
-    )  # validators built at first use: a card builds only its own components'
+    model_config = STRICT  # (the card's: validators built at first use)
 
     def unusual(self) -> list[str]:
         """Allowed but unusual values, one ``key = value unit ...`` sentence each (warned)."""
