@@ -9,7 +9,7 @@ timers around its phases; each phase's time excludes the phases inside it:
   package the command uses (with its card models and kernel declarations);
 - numba's CPU target made ready (its registries) at the first compiled call
   (the command skips numba's extension entry points and answers its BLAS
-  probe without importing ``scipy.linalg``: ``nusource.cli._lean_numba``);
+  probe without importing ``scipy.linalg``: ``nusource.lean_start.numba``);
 - the compiled functions loaded from numba's cache (how many: ``kernels``);
 - the card read and validated, the experiment built (geometry checks), the
   detector response, the geometric factor, the components (their sampler
@@ -114,8 +114,8 @@ import gc
 gc.set_threshold(50_000, *gc.get_threshold()[1:])
 import numpy as np
 import numba
-from nusource.cli import _lean_numba
-_lean_numba()  # as the command does: no extension entry points, no scipy.linalg
+from nusource import lean_start
+lean_start.numba()  # as the command does: no extension entry points, no scipy.linalg
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def total(x):

@@ -117,7 +117,7 @@ class AnalysisCard(_Model):
     run_card: str | None = None
     """The run card the study is about (a file, or a shipped card's name), for `coverage`."""
     histogram: HistogramCard
-    fit: FitCard = FitCard()
+    fit: FitCard = Field(default_factory=FitCard)
     sensitivity: SensitivityCard | None = None
     coverage: CoverageCard | None = None
     mu_bound: MuBoundCard | None = None

@@ -892,73 +892,18 @@ def _print_rate(r) -> None:
                 )
 
 
-def _lean_numba() -> None:
-    """Start numba without what the commands' kernels never use (this process only).
-
-    - numba's extension entry points: the one installed beside uproot
-      (awkward's) imports awkward whole at the first compiled call, ~0.2 s of
-      every command's start.
-    - numba's BLAS probe: to decide whether ``np.dot`` in a kernel may call
-      BLAS, numba imports ``scipy.linalg`` when its array functions load
-      (~0.1 s).  scipy is a dependency of nusource, so the answer is known:
-      the probe is answered without the import while those functions load,
-      and numba's own check is put back for everything after (its linear
-      algebra still imports scipy when a kernel uses it).
-    - two optional imports of numba's, blocked while numba loads (~0.03 s):
-      cffi (numba's support for calling cffi functions: no kernel here does)
-      and, unless the working directory has a ``.numba_config.yaml`` (the only
-      place numba looks for one), yaml.  Both are importable again after.
-
-    Library users keep numba's default; with another numba, where these
-    internals differ, so does this process.
-    """
-    import os
-
-    unused = {"cffi"} | (set() if os.path.isfile(".numba_config.yaml") else {"yaml"})
-    unused = {m for m in unused if m not in sys.modules}
-    sys.modules.update(dict.fromkeys(unused))  # None: an ImportError, which numba expects
-    try:
-        from numba.core import entrypoints
-
-        entrypoints._already_initialized = True
-        import numba.core.typing.cffi_utils  # noqa: F401 (decides cffi support at import)
-    except (ImportError, AttributeError):  # another numba: its default
-        pass
-    finally:
-        for m in unused:
-            if sys.modules.get(m, False) is None:
-                del sys.modules[m]
-    import importlib.util
-
-    if "numba.np.arraymath" in sys.modules or importlib.util.find_spec("scipy") is None:
-        return
-    try:
-        from numba.np import linalg
-    except ImportError:
-        return
-    probe = getattr(linalg, "ensure_blas", None)
-    if probe is None:
-        return
-    linalg.ensure_blas = _blas_is_installed
-    try:
-        import numba.np.arraymath  # noqa: F401 (its BLAS probe runs at import)
-    finally:
-        linalg.ensure_blas = probe
-
-
-def _blas_is_installed() -> None:
-    """numba's BLAS probe, answered: scipy (a dependency) provides BLAS."""
-
-
 def main(argv=None) -> int:
     try:
         args = _parser().parse_args(argv)
     except KeyboardInterrupt:
         print("nusource: interrupted", file=sys.stderr)
-        return _exit_now(130, argv)
+        return 130
     given = {k for k in CARD_KEYS if getattr(args, k, None) is not None}
     if args.command not in ("sources", "merge"):
-        _lean_numba()
+        from . import lean_start
+
+        lean_start.numba()
+        lean_start.pydantic()
 
     def one_line(message, category, filename, lineno, file=None, line=None):
         text = " ".join(str(message).split())
@@ -973,7 +918,7 @@ def main(argv=None) -> int:
             code = _run(args, argv, given)
     finally:
         sys.unraisablehook = hook
-    return _exit_now(code, argv)
+    return code
 
 
 def _ctrl_c_is_never_lost(default):
@@ -1001,23 +946,31 @@ def _ctrl_c_is_never_lost(default):
     return hook
 
 
-def _exit_now(code: int, argv) -> int:
-    """From the command line (``argv`` None), an interrupted command ends at once.
+def _exit_now(code: int) -> int:
+    """The program (:func:`run`) ends at once when its command is done.
 
-    Its files are closed and its state kept or removed by then; what is left is
-    the interpreter's own shutdown (freeing every module, ~0.3–0.5 s), which is
-    skipped unless a child process or thread still has to be waited for.
+    Its files are closed and its state kept or removed by then (interrupted or
+    not); what is left is the interpreter's own shutdown, freeing every module
+    and numba's compiled code one object at a time (~0.02 s after a run; an
+    interrupted one can take 0.3–0.5 s).  The exit handlers registered with
+    :mod:`atexit` run first (logging, h5py, temporary directories), then the
+    standard streams are flushed and the process ends.  Nothing is skipped
+    while a child process or a thread still has to be waited for, nor where
+    Python keeps its exit handlers elsewhere.
     """
-    if code != 130 or argv is not None:
-        return code
-    import multiprocessing
+    import atexit
     import os
     import threading
 
-    if multiprocessing.active_children() or any(
-        t is not threading.main_thread() and not t.daemon for t in threading.enumerate()
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    processes = sys.modules.get("multiprocessing")
+    if (
+        run_exit_handlers is None
+        or (processes is not None and processes.active_children())
+        or any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate())
     ):
         return code
+    run_exit_handlers()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
@@ -1309,14 +1262,25 @@ def run() -> int:
     interpreter shuts down (~0.2 s).  Here the young generation is collected
     every :data:`GC_FIRST_THRESHOLD` allocations, and at the end every object
     is frozen, so shutting down frees memory without searching it for cycles
-    (the operating system takes the process's memory back at once).
-    ``main`` itself, called from Python, leaves the collector alone.
+    (the operating system takes the process's memory back at once).  When
+    the command is done, the process ends without the interpreter's shutdown
+    (:func:`_exit_now`).  ``main`` itself, called from Python, leaves the
+    collector alone and returns.
+
+    pydantic's plugins (observers of validation, found by reading the
+    metadata of every installed distribution, ~0.01 s) are off in this
+    process unless ``PYDANTIC_DISABLE_PLUGINS`` says otherwise: a card's
+    validation is the program's own.
     """
+    import os
+
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     gc.set_threshold(GC_FIRST_THRESHOLD, *gc.get_threshold()[1:])
     try:
-        return main()
+        code = main()
     finally:
         gc.freeze()
+    return _exit_now(code)
 
 
 if __name__ == "__main__":

@@ -347,13 +347,13 @@ class RunCard(_Model):
     proposal_mu_bohr: Annotated[NonNeg, Field(le=1e-6)] | None = None
     geometry_mc_samples: Annotated[int, Field(ge=1000, le=MAX_MC_SAMPLES)] = 4_000_000
     source: SourceCard
-    physics: PhysicsCard = PhysicsCard()
+    physics: PhysicsCard = Field(default_factory=PhysicsCard)
     detector: DetectorCard
-    window: WindowCard = WindowCard()
+    window: WindowCard = Field(default_factory=WindowCard)
     oscillation: OscillationCard | None = None
     response: ResponseCard | None = None
-    site: SiteCard = SiteCard()
-    photons: PhotonsCard = PhotonsCard()
+    site: SiteCard = Field(default_factory=SiteCard)
+    photons: PhotonsCard = Field(default_factory=PhotonsCard)
     background_only_days: Days = 0.0
     """A source-free period after the last deployment [days]: backgrounds only."""
     components: tuple[Any, ...] = ()

@@ -48,8 +48,8 @@ LINEAR_ALGEBRA_AFTER_LEAN_START = """
 import json
 import sys
 import numpy as np
-from nusource.cli import _lean_numba
-_lean_numba()
+from nusource import lean_start
+lean_start.numba()
 import numba
 assert "scipy.linalg" not in sys.modules
 @numba.njit
@@ -77,8 +77,8 @@ def test_numba_linear_algebra_still_works_after_the_commands_lean_start():
 
 NUMBA_CONFIG_AFTER_LEAN_START = """
 import json
-from nusource.cli import _lean_numba
-_lean_numba()
+from nusource import lean_start
+lean_start.numba()
 import numba.core.config as config
 from numba.core.typing import cffi_utils
 import cffi, yaml  # importable again: blocked only while numba loads
@@ -107,6 +107,86 @@ def test_the_lean_start_reads_a_numba_config_file_and_leaves_cffi_and_yaml_impor
 
     assert run(False) == [None, False]
     assert run(True) == [1, False]
+
+
+PYDANTIC_AFTER_LEAN_START = """
+import json
+import sys
+import types
+from nusource import lean_start
+lean_start.pydantic()
+loaded_asyncio = "asyncio" in sys.modules
+stand_ins = [
+    f"{name}.{key}"
+    for name, module in list(sys.modules.items())
+    for key, value in list(vars(module).items())
+    if isinstance(value, types.ModuleType) and value.__name__.startswith("asyncio")
+]
+import asyncio
+import inspect
+import pydantic
+from typing_extensions import deprecated
+
+class Card(pydantic.BaseModel):
+    energy_kev: float
+
+@deprecated("old")
+async def old_coroutine():
+    pass
+
+print(json.dumps([loaded_asyncio, stand_ins, Card(energy_kev="320.1").energy_kev,
+                  asyncio.iscoroutinefunction(old_coroutine), hasattr(asyncio, "Queue")]))
+"""
+
+
+def test_pydantic_loads_without_asyncio_and_asyncio_is_asyncio_after():
+    # typing_extensions' @deprecated on pydantic_core's functions asks asyncio whether each
+    # is a coroutine function: stand-ins answer while pydantic loads, and leave no trace
+    r = subprocess.run(
+        [sys.executable, "-c", PYDANTIC_AFTER_LEAN_START],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded_asyncio, stand_ins, energy, coroutine, queue = json.loads(r.stdout)
+    assert not loaded_asyncio
+    assert stand_ins == []  # no module's global is an asyncio module (stand-in or not)
+    assert energy == 320.1
+    assert coroutine and queue
+
+
+NEEDS_ASYNCIO = {
+    # a coroutine function marked deprecated: asyncio's own marker is needed
+    "marks_a_coroutine": "from typing_extensions import deprecated\n"
+    "@deprecated('old')\nasync def f():\n    pass\n",
+    # asyncio used while the module loads
+    "uses_asyncio": "import asyncio\nQUEUE = asyncio.Queue\n",
+    # asyncio only bound while the module loads, used later
+    "holds_asyncio": "import asyncio.coroutines\n"
+    "def loop_policy():\n    return asyncio.get_event_loop_policy()\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEEDS_ASYNCIO))
+def test_a_module_that_needs_asyncio_while_loading_gets_asyncio_itself(tmp_path, name):
+    (tmp_path / f"{name}.py").write_text(NEEDS_ASYNCIO[name])
+    probe = (
+        "import sys\n"
+        "from nusource import lean_start\n"
+        f"lean_start.import_without_asyncio({name!r})\n"
+        f"m = sys.modules[{name!r}]\n"
+        "import asyncio\n"
+        "checks = {\n"
+        "    'marks_a_coroutine': lambda: asyncio.iscoroutinefunction(m.f),\n"
+        "    'uses_asyncio': lambda: m.QUEUE is asyncio.Queue,\n"
+        "    'holds_asyncio': lambda: m.asyncio is asyncio and m.loop_policy() is not None,\n"
+        "}\n"
+        f"print(checks[{name!r}]())\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert r.stdout.strip() == "True"
 
 
 def test_cached_tables_are_the_computed_ones_and_keyed_on_their_inputs(tmp_path, monkeypatch):
@@ -150,14 +230,16 @@ def test_the_program_collects_less_and_freezes_at_the_end_main_leaves_the_collec
 
     from nusource.cli import GC_FIRST_THRESHOLD, main
 
+    # the program ends without the interpreter's shutdown: what it leaves is seen from an
+    # exit handler, which runs as it would at a normal exit
     probe = (
-        "import gc, sys\n"
+        "import atexit, gc, sys\n"
         "from nusource.cli import GC_FIRST_THRESHOLD, run\n"
         "default = gc.get_threshold()\n"
         "sys.argv = ['nusource', 'xsec', '--source', 'cr51']\n"
-        "assert run() == 0\n"
-        "print('gc:', gc.get_threshold()[0], gc.get_threshold()[1:] == default[1:],"
-        " gc.get_freeze_count() > 0)\n"
+        "atexit.register(lambda: print('gc:', gc.get_threshold()[0],"
+        " gc.get_threshold()[1:] == default[1:], gc.get_freeze_count() > 0))\n"
+        "sys.exit(run())\n"
     )
     r = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
@@ -168,6 +250,51 @@ def test_the_program_collects_less_and_freezes_at_the_end_main_leaves_the_collec
     assert main(["xsec", "--source", "cr51"]) == 0
     assert (gc.get_threshold(), gc.get_freeze_count()) == before
     capsys.readouterr()
+
+
+EXIT_PROBE = """
+import atexit, sys, tempfile, threading, time
+from nusource.cli import run
+log = open(sys.argv[1], "w")  # a buffered file: flushed by its exit handler
+log.write("written")
+atexit.register(log.close)
+kept = tempfile.TemporaryDirectory()  # removed by its finalizer at exit
+print(kept.name, flush=True)
+if sys.argv[2] == "thread":  # a thread still running: the interpreter waits for it
+    mark = sys.argv[1] + ".t"
+    threading.Thread(target=lambda: (time.sleep(0.5), open(mark, "w").close())).start()
+sys.argv = ["nusource", *sys.argv[3:]]
+print("unflushed", end="")
+sys.exit(run())
+"""
+
+
+@pytest.mark.parametrize("thread", [False, True])
+def test_the_program_ends_at_once_with_its_code_and_exit_handlers(tmp_path, thread):
+    log = tmp_path / "log.txt"
+
+    def program(*args):
+        return subprocess.run(
+            [sys.executable, "-c", EXIT_PROBE, str(log), "thread" if thread else "-", *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+
+    out = tmp_path / "a.h5"
+    r = program("simulate", str(LXE), "-n", "100", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    kept, printed = r.stdout.split("\n", 1)
+    assert printed.startswith("unflushedwrote ")  # standard output flushed
+    assert log.read_text() == "written"  # exit handlers ran
+    assert not Path(kept).exists()  # and weakref finalizers
+    assert (tmp_path / "log.txt.t").exists() == thread  # a running thread was waited for
+    from nusource.io import read_events
+
+    wrote = int(printed.removeprefix("unflushedwrote ").split()[0])
+    assert len(read_events(out).events) == wrote > 0  # the file is whole
+    r = program("simulate", str(tmp_path / "missing.toml"), "-o", str(tmp_path / "b.h5"))
+    assert r.returncode == 2 and "missing.toml" in r.stderr
 
 
 def test_recorded_library_versions_are_importlib_metadatas(tmp_path, monkeypatch):

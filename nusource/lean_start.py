@@ -1,0 +1,130 @@
+"""A command's start without what its work never uses (the command process only).
+
+Called by :func:`nusource.cli.main` before a command loads its stages.  Each
+step saves a fixed part of every command's start and changes nothing the
+command computes; library users (``import nusource``) keep every library's
+default.  With other versions of numba or pydantic, where these internals
+differ, a step does nothing.
+"""
+
+import importlib
+import sys
+
+
+def numba() -> None:
+    """Load numba without the parts no kernel of the package uses.
+
+    - numba's extension entry points: the one installed beside uproot
+      (awkward's) imports awkward whole at the first compiled call, ~0.2 s of
+      every command's start.
+    - numba's BLAS probe: to decide whether ``np.dot`` in a kernel may call
+      BLAS, numba imports ``scipy.linalg`` when its array functions load
+      (~0.1 s).  scipy is a dependency of nusource, so the answer is known:
+      the probe is answered without the import while those functions load,
+      and numba's own check is put back for everything after (its linear
+      algebra still imports scipy when a kernel uses it).
+    - two optional imports of numba's, blocked while numba loads (~0.03 s):
+      cffi (numba's support for calling cffi functions: no kernel here does)
+      and, unless the working directory has a ``.numba_config.yaml`` (the only
+      place numba looks for one), yaml.  Both are importable again after.
+    """
+    import os
+
+    unused = {"cffi"} | (set() if os.path.isfile(".numba_config.yaml") else {"yaml"})
+    unused = {m for m in unused if m not in sys.modules}
+    sys.modules.update(dict.fromkeys(unused))  # None: an ImportError, which numba expects
+    try:
+        from numba.core import entrypoints
+
+        entrypoints._already_initialized = True
+        import numba.core.typing.cffi_utils  # noqa: F401 (decides cffi support at import)
+    except (ImportError, AttributeError):  # another numba: its default
+        pass
+    finally:
+        for m in unused:
+            if sys.modules.get(m, False) is None:
+                del sys.modules[m]
+    import importlib.util
+
+    if "numba.np.arraymath" in sys.modules or importlib.util.find_spec("scipy") is None:
+        return
+    try:
+        from numba.np import linalg
+    except ImportError:
+        return
+    probe = getattr(linalg, "ensure_blas", None)
+    if probe is None:
+        return
+    linalg.ensure_blas = _blas_is_installed
+    try:
+        import numba.np.arraymath  # noqa: F401 (its BLAS probe runs at import)
+    finally:
+        linalg.ensure_blas = probe
+
+
+def _blas_is_installed() -> None:
+    """numba's BLAS probe, answered: scipy (a dependency) provides BLAS."""
+
+
+class _NeedsAsyncio(BaseException):  # (not an Exception: no module may take it for a failure)
+    """A function asked about really is a coroutine function: asyncio's own answer is needed."""
+
+
+def pydantic() -> None:
+    """Load pydantic (the run cards' validation) without asyncio (~0.015 s).
+
+    pydantic_core marks some of its functions with typing_extensions'
+    ``@deprecated``, which imports asyncio (and with it ssl, sockets and
+    event loops) to ask of each whether it is a coroutine function; none is.
+    While pydantic loads, ``asyncio`` and ``asyncio.coroutines`` are stand-ins
+    whose ``iscoroutinefunction`` answers "no" for every function that is not
+    a coroutine function by :func:`inspect.iscoroutinefunction` and carries no
+    asyncio marker.  For any other function, or any other use of asyncio
+    while pydantic loads, they give up: the import is made again with asyncio
+    itself.  The stand-ins are gone once pydantic is loaded;
+    ``import asyncio`` after it is asyncio's.
+    """
+    if "pydantic.main" not in sys.modules:
+        import_without_asyncio("pydantic.main")
+
+
+def import_without_asyncio(name: str) -> None:
+    """Import module ``name`` with the stand-ins of :func:`pydantic` for asyncio."""
+    if name in sys.modules or "asyncio" in sys.modules:
+        importlib.import_module(name)
+        return
+    import inspect
+    import types
+
+    def iscoroutinefunction(func) -> bool:
+        if inspect.iscoroutinefunction(func) or hasattr(func, "_is_coroutine"):
+            raise _NeedsAsyncio
+        return False
+
+    def anything_else(attribute):  # a module loading now wants more of asyncio: give up
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        raise _NeedsAsyncio
+
+    package = types.ModuleType("asyncio", f"stand-in while {name} loads (nusource.lean_start)")
+    package.__path__ = []
+    package.__getattr__ = anything_else
+    coroutines = types.ModuleType("asyncio.coroutines")
+    coroutines.iscoroutinefunction = iscoroutinefunction
+    package.coroutines = coroutines
+    stand_ins = {"asyncio": package, "asyncio.coroutines": coroutines}
+    before = set(sys.modules)
+    sys.modules.update(stand_ins)
+    try:
+        importlib.import_module(name)
+    except _NeedsAsyncio:
+        pass  # (the modules whose import failed are gone again): imported below with asyncio
+    finally:
+        for key, module in stand_ins.items():
+            if sys.modules.get(key) is module:
+                del sys.modules[key]
+    importlib.import_module(name)
+    for module in [sys.modules[m] for m in set(sys.modules) - before]:
+        for attribute, value in list(vars(module).items()):  # a global bound to a stand-in
+            if value is package or value is coroutines:
+                setattr(module, attribute, importlib.import_module(value.__name__))
