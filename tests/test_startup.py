@@ -86,6 +86,28 @@ print(json.dumps([config.BOUNDSCHECK, cffi_utils.SUPPORTED]))
 """
 
 
+LLVM_LOCK_EVENTS = """
+import json
+from nusource import lean_start
+from llvmlite.binding import ffi
+import numba.core.base
+before = len(ffi.lib._lock._cblist)
+lean_start.numba()
+import numba
+@numba.njit
+def cube(x):
+    return x * x * x
+print(json.dumps([before, len(ffi.lib._lock._cblist), cube(3.0)]))
+"""
+
+
+def test_the_lean_start_removes_numbas_llvm_lock_callbacks_and_kernels_still_compile():
+    r = subprocess.run(
+        [sys.executable, "-c", LLVM_LOCK_EVENTS], capture_output=True, text=True, check=True
+    )
+    assert json.loads(r.stdout) == [1, 0, 27.0]
+
+
 def test_the_lean_start_reads_a_numba_config_file_and_leaves_cffi_and_yaml_importable(tmp_path):
     # yaml is skipped only where there is no .numba_config.yaml (numba reads it from the
     # working directory); numba's cffi support is off in the command process
