@@ -22,7 +22,8 @@ timers around its phases; each phase's time excludes the phases inside it:
 Beside it, numba's floor on this machine: ``python -c pass``,
 ``import numpy``, ``import numba``, and a script loading one cached
 ``@jit`` function and calling it (interpreter, numba, the CPU target, one
-kernel) with the command's process settings and its lean numba start.  Best of ``--repeat`` runs per
+kernel) with the command's process settings, its lean numba start and its
+end (no interpreter shutdown).  Best of ``--repeat`` runs per
 phase (the machine is shared); the unpinned wall time of the command beside.
 
     python benchmarks/startup_phases.py [--json] [--repeat 5] [--card CARD]
@@ -72,12 +73,18 @@ def patch(module, attr, name, also=()):
 def imported(name, modules):
     t = time.perf_counter()
     for m in modules:
-        importlib.import_module(m)
+        m() if callable(m) else importlib.import_module(m)
     acc[name] = time.perf_counter() - t
 
 imported("import numpy", ["numpy"])
-imported("import numba", ["numba"])
-imported("import pydantic, h5py (libraries the command uses)", ["pydantic.main", "h5py"])
+try:  # the command's own lean start, where there is one
+    from nusource import lean_start
+    lean_numba, lean_pydantic = lean_start.numba, lean_start.pydantic
+except ImportError:
+    lean_numba = lean_pydantic = lambda: None
+imported("import numba", [lean_numba, "numba"])
+imported("import pydantic, h5py (libraries the command uses)",
+         [lean_pydantic, "pydantic.main", "h5py"])
 imported("import nusource (modules the command uses)", [
     "nusource.cli", "nusource.jobs", "nusource.production", "nusource.runcard",
     "nusource.experiment", "nusource.components", "nusource.io.writer", "nusource.progress",
@@ -101,12 +108,20 @@ patch("nusource.production", "simulate", "production: state, writer, file, check
 patch("nusource.production.chunks", "fill_chunk", "events made (generation, response)")
 from nusource import cli
 sys.argv = ["nusource", *sys.argv[1:]]
+
+def report():
+    t_end = time.perf_counter()
+    acc["rest of the command (argparse, messages)"] = (t_end - t_run) - sum(
+        v for k, v in acc.items() if not k.startswith("import"))
+    print(json.dumps({"phases": acc, "kernels": len(kernels), "in_process": t_end - t_start}))
+    sys.stdout.flush()
+
+exit_now = getattr(cli, "_exit_now", None)
+if exit_now is not None:  # the program's own end (no interpreter shutdown) after the report
+    cli._exit_now = lambda code: (report(), exit_now(code))[1]
 t_run = time.perf_counter()
 code = getattr(cli, "run", cli.main)()  # (main: versions before run existed)
-t_end = time.perf_counter()
-acc["rest of the command (argparse, messages)"] = (t_end - t_run) - sum(
-    v for k, v in acc.items() if not k.startswith("import"))
-print(json.dumps({"phases": acc, "kernels": len(kernels), "in_process": t_end - t_start}))
+report()
 """
 
 FLOOR = """
@@ -126,6 +141,9 @@ def total(x):
 
 total(np.ones(3))
 gc.freeze()
+import os, sys
+sys.stdout.flush()
+os._exit(0)  # as the program ends: without the interpreter's shutdown
 """
 
 
