@@ -438,6 +438,28 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--overwrite", action="store_true", help="replace an existing output")
     m.add_argument("--workers", type=int, default=1, help="local processes over chunks (card)")
     m.add_argument("--json", action="store_true", help="print JSON")
+
+    sv = sub.add_parser(
+        "serve",
+        help="keep a warm process that runs this installation's commands (faster starts)",
+        description="Import the stages and load the kernels once, then run each nusource "
+        "command of this installation in a copy of this warm process (same events, files "
+        "and messages; ~0.1 s to start instead of ~0.5 s). Runs in the foreground; Ctrl-C "
+        "stops it. NUSOURCE_SERVE=off makes a command run in its own process.",
+    )
+    sv.add_argument(
+        "--warm",
+        nargs="*",
+        default=["lxe_cr51.toml"],
+        metavar="CARD",
+        help="run cards whose kernels and tables to load now (default: lxe_cr51.toml)",
+    )
+    sv.add_argument(
+        "--idle-minutes",
+        type=float,
+        default=60.0,
+        help="stop after this many minutes without a command (default 60)",
+    )
     return p
 
 
@@ -1078,6 +1100,17 @@ def _run(args, argv, given) -> int:
             _json(r) if args.json else print(
                 f"wrote {r['output']} (detector {r['detector_mass_kg']:.6g} kg)"
             )
+        elif args.command == "serve":
+            from . import serve
+
+            if not 0 < args.idle_minutes <= 10_080:
+                raise ValueError(
+                    f"--idle-minutes: {args.idle_minutes:g} must be in (0, 10080] (a week)"
+                )
+            from .runcard import card_path
+
+            cards = [card_path(c).resolve() for c in args.warm]
+            return serve.serve(warm_cards=cards, idle_minutes=args.idle_minutes)
         elif args.command == "merge":
             from .io.merge import merge_files
 
@@ -1274,6 +1307,12 @@ def run() -> int:
     """
     import os
 
+    from . import serve  # (the standard library only)
+
+    if sys.argv[1:2] != ["serve"]:
+        code = serve.forward(sys.argv[1:])
+        if code is not None:  # run by this installation's server
+            return code
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     gc.set_threshold(GC_FIRST_THRESHOLD, *gc.get_threshold()[1:])
     try:

@@ -14,6 +14,10 @@ from hypothesis import settings
 settings.register_profile("nusource", deadline=None, derandomize=True, max_examples=100)
 settings.load_profile("nusource")
 
+# Commands the tests start run in their own processes, even where a `nusource serve`
+# of this installation is running (tests/test_serve.py starts its own).
+os.environ["NUSOURCE_SERVE"] = "off"
+
 
 # --------------------------------------------------------------------------- real ROOT
 # Tests marked `root` run PyROOT and `root -l -b -q` from ROOT's own virtual
