@@ -15,7 +15,7 @@ SIGHUP reach the copy, which stops as the command would.
 
 A server belongs to one installation as it is: its socket's name is a digest
 of the package version, the Python executable, every source file of the
-package (path, size, modification time) and the environment variables numba
+package and its data (path, size, modification time) and the environment variables numba
 and Python read when they start (``NUMBA_*``, ``PYTHON*`` but
 ``PYTHONDONTWRITEBYTECODE`` and ``PYTHONUNBUFFERED``).  A command whose
 digest differs (an edited source, another environment) finds no server and
@@ -88,11 +88,10 @@ def installation_digest(dirs=None, environ=None) -> str:
     for top in source_dirs() if dirs is None else dirs:
         for root, subdirs, files in os.walk(top):
             subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
-            for name in sorted(files):
-                if name.endswith(".py"):
-                    path = os.path.join(root, name)
-                    st = os.stat(path)
-                    h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+            for name in sorted(files):  # (modules and the data files they read)
+                path = os.path.join(root, name)
+                st = os.stat(path)
+                h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
     return h.hexdigest()[:24]
 
 
@@ -215,7 +214,12 @@ def serve(*, warm_cards=(), idle_minutes: float = 60.0, log=sys.stderr) -> int:
     path = socket_path(digest)
     with tempfile.TemporaryDirectory() as tmp:
         for argv in _warm_commands(warm_cards, tmp):
-            _quiet(argv)
+            code = _quiet(argv)
+            if code != 0:
+                raise ValueError(
+                    f"warming up: 'nusource {' '.join(argv)}' failed (exit {code}); "
+                    "run it alone to see why"
+                )
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         os.unlink(path)
@@ -271,8 +275,8 @@ def _warm_commands(cards, tmp):
         yield ["simulate", str(card), "-n", "200", "-o", str(Path(tmp) / f"warm{i}.h5")]
 
 
-def _quiet(argv) -> None:
-    """Run a command in this process with its output discarded (warming up)."""
+def _quiet(argv) -> int:
+    """Run a command in this process with its output discarded (warming up): its code."""
     from .cli import main
 
     saved = (os.dup(1), os.dup(2))
@@ -282,7 +286,7 @@ def _quiet(argv) -> None:
     try:
         os.dup2(null, 1)
         os.dup2(null, 2)
-        main(list(argv))
+        return main(list(argv))
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

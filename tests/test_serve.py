@@ -171,8 +171,14 @@ def test_the_program_runs_commands_itself_without_a_server(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_serve_refuses_a_bad_idle_time(tmp_path):
-    r = subprocess.run(
-        [*CLI, "serve", "--idle-minutes", "0"], env=_env(tmp_path), capture_output=True, text=True
-    )
+def test_serve_refuses_a_bad_idle_time_or_warm_card(tmp_path):
+    def serve_(*args):
+        return subprocess.run(
+            [*CLI, "serve", *args], env=_env(tmp_path), capture_output=True, text=True, timeout=120
+        )
+
+    r = serve_("--idle-minutes", "0")
     assert r.returncode == 2 and "--idle-minutes: 0 must be in (0, 10080]" in r.stderr
+    r = serve_("--warm", "no_such_card.toml")
+    assert r.returncode == 2 and "run card no_such_card.toml: no such file" in r.stderr
+    assert not list((tmp_path / "run").glob("*.sock"))
