@@ -136,16 +136,17 @@ def forward(argv: list[str]) -> int | None:
         conn.settimeout(10.0)
         socket.send_fds(conn, [_HEADER.pack(len(request)) + request], [0, 1, 2])
         pid = _read_int(conn)
-        if pid is not None:
-            conn.sendall(b"g")  # (the command starts only now: never run twice)
-            conn.settimeout(None)
+        if pid is None:  # the server declined: run here
+            conn.close()
+            return None
+        return _wait(conn, pid)
     except OSError:
         conn.close()
         return None  # (a server gone, or one that stopped answering): run here
-    if pid is None:  # the server declined: run here
+    except KeyboardInterrupt:  # before the command started: it never will
         conn.close()
-        return None
-    return _wait(conn, pid)
+        print("nusource: interrupted", file=sys.stderr)
+        return 130
 
 
 def _umask() -> int:
@@ -165,8 +166,12 @@ def _read_int(conn) -> int | None:
     return None if value < 0 else value
 
 
-def _wait(conn, pid: int) -> int:
-    """Wait for the command's exit code, passing signals on to its process."""
+def _wait(conn, pid: int) -> int | None:
+    """Start the command in process ``pid`` and wait for its exit code, passing signals on.
+
+    The command starts only when told (once the signals are passed on), so a
+    caller that gave up before never has it run twice.
+    """
 
     def pass_on(signum, frame):
         try:
@@ -176,12 +181,15 @@ def _wait(conn, pid: int) -> int:
 
     old = {s: signal.signal(s, pass_on) for s in FORWARDED_SIGNALS}
     try:
-        while True:
-            try:
-                code = _read_int(conn)
-                break
-            except InterruptedError:
-                continue
+        try:
+            conn.sendall(b"g")
+        except OSError:
+            return None  # (not started: the caller runs it)
+        conn.settimeout(None)
+        try:
+            code = _read_int(conn)
+        except OSError:  # (started: never run again here)
+            code = None
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)

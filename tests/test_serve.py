@@ -140,6 +140,24 @@ def test_ctrl_c_reaches_the_served_command_which_can_then_go_on(server, tmp_path
     assert " 0 resumed" not in r.stdout and "resumed" in r.stdout
 
 
+def test_a_served_command_killed_is_reported_and_not_run_again_by_the_caller(server, tmp_path):
+    _, env, log = server
+    argv = ["simulate", "lxe_cr51.toml", "-n", "3000000", "--chunk-size", "100000", "-o", "k.h5"]
+    p = subprocess.Popen([*CLI, *argv], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    line = f"nusource serve: {' '.join(argv)} (pid "
+    deadline = time.monotonic() + 60
+    while line not in log.read_text():
+        assert time.monotonic() < deadline and p.poll() is None
+        time.sleep(0.05)
+    pid = int(log.read_text().split(line)[-1].split(")")[0])
+    time.sleep(0.5)
+    os.kill(pid, signal.SIGKILL)
+    err = p.communicate(timeout=60)[1]
+    assert p.returncode == 1
+    assert f"the server's process {pid} ended without an exit code" in err
+    assert not (tmp_path / "k.h5").exists()  # (the caller did not make it itself)
+
+
 def test_another_installation_or_a_shared_directory_is_not_served(tmp_path, monkeypatch):
     pkg = tmp_path / "pkg"
     pkg.mkdir()
