@@ -26,16 +26,14 @@ The socket directory is ``$NUSOURCE_RUNTIME_DIR``, else
 ``$XDG_RUNTIME_DIR/nusource``, else ``/tmp/nusource-<uid>``; it is made
 readable by its owner only, and a server answers only its own user.
 
-The client side (:func:`forward`) imports nothing beyond the standard library.
+The client side (:func:`forward`) imports nothing beyond the standard library,
+and only ``os`` and ``signal`` where no server runs.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import signal
-import socket
 import struct
 import sys
 
@@ -77,6 +75,9 @@ def source_dirs() -> list[str]:
 
 def installation_digest(dirs=None, environ=None) -> str:
     """The digest that names this installation's server (see the module's doc)."""
+    import hashlib
+    import json
+
     from ._version import __version__
 
     environ = os.environ if environ is None else environ
@@ -127,6 +128,9 @@ def forward(argv: list[str]) -> int | None:
         return None
     if not os.path.exists(path):
         return None
+    import json
+    import socket
+
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.connect(path)
@@ -209,6 +213,7 @@ def _wait(conn, pid: int) -> int | None:
 
 def serve(*, warm_cards=(), idle_minutes: float = 60.0, log=sys.stderr) -> int:
     """Warm up, then run the commands handed over until idle (or Ctrl-C)."""
+    import socket
     import tempfile
 
     directory = runtime_dir()
@@ -305,6 +310,8 @@ def _quiet(argv) -> int:
 
 
 def _handle(conn, listener, log) -> None:
+    import json
+    import socket
     import threading
 
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
