@@ -12,6 +12,15 @@ from nusource.core import table_cache
 
 LXE = Path(__file__).resolve().parent.parent / "configs" / "lxe_cr51.toml"
 
+
+def script_output(script: str, **kw) -> str:
+    """What a Python script run in a fresh interpreter prints (it must succeed)."""
+    r = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, **kw
+    )
+    return r.stdout
+
+
 PROBE = """
 import sys
 from nusource.cli import main
@@ -64,13 +73,7 @@ print(json.dumps([d.tolist(), inv.tolist()]))
 def test_numba_linear_algebra_still_works_after_the_commands_lean_start():
     # the commands answer numba's BLAS probe without importing scipy.linalg; a
     # kernel compiled afterwards with np.dot and np.linalg still gets scipy's BLAS/LAPACK
-    r = subprocess.run(
-        [sys.executable, "-c", LINEAR_ALGEBRA_AFTER_LEAN_START],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    d, inv = json.loads(r.stdout)
+    d, inv = json.loads(script_output(LINEAR_ALGEBRA_AFTER_LEAN_START))
     assert np.allclose(d, [1.0, -2.0])
     assert np.allclose(inv, np.linalg.inv([[2.0, 1.0], [1.0, 3.0]]))
 
@@ -102,10 +105,7 @@ print(json.dumps([before, len(ffi.lib._lock._cblist), cube(3.0)]))
 
 
 def test_the_lean_start_removes_numbas_llvm_lock_callbacks_and_kernels_still_compile():
-    r = subprocess.run(
-        [sys.executable, "-c", LLVM_LOCK_EVENTS], capture_output=True, text=True, check=True
-    )
-    assert json.loads(r.stdout) == [1, 0, 27.0]
+    assert json.loads(script_output(LLVM_LOCK_EVENTS)) == [1, 0, 27.0]
 
 
 def test_the_lean_start_reads_a_numba_config_file_and_leaves_cffi_and_yaml_importable(tmp_path):
@@ -117,15 +117,9 @@ def test_the_lean_start_reads_a_numba_config_file_and_leaves_cffi_and_yaml_impor
     def run(config_file):
         if config_file:
             (tmp_path / ".numba_config.yaml").write_text("boundscheck: 1\n")
-        r = subprocess.run(
-            [sys.executable, "-c", NUMBA_CONFIG_AFTER_LEAN_START],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=tmp_path,
-            env={"PATH": ""},
+        return json.loads(
+            script_output(NUMBA_CONFIG_AFTER_LEAN_START, cwd=tmp_path, env={"PATH": ""})
         )
-        return json.loads(r.stdout)
 
     assert run(False) == [None, False]
     assert run(True) == [1, False]
@@ -164,13 +158,9 @@ print(json.dumps([loaded_asyncio, stand_ins, Card(energy_kev="320.1").energy_kev
 def test_pydantic_loads_without_asyncio_and_asyncio_is_asyncio_after():
     # typing_extensions' @deprecated on pydantic_core's functions asks asyncio whether each
     # is a coroutine function: stand-ins answer while pydantic loads, and leave no trace
-    r = subprocess.run(
-        [sys.executable, "-c", PYDANTIC_AFTER_LEAN_START],
-        capture_output=True,
-        text=True,
-        check=True,
+    loaded_asyncio, stand_ins, energy, coroutine, queue = json.loads(
+        script_output(PYDANTIC_AFTER_LEAN_START)
     )
-    loaded_asyncio, stand_ins, energy, coroutine, queue = json.loads(r.stdout)
     assert not loaded_asyncio
     assert stand_ins == []  # no module's global is an asyncio module (stand-in or not)
     assert energy == 320.1
@@ -205,10 +195,7 @@ def test_a_module_that_needs_asyncio_while_loading_gets_asyncio_itself(tmp_path,
         "}\n"
         f"print(checks[{name!r}]())\n"
     )
-    r = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
-    )
-    assert r.stdout.strip() == "True"
+    assert script_output(probe, cwd=tmp_path).strip() == "True"
 
 
 def test_cached_tables_are_the_computed_ones_and_keyed_on_their_inputs(tmp_path, monkeypatch):
@@ -263,10 +250,8 @@ def test_the_program_collects_less_and_freezes_at_the_end_main_leaves_the_collec
         " gc.get_threshold()[1:] == default[1:], gc.get_freeze_count() > 0))\n"
         "sys.exit(run())\n"
     )
-    r = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
-    )
-    line = [x for x in r.stdout.splitlines() if x.startswith("gc:")][-1]
+    out = script_output(probe, cwd=tmp_path)
+    line = [x for x in out.splitlines() if x.startswith("gc:")][-1]
     assert line == f"gc: {GC_FIRST_THRESHOLD} True True"
     before = (gc.get_threshold(), gc.get_freeze_count())
     assert main(["xsec", "--source", "cr51"]) == 0
