@@ -75,6 +75,14 @@ def test_a_served_command_gives_the_events_messages_and_code_of_one_run_alone(se
 
     assert words(served.stdout) == words(alone.stdout) and served.stderr == alone.stderr
 
+    # local worker processes started by the served command: the same events again
+    workers = [*argv[:-1], "workers.h5", "--workers", "2"]
+    r = subprocess.run([*CLI, *workers], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0 and _served(log, workers), r.stderr
+    c = read_events(tmp_path / "workers.h5")
+    for name in a.events.dtype.names:
+        assert np.array_equal(a.events[name], c.events[name]), name
+
     # an error: the same message on the caller's stderr and the same exit code
     bad = ["rate", "no_such_card.toml"]
     served = subprocess.run([*CLI, *bad], env=env, cwd=tmp_path, capture_output=True, text=True)
