@@ -165,7 +165,7 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--card", default=str(CARD))
     a = ap.parse_args(argv)
-    env = {**os.environ, "NUSOURCE_PROGRESS": "0"}
+    env = {**os.environ, "NUSOURCE_PROGRESS": "0", "NUSOURCE_SERVE": "off"}  # (own process)
     warm_env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
     py = sys.executable
     res = {"card": Path(a.card).name, "load_before": os.getloadavg()[0]}
