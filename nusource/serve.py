@@ -66,11 +66,15 @@ def source_dirs() -> list[str]:
     """The directories of the package's stages (an editable install maps them apart)."""
     import importlib.util
 
-    out = []
+    found = set()
     for name in _STAGES:
         spec = importlib.util.find_spec(name)
-        out.extend((spec.submodule_search_locations or []) if spec else [])
-    return sorted(set(out))
+        found.update((spec.submodule_search_locations or []) if spec else [])
+    out = []
+    for d in sorted(found):  # (an installed wheel nests them: each file once)
+        if not any(d.startswith(top + os.sep) for top in out):
+            out.append(d)
+    return out
 
 
 def installation_digest(dirs=None, environ=None) -> str:
@@ -124,7 +128,7 @@ def forward(argv: list[str]) -> int | None:
         return None
     try:
         path = socket_path()
-    except OSError:
+    except Exception:  # (no digest, no server: a command never fails for want of one)
         return None
     if not os.path.exists(path):
         return None

@@ -190,6 +190,25 @@ def test_another_installation_or_a_shared_directory_is_not_served(tmp_path, monk
     assert serve.forward(["sources"]) is None
 
 
+def test_an_installed_wheels_nested_stage_directories_are_read_once(monkeypatch):
+    import importlib.util
+    from types import SimpleNamespace
+
+    where = {
+        "nusource": "/site/nusource",
+        "nusource.generator": "/site/nusource/generator",
+        "nusource.detsim": "/repo/detsim",
+        "nusource.geometry": "/site/nusource-extra",
+        "nusource.analysis": "/site/nusource/analysis",
+    }
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name: SimpleNamespace(submodule_search_locations=[where[name]]),
+    )
+    assert serve.source_dirs() == ["/repo/detsim", "/site/nusource", "/site/nusource-extra"]
+
+
 def test_the_program_runs_commands_itself_without_a_server(tmp_path):
     env = _env(tmp_path)
     r = subprocess.run([*CLI, "sources", "--json"], env=env, capture_output=True, text=True)
