@@ -1,7 +1,8 @@
 """A resident, warm process that runs this installation's commands (``nusource serve``).
 
 A command's start is mostly Python's imports and numba loading its cached
-kernels (~0.5 s); the work of a short run is a small part of it.  ``nusource
+kernels (~0.6 s in all for a short ``simulate``); the run itself is a small
+part of it.  ``nusource
 serve`` does that start once: it imports the stages, runs a few small
 commands to load the kernels and tables (``--warm CARD``), and waits.  While
 it runs, each ``nusource`` command of the same installation hands itself
@@ -14,9 +15,9 @@ takes its seeds from the card); the caller's Ctrl-C (SIGINT), SIGTERM and
 SIGHUP reach the copy, which stops as the command would.
 
 A server belongs to one installation as it is: its socket's name is a digest
-of the package version, the Python executable, every source file of the
-package and its data (path, size, modification time) and the environment variables numba
-and Python read when they start (``NUMBA_*``, ``PYTHON*`` but
+of the package version, the Python executable, every source and data file of
+the package (path, size, modification time) and the environment variables
+numba and Python read when they start (``NUMBA_*``, ``PYTHON*`` but
 ``PYTHONDONTWRITEBYTECODE`` and ``PYTHONUNBUFFERED``).  A command whose
 digest differs (an edited source, another environment) finds no server and
 runs in its own process, as it does when no server runs, when the socket
@@ -27,7 +28,7 @@ The socket directory is ``$NUSOURCE_RUNTIME_DIR``, else
 readable by its owner only, and a server answers only its own user.
 
 The client side (:func:`forward`) imports nothing beyond the standard library,
-and only ``os`` and ``signal`` where no server runs.
+and only ``os`` and ``signal`` where no socket directory exists.
 """
 
 from __future__ import annotations
