@@ -79,7 +79,7 @@ def main(argv=None):
                 res[key if pinned else key + "_unpinned"] = t
         os.sched_setaffinity(0, allowed)
         if not a.no_serve:
-            res.update(served(cmds, tmp, a.repeat))
+            res.update(served(cmds, tmp, a.repeat, allowed))
     res["load_after"] = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
     for key, target in TARGETS_S.items():
         res[key.removesuffix("_s") + "_target_ratio"] = target / res[key]
@@ -101,11 +101,11 @@ def main(argv=None):
             )
 
 
-def served(cmds, tmp, repeat) -> dict:
+def served(cmds, tmp, repeat, allowed) -> dict:
     """The commands' best wall times when a warm server runs them (both pinned to core 0)."""
     run_dir = Path(tmp) / "run"
     env = {**os.environ, "NUSOURCE_PROGRESS": "0", "NUSOURCE_RUNTIME_DIR": str(run_dir)}
-    env.pop("NUSOURCE_SERVE", None)
+    env["NUSOURCE_SERVE"] = ""  # (on: wall() turns it off unless told)
     log = Path(tmp) / "serve.log"
     with open(log, "w") as err:
         server = subprocess.Popen(
@@ -124,14 +124,14 @@ def served(cmds, tmp, repeat) -> dict:
         os.sched_setaffinity(0, {0})
         out = {}
         for key in TARGETS_S:
-            t = wall(cmds[key], pinned=True, repeat=repeat, env=env | {"NUSOURCE_SERVE": ""})
+            t = wall(cmds[key], pinned=True, repeat=repeat, env=env)
             out[key.removesuffix("_s") + "_served_s"] = t
         runs = log.read_text().count(" (pid ")
         if runs < len(TARGETS_S) * repeat:
             raise RuntimeError(f"the server ran {runs} commands, not all: {log.read_text()}")
         return out
     finally:
-        os.sched_setaffinity(0, os.sched_getaffinity(os.getppid()) or {0})
+        os.sched_setaffinity(0, allowed)
         server.terminate()
         server.wait(30)
 

@@ -985,18 +985,35 @@ def _exit_now(code: int) -> int:
     import os
     import threading
 
-    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
     processes = sys.modules.get("multiprocessing")
     if (
-        run_exit_handlers is None
+        not hasattr(atexit, "_run_exitfuncs")
         or (processes is not None and processes.active_children())
         or any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate())
     ):
         return code
-    run_exit_handlers()
+    finish_as_at_exit()
+    os._exit(code)
+
+
+def finish_as_at_exit() -> None:
+    """What the interpreter does at exit before freeing its modules: the :mod:`atexit`
+    handlers, then the standard streams flushed (nothing where Python keeps its exit
+    handlers elsewhere)."""
+    import atexit
+
+    getattr(atexit, "_run_exitfuncs", lambda: None)()
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(code)
+
+
+def program_environment() -> None:
+    """The program's defaults in its environment (:func:`run`, and a command that
+    ``nusource serve`` runs): pydantic's plugins off unless ``PYDANTIC_DISABLE_PLUGINS``
+    says otherwise (see :func:`run`)."""
+    import os
+
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 
 def _run(args, argv, given) -> int:
@@ -1306,7 +1323,6 @@ def run() -> int:
     process unless ``PYDANTIC_DISABLE_PLUGINS`` says otherwise: a card's
     validation is the program's own.
     """
-    import os
 
     from . import serve  # (the standard library only)
 
@@ -1314,7 +1330,7 @@ def run() -> int:
         code = serve.forward(sys.argv[1:])
         if code is not None:  # run by this installation's server
             return code
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    program_environment()
     gc.set_threshold(GC_FIRST_THRESHOLD, *gc.get_threshold()[1:])
     try:
         code = main()

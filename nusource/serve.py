@@ -366,14 +366,15 @@ def _child(conn, fds, request) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")  # (as cli.run)
         os.umask(request["umask"])
         sys.argv = ["nusource", *request["argv"]]
+        from .cli import main, program_environment
+
+        program_environment()
         conn.sendall(struct.pack("!i", os.getpid()))
         if conn.recv(1) != b"g":  # the caller gave up waiting and runs the command itself
             os._exit(1)
         conn.settimeout(None)
-        from .cli import main
 
         code = main(request["argv"])
     except SystemExit as e:
@@ -390,11 +391,9 @@ def _child(conn, fds, request) -> None:
         code = 1
     finally:
         try:
-            import atexit
+            from .cli import finish_as_at_exit
 
-            getattr(atexit, "_run_exitfuncs", lambda: None)()
-            sys.stdout.flush()
-            sys.stderr.flush()
+            finish_as_at_exit()
             conn.sendall(struct.pack("!i", int(code)))
         finally:
             os._exit(int(code) & 0xFF)
