@@ -1,5 +1,6 @@
 """Start-up: commands import only what they need; cached tables are the computed ones."""
 
+import io
 import json
 import subprocess
 import sys
@@ -223,9 +224,16 @@ def test_a_damaged_or_disabled_cache_is_ignored(tmp_path, monkeypatch):
     monkeypatch.setenv("NUSOURCE_CACHE_DIR", str(tmp_path))
     table_cache.cached_arrays("d", [1], lambda: (np.arange(3.0),))
     (path,) = tmp_path.glob("d-*.npz")
-    path.write_bytes(b"not a table")
-    (a,) = table_cache.cached_arrays("d", [1], lambda: (np.arange(3.0),))
-    assert np.array_equal(a, np.arange(3.0))
+    whole = path.read_bytes()
+    flipped = bytearray(whole)
+    flipped[len(whole) // 2] ^= 0xFF  # the zip's checksum no longer matches
+    npy = io.BytesIO()
+    np.save(npy, np.zeros(2))  # an array, not a table of arrays
+    for damaged in (b"not a table", whole[: len(whole) // 2], bytes(flipped), npy.getvalue()):
+        path.write_bytes(damaged)
+        (a,) = table_cache.cached_arrays("d", [1], lambda: (np.arange(3.0),))
+        assert np.array_equal(a, np.arange(3.0))
+        assert path.read_bytes() == whole  # written again
     monkeypatch.setenv("NUSOURCE_CACHE_DIR", "off")
     assert table_cache.cache_dir() is None
     (b,) = table_cache.cached_arrays("d", [1], lambda: (np.ones(2),))

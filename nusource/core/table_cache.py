@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import sys
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -79,10 +80,10 @@ def cached_arrays(name: str, inputs, build: Callable[[], tuple], *, modules=()) 
         return tuple(build())
     path = d / (table_key(name, inputs, modules) + ".npz")
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
             return tuple(z[f"a{i}"] for i in range(len(z.files)))
-    except (OSError, ValueError, KeyError):
-        pass
+    except (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile):
+        pass  # none yet, or damaged (cut short, a bad checksum): computed and written again
     out = tuple(np.asarray(a) for a in build())
     try:
         d.mkdir(parents=True, exist_ok=True)
