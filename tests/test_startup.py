@@ -109,6 +109,95 @@ def test_the_lean_start_removes_numbas_llvm_lock_callbacks_and_kernels_still_com
     assert json.loads(script_output(LLVM_LOCK_EVENTS)) == [1, 0, 27.0]
 
 
+RUNTIME_FROM_CACHE = """
+import json
+import sys
+import numpy as np
+from nusource import lean_start
+lean_start.numba()
+import numba
+from numba.core import codegen
+compiled = []
+add = codegen.CPUCodeLibrary.add_ir_module
+def recorded(self, module):
+    compiled.append(self.name)
+    return add(self, module)
+codegen.CPUCodeLibrary.add_ir_module = recorded
+@numba.njit(cache=True)  # a kernel that lives on numba's runtime: arrays and lists
+def shares(n):
+    parts = [np.arange(n) * 1.0 for _ in range(3)]
+    total = np.zeros(n)
+    for p in parts:
+        total += p
+    return total / total.sum(), len(parts)
+s, k = shares(4)
+print(json.dumps(["nrt" in compiled, s.tolist(), k]))
+"""
+
+
+def test_numbas_runtime_is_compiled_once_then_loaded_from_the_cache_and_kernels_run(tmp_path):
+    (tmp_path / "kernel.py").write_text(RUNTIME_FROM_CACHE)  # (numba caches kernels of files)
+
+    def run(cache):
+        env = {"PATH": "", "NUSOURCE_CACHE_DIR": str(cache)}
+        out = subprocess.run(
+            [sys.executable, "kernel.py"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+            env=env,
+        ).stdout
+        return json.loads(out)
+
+    expected = [0.0, 1 / 6, 2 / 6, 3 / 6]
+    assert run(tmp_path / "cache") == [True, expected, 3]  # compiled, and kept
+    (kept,) = (tmp_path / "cache").glob("numba_runtime-*.npz")
+    assert run(tmp_path / "cache") == [False, expected, 3]  # loaded; the cached kernel runs
+    kept.write_bytes(kept.read_bytes()[:100])  # damaged: compiled again
+    assert run(tmp_path / "cache") == [True, expected, 3]
+    assert run("off") == [True, expected, 3]
+
+
+CACHE_DIRECTORY_CHECKS = """
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from nusource import lean_start
+lean_start.numba()
+import numba
+probes = []
+make = tempfile.TemporaryFile
+def recorded(*a, **k):
+    probes.append(k.get("dir"))
+    return make(*a, **k)
+tempfile.TemporaryFile = recorded
+def f(x):
+    return x + 1
+def g(x):
+    return x * 2
+first = numba.njit(cache=True)(f)
+cache = Path(__file__).parent / "__pycache__"
+shutil.rmtree(cache)  # removed meanwhile: made again, and the kernel is cached there
+second = numba.njit(cache=True)(g)
+print(json.dumps([len(probes), first(1), second(2), any(cache.glob("*.nbi"))]))
+"""
+
+
+def test_numbas_cache_directory_is_checked_once_and_made_again_if_removed(tmp_path):
+    (tmp_path / "kernels.py").write_text(CACHE_DIRECTORY_CHECKS)
+    out = subprocess.run(
+        [sys.executable, "kernels.py"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env={"PATH": ""},
+    ).stdout
+    assert json.loads(out) == [1, 2, 4, True]
+
+
 def test_the_lean_start_reads_a_numba_config_file_and_leaves_cffi_and_yaml_importable(tmp_path):
     # yaml is skipped only where there is no .numba_config.yaml (numba reads it from the
     # working directory); numba's cffi support is off in the command process

@@ -75,22 +75,38 @@ def cached_arrays(name: str, inputs, build: Callable[[], tuple], *, modules=()) 
     -------
     tuple of numpy.ndarray
     """
+    found = load_arrays(name, inputs, modules=modules)
+    if found is not None:
+        return found
+    out = tuple(np.asarray(a) for a in build())
+    store_arrays(name, inputs, out, modules=modules)
+    return out
+
+
+def load_arrays(name: str, inputs, *, modules=()) -> tuple | None:
+    """The arrays :func:`store_arrays` kept under this key, or None (none, damaged, disabled)."""
     d = cache_dir()
     if d is None:
-        return tuple(build())
+        return None
     path = d / (table_key(name, inputs, modules) + ".npz")
     try:
         with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
             return tuple(z[f"a{i}"] for i in range(len(z.files)))
     except (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile):
-        pass  # none yet, or damaged (cut short, a bad checksum): computed and written again
-    out = tuple(np.asarray(a) for a in build())
+        return None  # none yet, or damaged (cut short, a bad checksum): computed and written again
+
+
+def store_arrays(name: str, inputs, arrays, *, modules=()) -> None:
+    """Keep ``arrays`` under the key of (name, inputs, modules): written whole or not at all."""
+    d = cache_dir()
+    if d is None:
+        return
+    path = d / (table_key(name, inputs, modules) + ".npz")
     try:
         d.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
         with open(tmp, "wb") as f:
-            np.savez(f, **{f"a{i}": a for i, a in enumerate(out)})
+            np.savez(f, **{f"a{i}": np.asarray(a) for i, a in enumerate(arrays)})
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only home: compute each time
-    return out
