@@ -39,7 +39,7 @@ locally deposited conversion energy) for a photon-transport stage.
 import functools
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -483,24 +483,26 @@ class BetaEmitter:
     scheme: DecayScheme
     activity_bq_per_kg: float
     naked_only: bool = False
-    tables: DecayTables = field(init=False, repr=False)
 
     def __post_init__(self):
         a = check_strength("activity_bq_per_kg", self.activity_bq_per_kg, "Bq/kg")
         object.__setattr__(self, "activity_bq_per_kg", a)
         if not isinstance(self.naked_only, bool):
             raise ValueError(f"naked_only = {self.naked_only!r}: must be true or false")
-        sel = self.selected_branches()
-        if not sel:
+        if not self.selected_branches():
             raise ValueError(
                 f"naked_only = true: decay scheme '{self.scheme.name}' has no ground-state branch"
             )
+
+    @functools.cached_property
+    def tables(self) -> DecayTables:
+        """The sampling tables of the selected branches, built when first used (an
+        emitter asked only for its rates, as ``rate``'s naked-β share, builds none)."""
         br = self.scheme.branches
         cells, cell_branch = linear_cells(
-            [(br[i].grid_mev, br[i].density, br[i].intensity, i) for i in sel]
+            [(br[i].grid_mev, br[i].density, br[i].intensity, i) for i in self.selected_branches()]
         )
-        tables = DecayTables(cells, LINEAR, np.zeros(2), cell_branch)
-        object.__setattr__(self, "tables", tables)
+        return DecayTables(cells, LINEAR, np.zeros(2), cell_branch)
 
     def selected_branches(self) -> list[int]:
         """Indices of the branches that make events."""
