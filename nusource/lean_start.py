@@ -24,10 +24,12 @@ def numba() -> None:
       the probe is answered without the import while those functions load,
       and numba's own check is put back for everything after (its linear
       algebra still imports scipy when a kernel uses it).
-    - two optional imports of numba's, blocked while numba loads (~0.03 s):
-      cffi (numba's support for calling cffi functions: no kernel here does)
-      and, unless the working directory has a ``.numba_config.yaml`` (the only
-      place numba looks for one), yaml.  Both are importable again after.
+    - three optional imports of numba's, blocked while numba loads (~0.04 s):
+      cffi (numba's support for calling cffi functions: no kernel here does);
+      unless the working directory has a ``.numba_config.yaml`` (the only
+      place numba looks for one), yaml; and scipy, which numba imports only
+      to check that its version is at least 1.0 (nusource requires 1.11).
+      All three are importable again after.
     - numba's LLVM-lock events: numba asks llvmlite to call it back around
       every call into LLVM, to time compilations (``get_metadata()``'s
       ``llvm_lock`` timer); loading the cached kernels makes ~5000 such calls
@@ -41,7 +43,7 @@ def numba() -> None:
       deletes a temporary file for every compiled function defined (~0.1 ms
       each, ~100 functions): it is made once per directory.
     """
-    unused = {"cffi"} | (set() if os.path.isfile(".numba_config.yaml") else {"yaml"})
+    unused = {"cffi", "scipy"} | (set() if os.path.isfile(".numba_config.yaml") else {"yaml"})
     unused = {m for m in unused if m not in sys.modules}
     sys.modules.update(dict.fromkeys(unused))  # None: an ImportError, which numba expects
     try:
