@@ -104,7 +104,8 @@ def store_arrays(name: str, inputs, arrays, *, modules=()) -> None:
     path = d / (table_key(name, inputs, modules) + ".npz")
     try:
         d.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+        # (a random part too: processes of two machines sharing the directory may have one pid)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.part")
         with open(tmp, "wb") as f:
             np.savez(f, **{f"a{i}": np.asarray(a) for i, a in enumerate(arrays)})
         os.replace(tmp, path)
