@@ -7,11 +7,14 @@ pure functions of their inputs, so :func:`cached_arrays` stores each under a
 key made of the package version, the source of the module that builds it and
 the inputs, and reads it back in later runs (~0.1 ms).  A changed input, a
 new version or an edited builder module give a new key; nothing is ever
-looked up by a stale key.
+looked up by a stale key.  :func:`load_arrays` and :func:`store_arrays` are
+the two halves, for a caller that must build on a miss itself (the command's
+lean start keeps numba's runtime functions here: ``nusource.lean_start``).
 
 The directory is ``$NUSOURCE_CACHE_DIR``, else ``$XDG_CACHE_HOME/nusource``,
 else ``~/.cache/nusource``; ``NUSOURCE_CACHE_DIR=off`` disables the cache.
-An unwritable or damaged cache is ignored: the table is then computed.
+An unwritable or damaged cache is ignored: the table is then computed (and a
+damaged file written again).
 """
 
 from __future__ import annotations
