@@ -6,7 +6,11 @@ of its events in files of a 'fixed' or 'weighted' run of the same card, which
 is itself an expectation (weights are expected events), scaled to the
 analysed exposure.  The fit is a binned Poisson likelihood
 ν_i = s·S_i(poi) + Σ_k b_k·B_ki with a Gaussian pull on s and on each b_k
-(σ from the analysis card; free where none is given).
+(σ from the analysis card; free where none is given).  A template without
+events in the histogram's range (the source γ's single-site events in a
+low-energy window, say) has no bearing on the likelihood: its b_k is fixed at
+1 and named in ``empty_templates``, instead of leaving the fit a direction of
+zero curvature (an invalid minimum with no errors).
 """
 
 from __future__ import annotations
@@ -91,18 +95,22 @@ def fit_components(
         m.fixed[params[1]] = True
     if sig_norm_sigma == 0:
         m.fixed["s"] = True
+    empty = [k for k, row in zip(names, bk, strict=True) if not np.any(row > 0)]
     for k, sg in zip(names, sigmas, strict=True):
-        if sg == 0:
+        if sg == 0 or k in empty:
             m.fixed[f"b_{k}"] = True
         m.limits[f"b_{k}"] = (0.0, None)
     m.migrad()
     m.hesse()
+    fixed = [p for p in params if m.fixed[p]]
     return {
         "parameters": params,
         "values": {p: float(m.values[p]) for p in params},
-        "errors": {p: float(m.errors[p]) for p in params},
+        "errors": {p: 0.0 if m.fixed[p] else float(m.errors[p]) for p in params},
+        "fixed": fixed,
+        "empty_templates": empty,
         "valid": bool(m.valid),
         "chi2": float(m.fval),
-        "ndf": int(n.size - sum(not m.fixed[p] for p in params)),
+        "ndf": int(n.size - (len(params) - len(fixed))),
         "mu2_unit_bohr2": mu_unit * mu_unit,
     }

@@ -631,16 +631,43 @@ def _print_analysis(r) -> None:
             f"for {r['template_vs_quadrature_ndf']} bins"
         )
     if "fit" in r:
-        f = r["fit"]
-        p = f["parameter"]
-        print(
-            f"  fit ({f['data']}): {p} = {f['values'][p]:.4g} ± {f['errors'][p]:.2g}, "
-            f"s = {f['values']['s']:.4f} ± {f['errors']['s']:.2g}"
-        )
+        _print_fit(r["fit"])
     if "zprime_sensitivity" in r:
         z = r["zprime_sensitivity"]
         row = ", ".join(f"{k} %: {v:.0f} GeV" for k, v in z["mass_gev"].items())
         print(f"  M_Z′ {z['model']} reach (Δχ² = {z['delta_chi2']}): {row}")
+
+
+def _print_fit(f) -> None:
+    """The fit of ``analyze``: the parameter of interest, s, the background normalisations, χ²,
+    and whether the minimum is valid (an invalid one is said to be no result)."""
+    p, v, e = f["parameter"], f["values"], f["errors"]
+    unit = ""
+    if p == "mu2":
+        unit = f" × ({math.sqrt(f['mu2_unit_bohr2']):.0e} μB)²".replace("e-", "e−")
+    print(
+        f"  fit ({f['data']}): {p} = {v[p]:.4g} ± {e[p]:.2g}{unit}, s = {v['s']:.4f} ± {e['s']:.2g}"
+    )
+    fixed = set(f.get("fixed", ()))
+    empty = set(f.get("empty_templates", ()))
+    parts = []
+    for name in (q for q in f["parameters"] if q.startswith("b_")):
+        k = name.removeprefix("b_")
+        if k in empty:
+            parts.append(f"{k} fixed at 1 (no events in the range)")
+        elif name in fixed:
+            parts.append(f"{k} fixed at {v[name]:.4g}")
+        else:
+            parts.append(f"{k} {v[name]:.3g} ± {e[name]:.2g}")
+    if parts:
+        print("  background normalisations: " + ", ".join(parts))
+    if "chi2" in f:
+        print(f"  χ² = {f['chi2']:.1f} for {f['ndf']} degrees of freedom")
+    if not f["valid"]:
+        print(
+            "  the minimiser did not reach a valid minimum (iminuit): these values and "
+            "errors are not a result"
+        )
 
 
 def _print_lama(r) -> None:

@@ -1,0 +1,54 @@
+"""The fit of `analyze` with background templates: a template without events in the
+histogram's range is fixed, not left as a direction the likelihood does not see."""
+
+import numpy as np
+import pytest
+
+from nusource.analysis.components_fit import fit_components
+from nusource.cli import _print_fit
+
+BINS = 40
+
+
+def parts_and_templates():
+    """A falling signal (SM part and a 1/T magnetic part) and two background shapes."""
+    t = np.linspace(0.005, 0.1, BINS)
+    sm = 400.0 * (1.0 - 4.0 * t)
+    mag = 5e20 * 0.005 / t  # events per μ_B² (×10⁻²⁰: per (10⁻¹⁰ μ_B)²)
+    parts = np.array([sm, mag, np.zeros(BINS), np.zeros(BINS)])
+    flat = np.full(BINS, 60.0)
+    rising = 120.0 * t / t.max()
+    return parts, {"flat": flat, "rising": rising}
+
+
+def test_an_empty_template_is_fixed_and_the_others_fit_as_without_it():
+    parts, tpl = parts_and_templates()
+    rng = np.random.default_rng(7)
+    observed = rng.poisson(parts[0] + tpl["flat"] + tpl["rising"]).astype(float)
+    alone = fit_components(observed, parts, tpl, mu_unit=1e-10)
+    with_empty = fit_components(observed, parts, {**tpl, "gamma": np.zeros(BINS)}, mu_unit=1e-10)
+    assert alone["valid"] and with_empty["valid"]
+    assert with_empty["empty_templates"] == ["gamma"]
+    assert with_empty["fixed"] == ["b_gamma"] and with_empty["errors"]["b_gamma"] == 0.0
+    assert with_empty["ndf"] == alone["ndf"] == BINS - 4
+    for p in alone["parameters"]:
+        assert with_empty["values"][p] == pytest.approx(alone["values"][p], abs=1e-4)
+        assert with_empty["errors"][p] == pytest.approx(alone["errors"][p], rel=1e-3)
+    # the truth (b = 1, s = 1) within the errors
+    for k in ("b_flat", "b_rising", "s"):
+        assert abs(alone["values"][k] - 1.0) < 4 * alone["errors"][k]
+
+
+def test_the_printed_fit_says_what_is_fixed_and_when_the_minimum_is_not_valid(capsys):
+    parts, tpl = parts_and_templates()
+    observed = parts[0] + tpl["flat"] + tpl["rising"]
+    f = fit_components(observed, parts, {**tpl, "gamma": np.zeros(BINS)}, mu_unit=1e-10)
+    f.update(parameter="mu2", data="Asimov")
+    _print_fit(f)
+    out = capsys.readouterr().out
+    assert "gamma fixed at 1 (no events in the range)" in out
+    assert "flat 1 ± " in out and "rising 1 ± " in out
+    assert f"χ² = 0.0 for {BINS - 4} degrees of freedom" in out
+    assert "not a result" not in out
+    _print_fit({**f, "valid": False})
+    assert "did not reach a valid minimum" in capsys.readouterr().out
