@@ -651,7 +651,7 @@ def _print_fit(f) -> None:
     fixed = set(f.get("fixed", ()))
     empty = set(f.get("empty_templates", ()))
     parts = []
-    for name in (q for q in f["parameters"] if q.startswith("b_")):
+    for name in (q for q in f.get("parameters", f["values"]) if q.startswith("b_")):
         k = name.removeprefix("b_")
         if k in empty:
             parts.append(f"{k} fixed at 1 (no events in the range)")

@@ -81,6 +81,18 @@ def test_analyze_a_production(tmp_path, capsys):
     assert code == 0 and json.loads(capsys.readouterr().out)["field"] == "erec"
 
 
+def test_analyze_prints_the_fit_of_a_signal_only_experiment(tmp_path, capsys):
+    seed_card = tmp_path / "lama0.root"
+    assert main(["simulate", "configs/lama_seed000.toml", "-o", str(seed_card), "--seed", "3"]) == 0
+    capsys.readouterr()
+    assert main(["analyze", str(seed_card), "--card", "configs/analysis/lama_zprime.toml"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    fit = [x for x in lines if x.startswith("  fit (observed): mu2 = ")]
+    assert len(fit) == 1 and "(1e−10 μB)², s = " in fit[0], lines
+    assert not any("background normalisations" in x or "not a result" in x for x in lines)
+    assert any(x.startswith("  M_Z′ chi reach") for x in lines)
+
+
 def test_bad_analysis_card(tmp_path, capsys):
     card = tmp_path / "a.toml"
     card.write_text("[histogram]\nfield = 'erec'\nstart_kev = 2\nstop_kev = 30\nstep_keV = 2\n")
