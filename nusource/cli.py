@@ -732,11 +732,17 @@ def _print_borexino(r) -> None:
         "    (with Δχ² = 3.84, two-sided: "
         f"{r['activity_for_275_gev_mci_delta_chi2_3.84']:.3f} MCi; GALLEX's source had 1.67 MCi)"
     )
+    with_solar = r["flat_rate_for_215_gev_with_solar_per_kev_100t_day"]
+    solar_only = r["at_activity_for_275"]["mzp_chi_solar_only_gev"]
+    on_top = (
+        f"{with_solar:.4g} on top of the solar ν (solar ν alone: {solar_only:.1f} GeV)"
+        if math.isfinite(with_solar)
+        else f"none on top of the solar ν, which alone give {solar_only:.1f} GeV"
+    )
     print(
         "  flat background for 215 GeV at that activity: "
         f"{r['flat_rate_for_215_gev_per_kev_100t_day']:.4g} counts/(keV·100 t·day) alone; "
-        f"{r['flat_rate_for_215_gev_with_solar_per_kev_100t_day']:.4g} on top of the solar ν "
-        f"(solar ν alone: {r['at_activity_for_275']['mzp_chi_solar_only_gev']:.1f} GeV)"
+        + on_top
     )
     for p in r.get("plots", []):
         print(f"  wrote {p}")

@@ -84,6 +84,22 @@ def test_json_keys_and_plots(borex, capsys):
     json.dumps(borex)
 
 
+def test_the_printed_summary_says_when_no_flat_background_reaches_the_seeds_reach(borex, capsys):
+    from nusource.cli import _print_borexino
+
+    # the card's solar ν alone already keep the reach below 215 GeV at the activity for 275
+    assert math.isnan(borex["flat_rate_for_215_gev_with_solar_per_kev_100t_day"])
+    _print_borexino(borex)
+    out = capsys.readouterr().out
+    solar = borex["at_activity_for_275"]["mzp_chi_solar_only_gev"]
+    assert f"none on top of the solar ν, which alone give {solar:.1f} GeV" in out
+    assert "nan" not in out
+    _print_borexino({**borex, "flat_rate_for_215_gev_with_solar_per_kev_100t_day": 0.0123})
+    assert (
+        f"0.0123 on top of the solar ν (solar ν alone: {solar:.1f} GeV)" in capsys.readouterr().out
+    )
+
+
 def test_command_line_refuses_a_bad_n(capsys):
     assert main(["reproduce", "borexino", "-n", "0"]) == 2
     err = capsys.readouterr().err
