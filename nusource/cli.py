@@ -741,8 +741,7 @@ def _print_borexino(r) -> None:
     )
     print(
         "  flat background for 215 GeV at that activity: "
-        f"{r['flat_rate_for_215_gev_per_kev_100t_day']:.4g} counts/(keV·100 t·day) alone; "
-        + on_top
+        f"{r['flat_rate_for_215_gev_per_kev_100t_day']:.4g} counts/(keV·100 t·day) alone; " + on_top
     )
     for p in r.get("plots", []):
         print(f"  wrote {p}")
@@ -1145,7 +1144,11 @@ def _run(args, argv, given) -> int:
                 _print_coverage(r)
         elif args.command == "export":
             r = jobs.export_hepmc3(args.file, args.output, overwrite=args.overwrite)
-            _json(r) if args.json else print(f"wrote {r['events']} events to {r['output']}")
+            skipped = r["not_exported"]
+            which = (
+                f" (the signal's ν–e events; not exported: {', '.join(skipped)})" if skipped else ""
+            )
+            _json(r) if args.json else print(f"wrote {r['events']} events to {r['output']}{which}")
         elif args.command == "geometry":
             r = jobs.geometry_gdml(args.card, args.output, overwrite=args.overwrite)
             _json(r) if args.json else print(

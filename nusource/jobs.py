@@ -494,9 +494,11 @@ def geometry_gdml(card_path, output, *, overwrite: bool = False) -> dict:
 def export_hepmc3(path, output, *, overwrite: bool = False) -> dict:
     """Events of a file as HepMC3 ASCII following NuHepMC v1.0 (for Geant4 and other tools)."""
     from .exchange.hepmc3 import export_hepmc3 as export
+    from .exchange.hepmc3 import not_exported
+    from .io.readers import read_metadata
 
     n = export(path, output, overwrite=overwrite)
-    return {"output": str(output), "events": n}
+    return {"output": str(output), "events": n, "not_exported": not_exported(read_metadata(path))}
 
 
 def _umask() -> int:

@@ -111,6 +111,21 @@ def test_run_info_follows_nuhepmc(exported):
     assert written == {**meta, "n_events": N}
 
 
+def test_the_command_says_which_components_it_leaves_out(exported, tmp_path, capsys):
+    data, out = exported
+    events = out.with_name("lxe.h5")
+    assert cli_main(["export", str(events), "-o", str(tmp_path / "a.hepmc3")]) == 0
+    said = capsys.readouterr().out.strip()
+    n = int(np.sum(data.events["component"] == 0))
+    assert said == (
+        f"wrote {n} events to {tmp_path / 'a.hepmc3'} (the signal's ν–e events; not exported: "
+        "kr85, rn222, solar_be7, solar_pp, source_gamma, xe136)"
+    )
+    assert cli_main(["export", str(events), "-o", str(tmp_path / "b.hepmc3"), "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["events"] == n and "xe136" in r["not_exported"]
+
+
 def test_refuses_to_replace_an_output(exported, tmp_path):
     data, out = exported
     with pytest.raises(FileExistsError, match="exists"):

@@ -209,9 +209,7 @@ def export_hepmc3(path, output, *, overwrite: bool = False, step_events: int = 1
         raise FileExistsError(f"output '{output}' exists; remove it or pass overwrite=True")
     metadata = dict(read_metadata(path))
     comps = metadata.get("components") or {}
-    skipped = sorted(
-        {c.get("kind", k) for k, c in comps.items() if isinstance(c, dict) and k != "0"}
-    )
+    skipped = not_exported(metadata)
     if skipped:  # the source's ν–e events (component 0) only; the run info says so
         signal = comps.get("0", {})
         metadata["n_events"] = int(signal.get("n_generated", metadata.get("n_events", 0)))
@@ -259,6 +257,13 @@ def export_hepmc3(path, output, *, overwrite: bool = False, step_events: int = 1
         tmp.unlink(missing_ok=True)
         raise
     return n
+
+
+def not_exported(metadata) -> list[str]:
+    """The kinds of a file's components that are not written (all but the signal, component 0:
+    their events are no ν–e scattering with a neutrino in and out)."""
+    comps = metadata.get("components") or {}
+    return sorted({c.get("kind", k) for k, c in comps.items() if isinstance(c, dict) and k != "0"})
 
 
 def _event(pyhepmc, ri, number, pid, proc, pos, time_s, p, i, weight):
