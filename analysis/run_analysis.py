@@ -109,10 +109,42 @@ def _templates(data, meta, templates, h, edges) -> dict:
             f"analyze: the files are one experiment with background components ({names}); give "
             "--templates FILES of a 'fixed' run of the same card (simulate -n N) for their shapes"
         )
-    found = component_templates(
-        src, run, h.field, edges, scale=scale, selected_only=h.selected_only
-    )
-    return {k: v[0] for k, v in found.items()}
+    return component_templates(src, run, h.field, edges, scale=scale, selected_only=h.selected_only)
+
+
+TEMPLATE_EVENTS_PER_EXPECTED = 10.0
+"""Template events wanted per expected event of the analysed files: the templates'
+fluctuations (not in the fit) then add ≤ 10 % to the data's Poisson variance."""
+
+
+def template_statistics(found: dict, run: dict) -> dict:
+    """Per template: its expected events in the range, the simulated events they rest on
+    (the effective number (Σw)²/Σw²) and the template run's -n that would give
+    :data:`TEMPLATE_EVENTS_PER_EXPECTED` per expected event.
+
+    ``found`` is name → (histogram, variance) of :func:`component_templates`, ``run``
+    the template run's metadata (each component's ``n_generated``).
+    """
+    generated = {
+        c.get("name", k): int(c.get("n_generated", 0))
+        for k, c in (run.get("components") or {}).items()
+        if isinstance(c, dict)
+    }
+    out = {}
+    for name, (hist, var) in found.items():
+        expected, v = float(np.sum(hist)), float(np.sum(var))
+        if not (expected > 0 and v > 0):
+            continue
+        effective = expected * expected / v
+        want = TEMPLATE_EVENTS_PER_EXPECTED * expected
+        n = generated.get(name, 0)
+        out[name] = {
+            "expected_events": expected,
+            "template_events": effective,
+            "enough": effective >= want,
+            "n_for_enough": int(math.ceil(n * want / effective)) if n else None,
+        }
+    return out
 
 
 def _has_cuts(response) -> bool:
@@ -168,7 +200,8 @@ def analyze(
         selected_only=h.selected_only,
     )
     expected = ex.counts(mu=exp.model.mu, gamma=0.0)
-    tpl = _templates(data, meta, templates, h, edges)
+    found = _templates(data, meta, templates, h, edges)
+    tpl = {k: v[0] for k, v in found.items()}
     background = sum(tpl.values()) if tpl else None
     signal_expected = expected
     if tpl:
@@ -190,6 +223,8 @@ def analyze(
             **{k: float(v.sum()) for k, v in tpl.items()},
         },
     }
+    if found and templates is not None and meta.get("mode") == "exposure":
+        out["template_statistics"] = template_statistics(found, templates.run)
     if meta.get("mode") in ("fixed", "weighted"):
         err = np.sqrt(np.histogram(ev[h.field], edges, weights=ev["weight"] ** 2)[0])
         ok = err > 0

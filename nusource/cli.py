@@ -632,10 +632,28 @@ def _print_analysis(r) -> None:
         )
     if "fit" in r:
         _print_fit(r["fit"])
+    poor = {k: t for k, t in r.get("template_statistics", {}).items() if not t["enough"]}
+    if poor:
+        rows = ", ".join(
+            f"{k} {t['template_events']:.0f} for {t['expected_events']:.0f}"
+            for k, t in poor.items()
+        )
+        needed = [t["n_for_enough"] for t in poor.values() if t["n_for_enough"]]
+        hint = f"; a template run with -n {_round_up(max(needed))} gives 10" if needed else ""
+        print(
+            "  templates with fewer than 10 simulated events per expected event (their "
+            f"fluctuations are not in the fit; simulated for expected): {rows}{hint}"
+        )
     if "zprime_sensitivity" in r:
         z = r["zprime_sensitivity"]
         row = ", ".join(f"{k} %: {v:.0f} GeV" for k, v in z["mass_gev"].items())
         print(f"  M_Z′ {z['model']} reach (Δχ² = {z['delta_chi2']}): {row}")
+
+
+def _round_up(n: int) -> int:
+    """n rounded up to two significant digits (a number of events to ask for)."""
+    step = 10 ** max(len(str(int(n))) - 2, 0)
+    return -(-int(n) // step) * step
 
 
 def _print_fit(f) -> None:

@@ -113,6 +113,17 @@ def test_analyze_fits_every_component(experiment, tmp_path):
     assert fit["valid"]
     b = fit["values"]["b_xe136"], fit["errors"]["b_xe136"]
     assert abs(b[0] - 1) < 5 * b[1] and b[1] < 0.2  # flat shapes: correlated with the others
+    # the templates' own statistics: a fixed run gives the events of a component one weight,
+    # so the simulated events behind its template are its selected events in the range
+    tev = read_events(tpl.output).events
+    lo, hi = r["edges_kev"][0] * 1e-3, r["edges_kev"][-1] * 1e-3
+    xe = tev[(tev["component"] == 3) & (tev["flags"] == 0)]
+    in_range = np.count_nonzero((xe["erec"] >= lo) & (xe["erec"] <= hi))
+    stats = r["template_statistics"]["xe136"]
+    assert stats["template_events"] == pytest.approx(in_range, rel=1e-9)
+    assert stats["expected_events"] == pytest.approx(r["expected_by_component"]["xe136"])
+    assert stats["enough"] == (in_range >= 10 * stats["expected_events"])
+    assert stats["n_for_enough"] == math.ceil(200_000 * 10 * stats["expected_events"] / in_range)
 
 
 def test_a_source_free_period_adds_background_live_time_only(tmp_path):

@@ -52,3 +52,44 @@ def test_the_printed_fit_says_what_is_fixed_and_when_the_minimum_is_not_valid(ca
     assert "not a result" not in out
     _print_fit({**f, "valid": False})
     assert "did not reach a valid minimum" in capsys.readouterr().out
+
+
+def test_the_printed_analysis_names_templates_with_too_few_simulated_events(capsys):
+    from nusource.cli import _print_analysis, _round_up
+
+    assert [_round_up(n) for n in (7, 99, 1001, 2_101_234, 2_200_000)] == [
+        7,
+        99,
+        1100,
+        2_200_000,
+        2_200_000,
+    ]
+    r = {
+        "title": "t",
+        "files": ["a.h5"],
+        "mode": "exposure",
+        "field": "erec",
+        "edges_kev": [2.0, 140.0],
+        "observed_total": 10.0,
+        "expected_total": 10.0,
+        "template_statistics": {
+            "xe136": {
+                "expected_events": 2221.0,
+                "template_events": 2101.0,
+                "enough": False,
+                "n_for_enough": 2_114_000,
+            },
+            "kr85": {
+                "expected_events": 267.0,
+                "template_events": 9e4,
+                "enough": True,
+                "n_for_enough": 6_000,
+            },
+        },
+    }
+    _print_analysis(r)
+    out = capsys.readouterr().out
+    assert "xe136 2101 for 2221; a template run with -n 2200000 gives 10" in out
+    assert "kr85" not in out
+    _print_analysis({**r, "template_statistics": {"kr85": r["template_statistics"]["kr85"]}})
+    assert "templates with fewer" not in capsys.readouterr().out
