@@ -29,6 +29,7 @@ def spectrum_figure(
     zprime: Sequence[float] | None = None,
     *,
     zprime_label: str = "SM + Z′",
+    sm_label: str = "SM",
     data: Sequence[float] | None = None,
     title: str | None = None,
     per_kev: bool = False,
@@ -45,6 +46,8 @@ def spectrum_figure(
         SM + Z′ events per bin; adds the excess panel.
     zprime_label : str
         Legend of the Z′ curve (e.g. "χ model, 330 GeV").
+    sm_label : str
+        Legend of the SM curve (e.g. "signal (SM) + backgrounds").
     data : sequence of float, optional
         Observed counts, drawn with Poisson error bars.
     title : str, optional
@@ -65,7 +68,7 @@ def spectrum_figure(
     else:
         ax, ax2 = fig.subplots(1, 1), None
     sm = np.asarray(sm, dtype=float)
-    ax.stairs(sm / div, x, label="SM", color="k")
+    ax.stairs(sm / div, x, label=sm_label, color="k")
     if zprime is not None:
         zp = np.asarray(zprime, dtype=float)
         ax.stairs(zp / div, x, label=zprime_label, color="C3", linestyle="--")

@@ -286,20 +286,42 @@ def analyze(
             },
         }
     if plots_dir is not None:
-        out["plots"] = _plots(Path(plots_dir), edges, expected, observed, ex, out)
+        curves = zprime_curves(ex, background, mu=exp.model.mu)
+        out["plots"] = _plots(Path(plots_dir), edges, curves, observed, background, zmodel, out)
     return out
 
 
-def _plots(d: Path, edges, expected, observed, ex, out) -> list[str]:
+ZPRIME_SHOWN_GEV = 330.0
+"""The Z′ mass whose spectrum the analysis plot draws beside the expectation [GeV]."""
+
+
+def zprime_curves(ex, background, mu: float = 0.0, mass_gev: float = ZPRIME_SHOWN_GEV):
+    """(expected, with the Z′) per bin: the signal's exact expectation for μν = ``mu`` [μ_B]
+    without and with a Z′ of ``mass_gev``, the same backgrounds (templates) under both."""
     from nusource.generator.zprime import gamma_of_mass
 
+    base = ex.counts(mu=mu, gamma=0.0)
+    z = ex.counts(mu=mu, gamma=gamma_of_mass(mass_gev))
+    if background is not None:
+        base, z = base + background, z + background
+    return base, z
+
+
+def _plots(d: Path, edges, curves, observed, background, zmodel, out) -> list[str]:
     from .plots import save, sensitivity_figure, spectrum_figure
 
     d.mkdir(parents=True, exist_ok=True)
     files = []
-    z = ex.counts(gamma=gamma_of_mass(330.0))
+    base, z = curves
+    label = "expected: signal (SM)" + (" + backgrounds" if background is not None else "")
     fig = spectrum_figure(
-        edges, expected, z, zprime_label="SM + Z′ (330 GeV)", data=observed, title=out["title"]
+        edges,
+        base,
+        z,
+        sm_label=label,
+        zprime_label=f"with a Z′ ({zmodel} model) of {ZPRIME_SHOWN_GEV:g} GeV",
+        data=observed,
+        title=out["title"],
     )
     files += [str(p) for p in save(fig, d / "spectrum")]
     if "zprime_sensitivity" in out:

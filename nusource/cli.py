@@ -648,6 +648,8 @@ def _print_analysis(r) -> None:
         z = r["zprime_sensitivity"]
         row = ", ".join(f"{k} %: {v:.0f} GeV" for k, v in z["mass_gev"].items())
         print(f"  M_Z′ {z['model']} reach (Δχ² = {z['delta_chi2']}): {row}")
+    for p in r.get("plots", []):
+        print(f"  wrote {p}")
 
 
 def _round_up(n: int) -> int:

@@ -93,3 +93,22 @@ def test_the_printed_analysis_names_templates_with_too_few_simulated_events(caps
     assert "kr85" not in out
     _print_analysis({**r, "template_statistics": {"kr85": r["template_statistics"]["kr85"]}})
     assert "templates with fewer" not in capsys.readouterr().out
+
+
+def test_the_analysis_plots_z_prime_curve_stands_on_the_same_backgrounds():
+    # the drawn excess is the signal's Z′ change alone, not minus the backgrounds
+    from nusource.analysis.expectation import Expectation
+    from nusource.analysis.run_analysis import zprime_curves
+    from nusource.generator.zprime import gamma_of_mass
+
+    parts, tpl = parts_and_templates()
+    ex = Expectation(np.linspace(0.002, 0.14, BINS + 1), *parts)
+    ex = Expectation(ex.edges_mev, ex.sm, ex.mag, 0.03 * ex.sm, 0.001 * ex.sm)
+    background = tpl["flat"] + tpl["rising"]
+    base, z = zprime_curves(ex, background, mu=1e-11)
+    g = gamma_of_mass(330.0)
+    assert np.allclose(base, ex.counts(mu=1e-11) + background, rtol=1e-14)
+    assert np.allclose(z - base, g * ex.zlin + g * g * ex.zquad, rtol=1e-12)
+    alone, z_alone = zprime_curves(ex, None)
+    assert np.allclose(alone, ex.sm, rtol=1e-14)
+    assert np.allclose(z_alone - alone, g * ex.zlin + g * g * ex.zquad, rtol=1e-12)
