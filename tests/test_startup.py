@@ -22,6 +22,21 @@ def script_output(script: str, **kw) -> str:
     return r.stdout
 
 
+def file_output(directory: Path, script: str, env: dict) -> str:
+    """The same for a script in a file of ``directory`` (numba caches kernels of files only),
+    run there."""
+    (directory / "script.py").write_text(script)
+    r = subprocess.run(
+        [sys.executable, "script.py"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=directory,
+        env=env,
+    )
+    return r.stdout
+
+
 PROBE = """
 import sys
 from nusource.cli import main
@@ -136,19 +151,9 @@ print(json.dumps(["nrt" in compiled, s.tolist(), k]))
 
 
 def test_numbas_runtime_is_compiled_once_then_loaded_from_the_cache_and_kernels_run(tmp_path):
-    (tmp_path / "kernel.py").write_text(RUNTIME_FROM_CACHE)  # (numba caches kernels of files)
-
     def run(cache):
         env = {"PATH": "", "NUSOURCE_CACHE_DIR": str(cache)}
-        out = subprocess.run(
-            [sys.executable, "kernel.py"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=tmp_path,
-            env=env,
-        ).stdout
-        return json.loads(out)
+        return json.loads(file_output(tmp_path, RUNTIME_FROM_CACHE, env))
 
     expected = [0.0, 1 / 6, 2 / 6, 3 / 6]
     assert run(tmp_path / "cache") == [True, expected, 3]  # compiled, and kept
@@ -186,15 +191,7 @@ print(json.dumps([len(probes), first(1), second(2), any(cache.glob("*.nbi"))]))
 
 
 def test_numbas_cache_directory_is_checked_once_and_made_again_if_removed(tmp_path):
-    (tmp_path / "kernels.py").write_text(CACHE_DIRECTORY_CHECKS)
-    out = subprocess.run(
-        [sys.executable, "kernels.py"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=tmp_path,
-        env={"PATH": ""},
-    ).stdout
+    out = file_output(tmp_path, CACHE_DIRECTORY_CHECKS, {"PATH": ""})
     assert json.loads(out) == [1, 2, 4, True]
 
 
