@@ -102,8 +102,19 @@ def test_toy_blocks_are_pure_functions_of_seed_and_block():
     assert not np.array_equal(a["theta_up"][:100], c["theta_up"])
 
 
+def test_poisson_tables_are_scipys_cdf_also_where_exp_minus_nu_underflows():
+    # e^{-ν} is subnormal above ν ≈ 708 and zero above 745: LAMA's 2 keV bins hold ~900
+    nu = np.array([0.0, 0.3, 4.0, 400.0, 707.0, 720.0, 745.5, 900.0, 1077.0, 5000.0, 1e5])
+    cdf, start, _, _ = cdf_tables(nu)
+    for i, lam in enumerate(nu):
+        table = cdf[start[i] : start[i + 1]]
+        exact = poisson.cdf(np.arange(table.size), lam)
+        assert np.max(np.abs(table - exact)) < 1e-11, lam
+        assert table[-1] == 1.0
+
+
 def test_poisson_inversion_matches_pmf():
-    nu = np.array([0.3, 4.0, 37.5, 400.0])
+    nu = np.array([0.3, 4.0, 37.5, 400.0, 720.0, 900.0, 5000.0])
     n = poisson_block(cdf_tables(nu), block_rng(5, COVERAGE_COMPONENT, 0, 0), 40_000)
     for i, lam in enumerate(nu):
         k = np.arange(int(lam + 8 * math.sqrt(lam) + 10))
