@@ -236,13 +236,19 @@ def analyze(
     if tpl and card.fit.parameter != "none":
         data_counts = observed if meta.get("mode") == "exposure" else expected
         poi = "mu2" if card.fit.parameter == "mu" else "gamma"
+        unknown = card.fit.unknown_backgrounds(tpl)
+        if unknown:
+            raise ValueError(
+                f"fit.background_norm_sigma: {', '.join(unknown)} is not a background component "
+                f"of the files; allowed: {', '.join(tpl)}"
+            )
         r = fit_components(
             data_counts,
             ex.parts,
             tpl,
             poi=poi,
             sig_norm_sigma=card.fit.signal_norm_sigma,
-            bkg_norm_sigmas=card.fit.background_norm_sigma,
+            bkg_norm_sigmas={k: card.fit.background_sigma(k) for k in tpl},
         )
         r["parameter"] = poi
         r["data"] = "observed" if meta.get("mode") == "exposure" else "Asimov"

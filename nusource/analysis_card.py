@@ -4,10 +4,11 @@ Like the run card, every key carries its unit and an unknown or bad key is
 reported in one line naming it.
 """
 
+import math
 import tomllib
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from .runcard import STRICT, CardError, _one_line, card_path
 
@@ -41,8 +42,38 @@ class FitCard(_Model):
     form: Literal["poisson", "gaussian"] = "poisson"
     signal_norm_sigma: Annotated[float, Field(ge=0)] | None = 0.01
     systematic_per_bin: Annotated[float, Field(ge=0, lt=1)] = 0.0
-    background_norm_sigma: dict[str, Annotated[float, Field(ge=0)]] = {}
-    """Pull σ (fraction) of each background component's normalisation, by name; free if absent."""
+    background_norm_sigma: dict[str, float] | float = {}
+    """Pull σ (fraction) of each background component's normalisation: by name (free if
+    absent), or one number for every component."""
+
+    @field_validator("background_norm_sigma", mode="before")
+    @classmethod
+    def _background_sigmas(cls, v):
+        def sigma(x, where=""):  # (the message names the input; for the whole key pydantic does)
+            if isinstance(x, bool) or not isinstance(x, int | float) or not (0 <= x < math.inf):
+                raise ValueError(
+                    f"{where}: must be a fraction ≥ 0 (got {x!r})"
+                    if where
+                    else "must be a fraction ≥ 0"
+                )
+            return float(x)
+
+        if isinstance(v, dict):
+            return {str(k): sigma(x, str(k)) for k, x in v.items()}
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return sigma(v)
+        raise ValueError("must be one fraction for every component or a table { name = fraction }")
+
+    def background_sigma(self, name: str, default: float | None = None) -> float | None:
+        """The pull σ of component ``name``'s normalisation (``default`` if the card has none;
+        None: free)."""
+        b = self.background_norm_sigma
+        return b.get(name, default) if isinstance(b, dict) else float(b)
+
+    def unknown_backgrounds(self, names) -> list[str]:
+        """The card's component names that are not among ``names``."""
+        b = self.background_norm_sigma
+        return sorted(set(b) - set(names)) if isinstance(b, dict) else []
 
 
 class SensitivityCard(_Model):

@@ -615,7 +615,7 @@ def coverage(
     free = card.fit.signal_norm_sigma is None
     pulls = dict(
         sig_norm_sigma=math.inf if free else card.fit.signal_norm_sigma,
-        bkg_sigmas=[card.fit.background_norm_sigma.get(k, 0.005) for k in names],
+        bkg_sigmas=[card.fit.background_sigma(k, 0.005) for k in names],
     )
     if card.study == "mu_bound":
         model = OneParameterModel.magnetic(

@@ -113,6 +113,15 @@ def test_analyze_fits_every_component(experiment, tmp_path):
     assert fit["valid"]
     b = fit["values"]["b_xe136"], fit["errors"]["b_xe136"]
     assert abs(b[0] - 1) < 5 * b[1] and b[1] < 0.2  # flat shapes: correlated with the others
+    # a pull for a component the files do not have is refused, naming the ones they have
+    typo = tmp_path / "typo.toml"
+    typo.write_text(
+        analysis.read_text().replace(
+            "background_norm_sigma = 0.005", "background_norm_sigma = { xe_136 = 0.01 }"
+        )
+    )
+    with pytest.raises(ValueError, match="xe_136 is not a background component .* xe136"):
+        analyze([prod.output], typo, templates=[tpl.output])
     # the templates' own statistics: a fixed run gives the events of a component one weight,
     # so the simulated events behind its template are its selected events in the range
     tev = read_events(tpl.output).events

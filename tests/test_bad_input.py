@@ -80,6 +80,43 @@ def test_analysis_card_types_are_strict(tmp_path):
         load_analysis_card(p)
 
 
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("-1", "fit.background_norm_sigma: must be a fraction ≥ 0 (got -1)"),
+        ('"x"', "fit.background_norm_sigma: must be one fraction for every component or a table"),
+        ("true", "fit.background_norm_sigma: must be one fraction for every component or a table"),
+        ("{ xe136 = -0.1 }", "fit.background_norm_sigma: xe136: must be a fraction ≥ 0 (got -0.1)"),
+        ("{ xe136 = inf }", "fit.background_norm_sigma: xe136: must be a fraction ≥ 0 (got inf)"),
+    ],
+)
+def test_background_pulls_of_an_analysis_card_are_fractions(tmp_path, value, said):
+    from nusource.analysis_card import load_analysis_card
+
+    text = files("nusource.configs").joinpath("analysis/lxe_mu.toml").read_text()
+    p = card_file(
+        tmp_path, text, "background_norm_sigma = 0.005", f"background_norm_sigma = {value}"
+    )
+    with pytest.raises(CardError) as info:
+        load_analysis_card(p)
+    assert said in str(info.value) and "\n" not in str(info.value), str(info.value)
+
+
+def test_background_pulls_one_for_all_or_by_name(tmp_path):
+    from nusource.analysis_card import load_analysis_card
+
+    text = files("nusource.configs").joinpath("analysis/lxe_mu.toml").read_text()
+    fit = load_analysis_card(card_file(tmp_path, text)).fit
+    assert fit.background_sigma("xe136") == fit.background_sigma("kr85") == 0.005
+    assert fit.unknown_backgrounds(["xe136"]) == []
+    table = "background_norm_sigma = { xe136 = 0.02, kr_85 = 0.1 }"
+    p = card_file(tmp_path, text, "background_norm_sigma = 0.005", table)
+    fit = load_analysis_card(p).fit
+    assert fit.background_sigma("xe136") == 0.02 and fit.background_sigma("kr85") is None
+    assert fit.background_sigma("kr85", 0.005) == 0.005  # (coverage's default)
+    assert fit.unknown_backgrounds(["xe136", "kr85"]) == ["kr_85"]
+
+
 # --------------------------------------------------------------------------- physical bounds
 
 
