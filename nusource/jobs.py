@@ -603,7 +603,13 @@ def coverage(
         fiducial_acceptance=fiducial_acceptance(exp, response)[0],
     )
     backgrounds = np.zeros((0, edges.size - 1))
-    names = []
+    names = [e.name for e in exp.components]
+    unknown = card.fit.unknown_backgrounds(names)
+    if unknown:  # (before any template is simulated)
+        raise ValueError(
+            f"fit.background_norm_sigma: {', '.join(unknown)} is not a background component of "
+            f"run card {run_card}; allowed: {', '.join(names) or 'none (it has no backgrounds)'}"
+        )
     if exp.components:
         with tempfile.TemporaryDirectory() as tmp:
             prod = plan(run_card, Path(tmp) / "templates.h5", n=template_events, seed=seed)

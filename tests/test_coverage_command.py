@@ -47,11 +47,20 @@ def test_coverage_of_a_one_parameter_study(study, capsys, tmp_path):
     assert zero and zero[0]["coverage"] > 0.97  # the boundary: an upper limit always covers 0
 
 
-def test_coverage_refuses_what_it_cannot_do(capsys):
+def test_coverage_refuses_what_it_cannot_do(capsys, tmp_path):
     card = shipped_card("analysis/lxe_mu.toml")
     assert main(["coverage", str(card)]) == 2
     err = capsys.readouterr().err
     assert "study" in err and len(err.strip().splitlines()) == 1
+    typo = tmp_path / "typo.toml"
+    typo.write_text(
+        shipped_card("analysis/lxe_mu_bound.toml")
+        .read_text()
+        .replace("background_norm_sigma = 0.005", "background_norm_sigma = { xe_136 = 0.01 }")
+    )
+    assert main(["coverage", str(typo), "--toys", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "xe_136 is not a background component" in err and "xe136" in err
     assert main(["coverage", str(shipped_card("analysis/lxe_mu_bound.toml")), "--truth", "x"]) == 2
     assert "--truth" in capsys.readouterr().err
 
