@@ -42,6 +42,12 @@ def numba() -> None:
     - numba's check that a kernel's cache directory is writable creates and
       deletes a temporary file for every compiled function defined (~0.1 ms
       each, ~100 functions): it is made once per directory.
+    - numba parses the LLVM bitcode of every cached kernel as it loads it
+      (~1.5 ms each), to know the names the kernel defines and to have the
+      module at hand should another kernel be compiled against it, which a
+      command never does.  The names are kept in the table cache, keyed on a
+      digest of the bitcode, and the bitcode is parsed when a compilation asks
+      for the module (:func:`_bitcode_parsed_when_needed`).
     """
     unused = {"cffi", "scipy"} | (set() if os.path.isfile(".numba_config.yaml") else {"yaml"})
     unused = {m for m in unused if m not in sys.modules}
@@ -60,6 +66,7 @@ def numba() -> None:
     _without_llvm_lock_events()
     _runtime_from_cache()
     _cache_directories_checked_once()
+    _bitcode_parsed_when_needed()
     import importlib.util
 
     if "numba.np.arraymath" in sys.modules or importlib.util.find_spec("scipy") is None:
@@ -174,6 +181,133 @@ def _cache_directories_checked_once() -> None:
 
     ensure_cache_path.once = True
     caching._CacheLocator.ensure_cache_path = ensure_cache_path
+
+
+def _bitcode_parsed_when_needed() -> None:
+    """Cached kernels load without parsing their linking bitcode (see :func:`numba`).
+
+    numba's ``CPUCodeLibrary._unserialize`` of object code parses the library's
+    bitcode into ``_shared_module`` and adds the names it defines to the JIT
+    engine's ``_defined_symbols``.  Here the names come from the table cache
+    (``numba_symbols-<numba>-<llvmlite>.json``: SHA-256 of the bitcode → the
+    names, as numba lists them), and ``_shared_module`` is parsed from the same
+    bitcode when it is first read (to link the library into a new
+    compilation).  A bitcode not yet in the cache is parsed at load, as numba
+    does, and its names are kept when the process ends.
+    """
+    try:
+        from numba.core import codegen
+    except ImportError:
+        return
+    library = getattr(codegen, "CPUCodeLibrary", None)
+    unserialize = getattr(library, "_unserialize", None)
+    engine = getattr(codegen, "JitEngine", None)
+    if (
+        unserialize is None
+        or getattr(unserialize, "lazy_bitcode", False)
+        or not hasattr(engine, "_load_defined_symbols")
+        or not hasattr(library, "_set_compiled_object")
+    ):
+        return
+    import atexit
+
+    store = _SymbolNames()
+    numba_unserialize = unserialize.__func__
+
+    def shared_module(self):
+        d = self.__dict__
+        if "_unparsed_bitcode" in d:  # (numba's __init__ has set it to None)
+            from llvmlite import binding
+
+            d["_parsed_shared_module"] = binding.parse_bitcode(d.pop("_unparsed_bitcode"))
+        return d.get("_parsed_shared_module")
+
+    def set_shared_module(self, module):
+        self.__dict__.pop("_unparsed_bitcode", None)
+        self.__dict__["_parsed_shared_module"] = module
+
+    def _unserialize(cls, codegen_, state):
+        name, kind, data = state
+        names = store.get(data[1]) if kind == "object" else None
+        if names is None:
+            self = numba_unserialize(cls, codegen_, state)
+            if kind == "object":
+                store.add(data[1], self._shared_module)
+            return self
+        object_code, bitcode = data
+        self = codegen_.create_library(name)
+        self.enable_object_caching()
+        self._set_compiled_object(object_code)
+        self.__dict__["_unparsed_bitcode"] = bitcode
+        self._finalize_final_module()
+        codegen_._engine._defined_symbols.update(names)
+        return self
+
+    _unserialize.lazy_bitcode = True
+    library._shared_module = property(shared_module, set_shared_module)
+    library._unserialize = classmethod(_unserialize)
+    atexit.register(store.save)
+
+
+class _SymbolNames:
+    """The names each cached kernel's bitcode defines, kept in the table cache."""
+
+    MAX_ENTRIES = 2000
+
+    def __init__(self):
+        import json
+
+        import llvmlite
+        import numba as nb
+
+        from nusource.core.table_cache import cache_dir
+
+        d = cache_dir()
+        self.path = (
+            None if d is None else d / f"numba_symbols-{nb.__version__}-{llvmlite.__version__}.json"
+        )
+        self.names, self.added = {}, False
+        if self.path is not None:
+            try:
+                found = json.loads(self.path.read_text())
+                if isinstance(found, dict):
+                    self.names = found
+            except (OSError, ValueError):
+                pass  # none yet, or damaged: written again
+
+    @staticmethod
+    def key(bitcode: bytes) -> str:
+        import hashlib
+
+        return hashlib.sha256(bitcode).hexdigest()
+
+    def get(self, bitcode):
+        names = self.names.get(self.key(bitcode))
+        return names if isinstance(names, list) and all(isinstance(n, str) for n in names) else None
+
+    def add(self, bitcode, module) -> None:
+        """The names numba's ``JitEngine._load_defined_symbols`` takes from the module."""
+        self.names[self.key(bitcode)] = sorted(
+            gv.name
+            for defined in (module.functions, module.global_variables)
+            for gv in defined
+            if not gv.is_declaration
+        )
+        self.added = True
+
+    def save(self) -> None:
+        import json
+
+        if not (self.added and self.path is not None):
+            return
+        kept = dict(list(self.names.items())[-self.MAX_ENTRIES :])
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{os.urandom(4).hex()}.part")
+            tmp.write_text(json.dumps(kept))
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a read-only cache: parsed again next time
 
 
 def _blas_is_installed() -> None:

@@ -195,6 +195,59 @@ def test_numbas_cache_directory_is_checked_once_and_made_again_if_removed(tmp_pa
     assert json.loads(out) == [1, 2, 4, True]
 
 
+LAZY_BITCODE = """
+import json
+import numpy as np
+from nusource import lean_start
+lean_start.numba()
+import numba
+from llvmlite import binding
+from numba.core import codegen
+parsed = []
+parse = binding.parse_bitcode
+def counted(bitcode):
+    parsed.append(len(bitcode))
+    return parse(bitcode)
+binding.parse_bitcode = counted
+@numba.njit(cache=True)
+def inner(n):
+    a = np.arange(n) * 1.0
+    return [a, a[::-1]]
+inner(4)  # compiled in the first run, loaded from numba's cache after
+at_load = len(parsed)
+@numba.njit  # compiled here, against inner's library (its linking module is needed)
+def outer(n):
+    x = inner(n)
+    return x[0].sum() + x[1][0]
+value = outer(5)
+module = inner.overloads[inner.signatures[0]].library._shared_module
+defined = {gv.name for gs in (module.functions, module.global_variables) for gv in gs
+           if not gv.is_declaration}
+engine = inner.targetctx.codegen()._engine
+print(json.dumps([at_load, len(parsed), value, defined <= engine._defined_symbols]))
+"""
+
+
+def test_cached_kernels_load_without_parsing_their_bitcode_until_a_compilation_needs_it(
+    tmp_path,
+):
+    cache = tmp_path / "cache"
+
+    def run(where=cache):
+        env = {"PATH": "", "NUSOURCE_CACHE_DIR": str(where)}
+        return json.loads(file_output(tmp_path, LAZY_BITCODE, env))
+
+    # (two libraries load from caches: inner's and numba's runtime, from the table cache)
+    assert run() == [0, 0, 14.0, True]  # compiled: nothing to parse
+    assert run() == [2, 2, 14.0, True]  # loaded, parsed as numba does; their names kept
+    (names,) = cache.glob("numba_symbols-*.json")
+    assert run() == [0, 2, 14.0, True]  # loaded without parsing; both parsed to link outer
+    names.write_text("{not json")
+    assert run() == [2, 2, 14.0, True]  # a damaged file: parsed, and written again
+    assert run() == [0, 2, 14.0, True]
+    assert run("off") == [1, 1, 14.0, True]  # no table cache: the runtime is compiled
+
+
 def test_the_lean_start_reads_a_numba_config_file_and_leaves_cffi_and_yaml_importable(tmp_path):
     # yaml is skipped only where there is no .numba_config.yaml (numba reads it from the
     # working directory); numba's cffi support is off in the command process
