@@ -144,6 +144,20 @@ def test_merge_refuses_different_card_hashes(tmp_path):
     assert merge_files(str(tmp_path / "*.npz"), tmp_path / "all.npz", allow_different_cards=True)
 
 
+def test_a_file_joining_two_cards_is_refused_as_one_experiment_and_says_so(tmp_path):
+    # two cards run with one seed have the same chunk keys: not "the same chunk twice"
+    from nusource.io.runs import combine_runs
+
+    for name, card in (("a.npz", "ab" * 32), ("b.npz", "cd" * 32)):
+        meta = sample_metadata(chunk_keys=["1/0/0"], provenance={"run_card_sha256": card})
+        write_events(tmp_path / name, sample_events(3), meta)
+    out = merge_files(str(tmp_path / "*.npz"), tmp_path / "all.npz", allow_different_cards=True)
+    with pytest.raises(ValueError, match="'all.npz' joins runs of 2 run cards .* apart"):
+        combine_runs([read_metadata(out["output"])], names=["all.npz"])
+    with pytest.raises(ValueError, match="'x' holds the same chunk of one run twice"):
+        combine_runs([{"chunk_keys": ["1/0/0", "1/0/0"]}], names=["x"])  # one card: as before
+
+
 def test_merge_refuses_its_own_inputs_an_existing_output_and_different_fields(tmp_path):
     paths, _ = write_chunks(tmp_path, "h5", sizes=(3, 4))
     with pytest.raises(FileExistsError, match="--overwrite"):

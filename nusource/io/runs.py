@@ -62,6 +62,13 @@ def check_chunks_once(names, metas) -> None:
             chunk = (card_hash(meta), key)
             if chunk in seen:
                 other = seen[chunk]
+                cards = set(meta.get("merged_card_hashes") or [])
+                if other == name and len(cards) > 1:  # chunk keys of different cards collide
+                    raise ValueError(
+                        f"'{name}' joins runs of {len(cards)} run cards (merge "
+                        "--allow-different-cards); their events and exposures do not add up "
+                        "to one experiment: give each card's files apart"
+                    )
                 what = "hold" if other != name else "holds"
                 where = f"'{name}' and '{other}'" if other != name else f"'{name}'"
                 raise ValueError(
