@@ -794,9 +794,23 @@ def _print_coverage(r) -> None:
         print(f"  wrote {f}")
 
 
+def _print_runs(r) -> None:
+    """Which runs a reproduction read (--input) and which it simulated, when it read any."""
+    runs = r.get("runs") or {}
+    read = [f"{k} ({v})" for k, v in runs.items() if v != "simulated"]
+    made = [k for k, v in runs.items() if v == "simulated"]
+    if read:
+        line = "  runs read: " + ", ".join(read)
+        if made:
+            n = r["events_per_component_simulated"]
+            line += f"; simulated ({n} per component): " + ", ".join(made)
+        print(line)
+
+
 def _print_lxe(r) -> None:
     ev = r["events"]
     print("Seed 004 (LXe + ⁵¹Cr 5 MCi, 1 m below the fiducial volume)")
+    _print_runs(r)
     print(
         f"  one deployment, 5–561 keV: signal {ev['signal']:.0f}, background "
         f"{ev['background']:.0f} of which ¹³⁶Xe {ev['xe136']:.0f} "
@@ -822,6 +836,7 @@ def _print_lxe(r) -> None:
 def _print_hellaz(r) -> None:
     names = {"chi": "χ", "psi": "ψ", "eta": "η", "lr": "LR"}
     print("Seeds 001, 002 (HELLAZ 6 t He TPC; ⁵¹Cr 5 MCi 100 d, ⁹⁰Sr–⁹⁰Y 1 MCi 1 y)")
+    _print_runs(r)
     ev = r["zprime_events"]
     print(
         "  ⁵¹Cr events (exact): "

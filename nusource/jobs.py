@@ -741,13 +741,17 @@ def reproduce_lxe(
         where = Path(keep) if keep is not None else tmp
         where.mkdir(parents=True, exist_ok=True)
 
+        out["runs"] = {}  # label → the file read, or "simulated"
+
         def run(label, text):
             if label in given:
+                out["runs"][label] = str(given[label])
                 data = read_events(given[label])
                 text = data.run["provenance"]["run_card"]
                 card = tmp / f"{label}.toml"
                 card.write_text(text)
                 return load(card)[0], data
+            out["runs"][label] = "simulated"
             card = tmp / f"{label}.toml"
             card.write_text(text)
             prod = plan(card, where / f"{label}.h5", n=n, seed=seed, overwrite=True)
@@ -910,8 +914,11 @@ def reproduce_hellaz(
         where = Path(keep) if keep is not None else tmp
         where.mkdir(parents=True, exist_ok=True)
 
+        out["runs"] = {}  # label → the file read, or "simulated"
+
         def run(label):
             card = tmp / f"{label}.toml"
+            out["runs"][label] = str(given[label]) if label in given else "simulated"
             if label in given:
                 data = read_events(given[label])
                 if data.run.get("mode") not in ("fixed", "weighted"):

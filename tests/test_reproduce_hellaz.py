@@ -159,6 +159,12 @@ def test_kept_runs_are_read_back(result):
     r = json.loads(out)
     assert r["mm_over_sm_sry_t100"] == result["mm_over_sm_sry_t100"]
     assert r["c_cuts_events"] == result["c_cuts_events"]
+    assert r["runs"] == {"cr51": f"{d}/runs/cr51.h5", "sry": f"{d}/runs/sry.h5"}
+    assert result["runs"] == {"cr51": "simulated", "sry": "simulated"}
+    # one run given: the other is simulated, and the summary says which is which
+    code, out = _run("--input", f"{d}/runs/cr51.h5", "-n", str(N))
+    assert code == 0
+    assert f"  runs read: cr51 ({d}/runs/cr51.h5); simulated ({N} per component): sry" in out
 
 
 @pytest.mark.parametrize(
