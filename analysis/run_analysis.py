@@ -236,12 +236,7 @@ def analyze(
     if tpl and card.fit.parameter != "none":
         data_counts = observed if meta.get("mode") == "exposure" else expected
         poi = "mu2" if card.fit.parameter == "mu" else "gamma"
-        unknown = card.fit.unknown_backgrounds(tpl)
-        if unknown:
-            raise ValueError(
-                f"fit.background_norm_sigma: {', '.join(unknown)} is not a background component "
-                f"of the files; allowed: {', '.join(tpl)}"
-            )
+        card.fit.check_backgrounds(list(tpl), "the files")
         r = fit_components(
             data_counts,
             ex.parts,

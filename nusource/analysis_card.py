@@ -75,6 +75,16 @@ class FitCard(_Model):
         b = self.background_norm_sigma
         return sorted(set(b) - set(names)) if isinstance(b, dict) else []
 
+    def check_backgrounds(self, names, of: str) -> None:
+        """ValueError if the card names a component that is not among ``names`` (those ``of``
+        the files or run card in question)."""
+        unknown = self.unknown_backgrounds(names)
+        if unknown:
+            raise ValueError(
+                f"fit.background_norm_sigma: {', '.join(unknown)} is not a background component "
+                f"of {of}; allowed: {', '.join(names) or 'none (it has no backgrounds)'}"
+            )
+
 
 class SensitivityCard(_Model):
     """[sensitivity]: Asimov Z′ mass reach versus the systematic error per bin."""

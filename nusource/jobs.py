@@ -604,12 +604,7 @@ def coverage(
     )
     backgrounds = np.zeros((0, edges.size - 1))
     names = [e.name for e in exp.components]
-    unknown = card.fit.unknown_backgrounds(names)
-    if unknown:  # (before any template is simulated)
-        raise ValueError(
-            f"fit.background_norm_sigma: {', '.join(unknown)} is not a background component of "
-            f"run card {run_card}; allowed: {', '.join(names) or 'none (it has no backgrounds)'}"
-        )
+    card.fit.check_backgrounds(names, f"run card {run_card}")  # (before any template is made)
     if exp.components:
         with tempfile.TemporaryDirectory() as tmp:
             prod = plan(run_card, Path(tmp) / "templates.h5", n=template_events, seed=seed)
@@ -744,14 +739,13 @@ def reproduce_lxe(
         out["runs"] = {}  # label → the file read, or "simulated"
 
         def run(label, text):
+            out["runs"][label] = str(given[label]) if label in given else "simulated"
             if label in given:
-                out["runs"][label] = str(given[label])
                 data = read_events(given[label])
                 text = data.run["provenance"]["run_card"]
                 card = tmp / f"{label}.toml"
                 card.write_text(text)
                 return load(card)[0], data
-            out["runs"][label] = "simulated"
             card = tmp / f"{label}.toml"
             card.write_text(text)
             prod = plan(card, where / f"{label}.h5", n=n, seed=seed, overwrite=True)

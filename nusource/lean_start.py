@@ -298,16 +298,12 @@ class _SymbolNames:
     def save(self) -> None:
         import json
 
+        from nusource.core.table_cache import write_whole
+
         if not (self.added and self.path is not None):
             return
         kept = dict(list(self.names.items())[-self.MAX_ENTRIES :])
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{os.urandom(4).hex()}.part")
-            tmp.write_text(json.dumps(kept))
-            os.replace(tmp, self.path)
-        except OSError:
-            pass  # a read-only cache: parsed again next time
+        write_whole(self.path, lambda f: f.write(json.dumps(kept).encode()))
 
 
 def _blas_is_installed() -> None:

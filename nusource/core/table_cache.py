@@ -105,12 +105,21 @@ def store_arrays(name: str, inputs, arrays, *, modules=()) -> None:
     if d is None:
         return
     path = d / (table_key(name, inputs, modules) + ".npz")
+    write_whole(
+        path, lambda f: np.savez(f, **{f"a{i}": np.asarray(a) for i, a in enumerate(arrays)})
+    )
+
+
+def write_whole(path: Path, write: Callable) -> None:
+    """``write(f)`` into a temporary file beside ``path``, then renamed to it: the file is
+    written whole or not at all.  An unwritable directory is ignored (a read-only home:
+    computed again next time)."""
     try:
-        d.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         # (a random part too: processes of two machines sharing the directory may have one pid)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.part")
         with open(tmp, "wb") as f:
-            np.savez(f, **{f"a{i}": np.asarray(a) for i, a in enumerate(arrays)})
+            write(f)
         os.replace(tmp, path)
     except OSError:
-        pass  # a read-only home: compute each time
+        pass
