@@ -7,9 +7,11 @@ default.  With other versions of numba or pydantic, where these internals
 differ, a step does nothing.
 """
 
+import contextlib
 import importlib
 import os
 import sys
+import types
 
 
 def numba() -> None:
@@ -48,12 +50,21 @@ def numba() -> None:
       command never does.  The names are kept in the table cache, keyed on a
       digest of the bitcode, and the bitcode is parsed when a compilation asks
       for the module (:func:`_bitcode_parsed_when_needed`).
+    - numba refreshes its typing context (every typing template) before it
+      loads a cached kernel, which typing never sees: the refresh is left to
+      the first compilation, which makes it anyway (~0.02–0.04 s,
+      :func:`_typing_refreshed_when_compiling`).
+    - :mod:`importlib.metadata` (with :mod:`email` and :mod:`socket`, ~0.01 s)
+      is imported by numba only to look for the extension entry points that
+      are not loaded here: while numba loads, a stand-in takes its place that
+      imports it at its first use (:class:`_MetadataOnDemand`).
     """
     unused = {"cffi", "scipy"} | (set() if os.path.isfile(".numba_config.yaml") else {"yaml"})
     unused = {m for m in unused if m not in sys.modules}
     sys.modules.update(dict.fromkeys(unused))  # None: an ImportError, which numba expects
     try:
-        from numba.core import entrypoints
+        with _metadata_on_demand():
+            from numba.core import entrypoints
 
         entrypoints._already_initialized = True
         import numba.core.typing.cffi_utils  # noqa: F401 (decides cffi support at import)
@@ -67,6 +78,7 @@ def numba() -> None:
     _runtime_from_cache()
     _cache_directories_checked_once()
     _bitcode_parsed_when_needed()
+    _typing_refreshed_when_compiling()
     import importlib.util
 
     if "numba.np.arraymath" in sys.modules or importlib.util.find_spec("scipy") is None:
@@ -249,6 +261,43 @@ def _bitcode_parsed_when_needed() -> None:
     atexit.register(store.save)
 
 
+def _typing_refreshed_when_compiling() -> None:
+    """A cached kernel loads without refreshing numba's typing context (see :func:`numba`).
+
+    Before it loads a kernel from its cache, numba refreshes the CPU target:
+    it imports the modules that implement its functions (some register C
+    symbols that compiled code calls), installs their lowering registries,
+    and refreshes the typing context, which installs every typing template
+    (~0.02 s).  Typing is used only to compile; loading and calling a cached
+    kernel never types anything, and a compilation refreshes the typing
+    context itself (numba's ``CompilerBase``).  Here the load does the
+    target's part of the refresh and leaves typing to the first compilation.
+    """
+    try:
+        from numba.core import base, caching
+        from numba.core.imputils import builtin_registry
+    except ImportError:
+        return
+    cache = getattr(caching, "Cache", None)
+    load = getattr(cache, "load_overload", None)
+    if load is None or getattr(load, "typing_when_compiling", False):
+        return
+    if not hasattr(cache, "_guard_against_spurious_io_errors"):
+        return
+    target_refresh = base.BaseContext.refresh
+
+    def load_overload(self, sig, target_context):
+        if type(target_context).refresh is not target_refresh:  # another target: its way
+            return load(self, sig, target_context)
+        target_context.load_additional_registries()
+        target_context.install_registry(builtin_registry)
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
+
+    load_overload.typing_when_compiling = True
+    cache.load_overload = load_overload
+
+
 class _SymbolNames:
     """The names each cached kernel's bitcode defines, kept in the table cache."""
 
@@ -327,9 +376,58 @@ def pydantic() -> None:
     while pydantic loads, they give up: the import is made again with asyncio
     itself.  The stand-ins are gone once pydantic is loaded;
     ``import asyncio`` after it is asyncio's.
+
+    pydantic's plugins (observers of validation, found by scanning every
+    installed distribution's entry points, ~0.005–0.02 s) are not loaded:
+    what a command validates is its own card.  :mod:`importlib.metadata`,
+    which pydantic binds for that scan, stands in as for numba.
     """
     if "pydantic.main" not in sys.modules:
-        import_without_asyncio("pydantic.main")
+        with _metadata_on_demand():
+            import_without_asyncio("pydantic.main")
+            try:
+                from pydantic.plugin import _loader
+            except ImportError:  # another pydantic: its way
+                return
+        if getattr(_loader, "_plugins", False) is None:
+            _loader._plugins = {}  # (found none: the scan is not made)
+
+
+class _MetadataOnDemand(types.ModuleType):
+    """Stand-in of :mod:`importlib.metadata` that imports it at its first use (see
+    :func:`numba`): the modules that bound it while it stood in keep a working name."""
+
+    def __getattr__(self, attribute):
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        _drop_stand_in(self)
+        return getattr(importlib.import_module("importlib.metadata"), attribute)
+
+
+_METADATA = _MetadataOnDemand(
+    "importlib.metadata", "importlib.metadata, imported at its first use (nusource.lean_start)"
+)
+
+
+def _drop_stand_in(stand_in) -> None:
+    if sys.modules.get("importlib.metadata") is stand_in:
+        del sys.modules["importlib.metadata"]
+    if vars(importlib).get("metadata") is stand_in:
+        del importlib.metadata
+
+
+@contextlib.contextmanager
+def _metadata_on_demand():
+    """:mod:`importlib.metadata` stands in (:class:`_MetadataOnDemand`) while numba or
+    pydantic loads, unless it is loaded already; an import after it gets the module."""
+    if "importlib.metadata" in sys.modules:
+        yield
+        return
+    sys.modules["importlib.metadata"] = _METADATA
+    try:
+        yield
+    finally:
+        _drop_stand_in(_METADATA)
 
 
 def import_without_asyncio(name: str) -> None:

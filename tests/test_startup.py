@@ -42,7 +42,7 @@ import sys
 from nusource.cli import main
 assert main(sys.argv[1:]) == 0
 heavy = ("awkward", "uproot", "scipy", "scipy.linalg", "scipy.special", "scipy.stats",
-         "scipy.integrate", "matplotlib", "cffi", "yaml")
+         "scipy.integrate", "matplotlib", "cffi", "yaml", "importlib.metadata")
 print("imported:" + ",".join(m for m in heavy if m in sys.modules))
 """
 
@@ -60,7 +60,7 @@ def imported_by(tmp_path, *args) -> set:
     return set(filter(None, line.removeprefix("imported:").split(",")))
 
 
-def test_commands_import_no_awkward_uproot_scipy_cffi_or_yaml(tmp_path):
+def test_commands_import_no_awkward_uproot_scipy_cffi_yaml_or_importlib_metadata(tmp_path):
     assert imported_by(tmp_path, "xsec", "--source", "cr51") == set()
     # the first run computes the β tables (scipy's log-Γ), later ones read them
     imported_by(tmp_path, "rate", str(LXE))
@@ -246,6 +246,80 @@ def test_cached_kernels_load_without_parsing_their_bitcode_until_a_compilation_n
     assert run() == [2, 2, 14.0, True]  # a damaged file: parsed, and written again
     assert run() == [0, 2, 14.0, True]
     assert run("off") == [1, 1, 14.0, True]  # no table cache: the runtime is compiled
+
+
+METADATA_ON_DEMAND = """
+import importlib
+import json
+import sys
+from nusource import lean_start
+lean_start.numba()
+lean_start.pydantic()
+loaded = "importlib.metadata" in sys.modules
+from numba.core import entrypoints
+from pydantic.plugin import _loader
+bound = entrypoints.importlib_metadata
+version = bound.version("numpy")  # the stand-in imports importlib.metadata, then answers
+import importlib.metadata
+print(json.dumps([loaded, version == importlib.metadata.version("numpy"),
+                  hasattr(importlib.metadata, "__file__"), importlib.metadata is sys.modules[
+                  "importlib.metadata"], _loader._plugins]))
+"""
+
+
+def test_numba_and_pydantic_load_without_importlib_metadata_which_is_imported_when_used():
+    assert json.loads(script_output(METADATA_ON_DEMAND)) == [False, True, True, True, {}]
+
+
+TYPING_WHEN_COMPILING = """
+import json
+import sys
+import numpy as np
+if sys.argv[1] == "lean":
+    from nusource import lean_start
+    lean_start.numba()
+import numba
+from numba.core.typing import context
+refreshed = []
+refresh = context.BaseContext.refresh
+def counted(self):
+    refreshed.append(1)
+    return refresh(self)
+context.BaseContext.refresh = counted
+@numba.njit(cache=True)
+def inner(n):
+    a = np.arange(n) * 1.0
+    return [a, a[::-1]]
+first = inner(4)[1].tolist()  # compiled in the first run, loaded from numba's cache after
+at_load = len(refreshed)
+@numba.njit  # compiled here: typing is needed now
+def outer(n):
+    x = inner(n)
+    return x[0].sum() + x[1][0] + np.sqrt(np.float64(n))
+value = outer(5)
+print(json.dumps([at_load, len(refreshed) > at_load, first, value]))
+"""
+
+
+def test_a_cached_kernel_loads_without_typing_and_the_next_compilation_types(tmp_path):
+    def run(how):
+        (tmp_path / "script.py").write_text(TYPING_WHEN_COMPILING)
+        r = subprocess.run(
+            [sys.executable, "script.py", how],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+            env={"PATH": "", "NUSOURCE_CACHE_DIR": str(tmp_path / "cache")},
+        )
+        return json.loads(r.stdout)
+
+    value = 10.0 + 4.0 + 5**0.5
+    at_load, typed_after, first, got = run("lean")  # compiled: typing refreshed at once
+    assert at_load > 0 and [first, got] == [[3.0, 2.0, 1.0, 0.0], value]
+    assert run("lean") == [0, True, [3.0, 2.0, 1.0, 0.0], value]  # loaded: typed later
+    at_load, typed_after, *same = run("numba")  # numba's own way types at the load
+    assert at_load > 0 and same == [[3.0, 2.0, 1.0, 0.0], value]
 
 
 def test_the_lean_start_reads_a_numba_config_file_and_leaves_cffi_and_yaml_importable(tmp_path):

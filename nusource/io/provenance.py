@@ -5,7 +5,6 @@ import os
 import platform
 import re
 import sys
-from importlib import metadata
 
 from .._version import __version__
 
@@ -80,6 +79,8 @@ def installed_versions(names) -> dict:
 
 
 def _slow(name: str) -> str | None:
+    from importlib import metadata  # (~0.01 s to import: only for what the listing misses)
+
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
