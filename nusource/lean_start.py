@@ -8,6 +8,7 @@ differ, a step does nothing.
 """
 
 import contextlib
+import functools
 import importlib
 import os
 import sys
@@ -50,10 +51,11 @@ def numba() -> None:
       command never does.  The names are kept in the table cache, keyed on a
       digest of the bitcode, and the bitcode is parsed when a compilation asks
       for the module (:func:`_bitcode_parsed_when_needed`).
-    - numba refreshes its typing context (every typing template) before it
-      loads a cached kernel, which typing never sees: the refresh is left to
-      the first compilation, which makes it anyway (~0.02–0.04 s,
-      :func:`_typing_refreshed_when_compiling`).
+    - before it loads a cached kernel, numba imports every module of its CPU
+      target and refreshes its typing context (every typing template), which
+      only a compilation uses: the load makes numba's runtime ready and the C
+      symbols registered, and the rest is left to the first compilation,
+      which does it anyway (~0.05 s, :func:`_typing_refreshed_when_compiling`).
     - :mod:`importlib.metadata` (with :mod:`email` and :mod:`socket`, ~0.01 s)
       is imported by numba only to look for the extension entry points that
       are not loaded here: while numba loads, a stand-in takes its place that
@@ -262,40 +264,67 @@ def _bitcode_parsed_when_needed() -> None:
 
 
 def _typing_refreshed_when_compiling() -> None:
-    """A cached kernel loads without refreshing numba's typing context (see :func:`numba`).
+    """A cached kernel loads with only what its machine code links (see :func:`numba`).
 
     Before it loads a kernel from its cache, numba refreshes the CPU target:
-    it imports the modules that implement its functions (some register C
-    symbols that compiled code calls), installs their lowering registries,
-    and refreshes the typing context, which installs every typing template
-    (~0.02 s).  Typing is used only to compile; loading and calling a cached
-    kernel never types anything, and a compilation refreshes the typing
-    context itself (numba's ``CompilerBase``).  Here the load does the
-    target's part of the refresh and leaves typing to the first compilation.
+    it imports the ~40 modules that implement its functions (installing their
+    lowering registries; one of them registers C symbols) and refreshes the
+    typing context, which installs every typing template (~0.05 s in all).
+    Lowering and typing are used only to compile; loading and calling a
+    cached kernel needs numba's runtime and the C symbols its machine code
+    calls, and a compilation refreshes both contexts itself (numba's
+    ``CompilerBase``).  Here numba's load runs as it is, with the typing
+    context's refresh a no-op and the target's registries reduced to
+    :func:`_what_machine_code_links` while it does.
     """
     try:
-        from numba.core import base, caching
-        from numba.core.imputils import builtin_registry
+        from numba.core import caching, cpu
     except ImportError:
         return
     cache = getattr(caching, "Cache", None)
     load = getattr(cache, "load_overload", None)
-    if load is None or getattr(load, "typing_when_compiling", False):
+    if load is None:
         return
-    if not hasattr(cache, "_guard_against_spurious_io_errors"):
-        return
-    target_refresh = base.BaseContext.refresh
+    seen = load
+    while seen is not None:  # (installed already, maybe under another's wrapper)
+        if getattr(seen, "typing_when_compiling", False):
+            return
+        seen = getattr(seen, "__wrapped__", None)
 
     def load_overload(self, sig, target_context):
-        if type(target_context).refresh is not target_refresh:  # another target: its way
+        typing = getattr(target_context, "typing_context", None)
+        if (
+            typing is None
+            or "refresh" in vars(typing)  # (nested: the outer load's way)
+            or type(target_context) is not getattr(cpu, "CPUContext", None)
+        ):
             return load(self, sig, target_context)
-        target_context.load_additional_registries()
-        target_context.install_registry(builtin_registry)
-        with self._guard_against_spurious_io_errors():
-            return self._load_overload(sig, target_context)
+        typing.refresh = _no_refresh
+        target_context.load_additional_registries = functools.partial(
+            _what_machine_code_links, target_context
+        )
+        try:
+            return load(self, sig, target_context)
+        finally:
+            del typing.refresh
+            del target_context.load_additional_registries
 
     load_overload.typing_when_compiling = True
     cache.load_overload = load_overload
+
+
+def _what_machine_code_links(target_context) -> None:
+    """The part of the CPU target's registries that a cached kernel's machine code needs:
+    numba's runtime (NRT) and the C symbols numba registers as a module loads (only
+    :mod:`numba.cpython.hashing` does, among the target's modules)."""
+    import numba.cpython.hashing  # noqa: F401 (registers _Py_HashSecret)
+    from numba.core.runtime import rtsys
+
+    rtsys.initialize(target_context)
+
+
+def _no_refresh() -> None:
+    """The typing context's refresh while a cached kernel loads (nothing is typed)."""
 
 
 class _SymbolNames:

@@ -322,6 +322,69 @@ def test_a_cached_kernel_loads_without_typing_and_the_next_compilation_types(tmp
     assert at_load > 0 and same == [[3.0, 2.0, 1.0, 0.0], value]
 
 
+KERNELS_OF_EVERY_KIND = """
+import json
+import sys
+import numpy as np
+if sys.argv[1] == "lean":
+    from nusource import lean_start
+    lean_start.numba()
+import numba
+from numba.core import cpu
+full = []
+registries = cpu.CPUContext.load_additional_registries
+def counted(self):
+    full.append(1)
+    return registries(self)
+cpu.CPUContext.load_additional_registries = counted
+@numba.njit(cache=True)
+def kinds(rng, n, words):
+    a = np.linalg.solve(np.array([[2.0, 1.0], [1.0, 3.0]]), np.array([1.0, 2.0]))
+    seen = set()
+    counts = {0: 0}
+    for i in range(n):
+        k = int(rng.integers(0, 5))
+        seen.add(k)
+        counts[k] = counts.get(k, 0) + 1
+    h = hash(words) % 1000
+    x = np.sort(rng.normal(size=n))
+    return a[0], a[1], len(seen), counts[0], h, x[0], np.exp(x).sum(), [x[1], x[2]]
+@numba.njit(cache=True)
+def fails(x):
+    if x < 0:
+        raise ValueError("x must be >= 0, got", x)
+    return np.sqrt(x)
+out = list(kinds(np.random.default_rng(7), 1000, "neutrino"))
+try:
+    fails(-1.5)
+except ValueError as err:
+    out.append(str(err))
+print(json.dumps([out, fails(4.0), not full]))  # (the target's whole registries: none)
+"""
+
+
+def test_cached_kernels_of_every_kind_give_numbas_results_after_the_lean_start(tmp_path):
+    """Loaded with only the runtime and the symbols numba registers (see the lean start):
+    arrays, LAPACK, sets and dicts (hashing), a Generator, an exception's message."""
+
+    def run(how):
+        (tmp_path / "script.py").write_text(KERNELS_OF_EVERY_KIND)
+        r = subprocess.run(
+            [sys.executable, "script.py", how],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+            env={"PATH": "", "NUSOURCE_CACHE_DIR": str(tmp_path / "cache"), "PYTHONHASHSEED": "0"},
+        )
+        return json.loads(r.stdout)
+
+    compiled, root, lean = run("numba")
+    assert not lean  # (numba's own load imports every module of the target)
+    assert run("lean") == [compiled, root, True]  # loaded from numba's cache, lean
+    assert run("numba") == [compiled, root, False]
+
+
 def test_the_lean_start_reads_a_numba_config_file_and_leaves_cffi_and_yaml_importable(tmp_path):
     # yaml is skipped only where there is no .numba_config.yaml (numba reads it from the
     # working directory); numba's cffi support is off in the command process
