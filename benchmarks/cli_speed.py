@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from failures import main_or_why
+
 CARD = Path(__file__).resolve().parent.parent / "configs" / "lxe_cr51.toml"
 TARGETS_S = {"xsec_s": 0.4, "rate_s": 0.6, "simulate_1000_s": 0.5}
 
@@ -137,4 +139,4 @@ def served(cmds, tmp, repeat, allowed) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    main_or_why(main, __file__)

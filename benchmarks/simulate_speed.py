@@ -52,6 +52,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from failures import main_or_why
 from memory_state import warm_memory
 
 CARD = Path(__file__).resolve().parent.parent / "configs" / "lxe_cr51.toml"
@@ -363,4 +364,4 @@ def main(argv=None):
 
 if __name__ == "__main__":
     os.environ.setdefault("NUSOURCE_PROGRESS", "0")
-    main()
+    main_or_why(main, __file__)

@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from failures import main_or_why
+
 CARD = Path(__file__).resolve().parent.parent / "configs" / "lxe_cr51.toml"
 TARGET_S = 0.5
 
@@ -235,4 +237,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    main_or_why(main, __file__)
