@@ -406,20 +406,17 @@ def pydantic() -> None:
     itself.  The stand-ins are gone once pydantic is loaded;
     ``import asyncio`` after it is asyncio's.
 
-    pydantic's plugins (observers of validation, found by scanning every
-    installed distribution's entry points, ~0.005–0.02 s) are not loaded:
-    what a command validates is its own card.  :mod:`importlib.metadata`,
-    which pydantic binds for that scan, stands in as for numba.
+    :mod:`importlib.metadata`, which pydantic binds to look for its plugins
+    (which the program turns off: :func:`nusource.cli.run`), stands in as
+    for numba.
     """
     if "pydantic.main" not in sys.modules:
         with _metadata_on_demand():
             import_without_asyncio("pydantic.main")
             try:
-                from pydantic.plugin import _loader
+                import pydantic.plugin._loader  # noqa: F401 (binds importlib.metadata)
             except ImportError:  # another pydantic: its way
-                return
-        if getattr(_loader, "_plugins", False) is None:
-            _loader._plugins = {}  # (found none: the scan is not made)
+                pass
 
 
 class _MetadataOnDemand(types.ModuleType):
