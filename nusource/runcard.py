@@ -461,30 +461,48 @@ def shipped_card(name: str):
 
     res = files("nusource.configs").joinpath(*str(name).split("/"))
     if not res.is_file():
-        shipped = sorted(
-            p.name for p in files("nusource.configs").iterdir() if p.name.endswith(".toml")
-        )
-        raise CardError(f"no card '{name}' is shipped with nusource; shipped: {', '.join(shipped)}")
+        raise CardError(f"no card '{name}' is shipped with nusource; {shipped_cards()}")
     return res
+
+
+def shipped_cards() -> str:
+    """The shipped cards' names, as a message says them."""
+    from importlib.resources import files
+
+    def names(folder, prefix=""):
+        return ", ".join(
+            prefix + p.name.removesuffix(".toml")
+            for p in sorted(folder.iterdir(), key=lambda p: p.name)
+            if p.name.endswith(".toml")
+        )
+
+    top = files("nusource.configs")
+    return (
+        f"shipped run cards (found by name from any directory): {names(top)}; "
+        f"analysis cards: {names(top.joinpath('analysis'), 'analysis/')}"
+    )
 
 
 def card_path(path):
     """A card given on the command line: a file, or the name of a shipped card.
 
-    ``configs/NAME.toml`` and ``NAME.toml`` name a shipped card when no such
-    file exists here (so the README's commands work from any directory).
+    ``NAME``, ``NAME.toml`` and ``configs/NAME.toml`` (``analysis/NAME`` for an
+    analysis card) name a shipped card when no such file exists here (so the
+    README's commands work from any directory); a name that is neither says
+    which cards are shipped.
     """
     p = Path(path)
     if p.is_file():
         return p
-    name = str(path).removeprefix("configs/")
     if p.is_dir():
         raise CardError(f"run card {path}: is a directory; give a .toml file")
-    if not p.is_absolute() and name.endswith(".toml"):
+    name = str(path).removeprefix("configs/")
+    if not p.is_absolute() and p.suffix in ("", ".toml"):
         try:
-            return shipped_card(name)
+            return shipped_card(name if p.suffix else name + ".toml")
         except CardError:
             pass
+        raise CardError(f"run card {path}: no such file; {shipped_cards()}")
     raise CardError(f"run card {path}: no such file")
 
 

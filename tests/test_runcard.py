@@ -113,3 +113,28 @@ def test_fiducial_volume_from_the_card_flags_events_outside_it():
     kept = ev["flags"] & FLAGS["binding_removed"] == 0
     assert np.array_equal(flagged[kept], outside[kept])
     assert 0.2 < outside.mean() < 0.6
+
+
+def test_a_shipped_card_is_found_by_its_bare_name_and_an_unknown_name_lists_them(
+    tmp_path, monkeypatch
+):
+    from nusource.runcard import card_path
+
+    monkeypatch.chdir(tmp_path)  # (no card here)
+    bare = card_path("lama").read_text()
+    assert bare == card_path("lama.toml").read_text() == card_path("configs/lama.toml").read_text()
+    assert (
+        card_path("analysis/lxe_mu").read_text()
+        == (BASE.parent / "analysis" / "lxe_mu.toml").read_text()
+    )
+    (tmp_path / "lama").mkdir()
+    with pytest.raises(CardError, match="is a directory"):
+        card_path("lama")
+    with pytest.raises(CardError) as err:
+        card_path("lamma")
+    words = str(err.value)
+    assert words.startswith("run card lamma: no such file; shipped run cards")
+    assert all(name.removesuffix(".toml") in words for name in NAMES)  # each one named
+    assert "analysis/lxe_mu" in words
+    with pytest.raises(CardError, match=r"^run card /nowhere/lama.toml: no such file$"):
+        card_path("/nowhere/lama.toml")  # (a path is a path)
