@@ -177,3 +177,23 @@ def test_merge_refuses_its_own_inputs_an_existing_output_and_different_fields(tm
 def test_a_directory_is_not_an_event_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="is a directory.*\\*\\.root"):
         read_events(tmp_path)
+
+
+def test_a_missing_file_whose_production_left_chunks_says_where_they_are(tmp_path):
+    out = tmp_path / "run.h5"
+
+    def why(read):
+        with pytest.raises(FileNotFoundError) as err:
+            read(out)
+        return str(err.value)
+
+    for read in (expand_paths, read_metadata):
+        assert why(read) == f"event file '{out}' does not exist"
+        (tmp_path / "run.h5.chunks").mkdir(exist_ok=True)  # (a lock, a progress file: no events)
+        assert why(read) == f"event file '{out}' does not exist"
+        for held in ("chunk_000000.h5", "partial.h5"):  # array jobs'; an interrupted run's
+            (tmp_path / "run.h5.chunks" / held).write_bytes(b"")
+            words = why(read)
+            assert words.startswith(f"event file '{out}' does not exist, but '{out}.chunks'")
+            assert f"nusource simulate CARD -o {out} --assemble" in words
+            (tmp_path / "run.h5.chunks" / held).unlink()

@@ -90,8 +90,26 @@ def expand_paths(paths) -> list[Path]:
                 raise FileNotFoundError(f"no file matches '{text}'")
             found.update(matches)
         else:
-            raise FileNotFoundError(f"event file '{text}' does not exist")
+            raise FileNotFoundError(missing_file(text))
     return [Path(p) for p in sorted(found)]
+
+
+def missing_file(path) -> str:
+    """Why an event file is not there: said plainly, and where its production's chunks
+    are when they are all there is (an interrupted run, array jobs not yet assembled)."""
+    text = os.fspath(path)
+    chunks = text + ".chunks"
+    held = ("chunk_*", "partial.*")  # (array jobs' chunk files; an interrupted run's events)
+    if os.path.isdir(chunks) and any(
+        glob.glob(os.path.join(glob.escape(chunks), pattern)) for pattern in held
+    ):
+        return (
+            f"event file '{text}' does not exist, but '{chunks}' holds chunks of its "
+            "production: an interrupted `simulate` finishes when started again with the same "
+            f"command; array jobs' chunks are joined by `nusource simulate CARD -o {text} "
+            "--assemble`"
+        )
+    return f"event file '{text}' does not exist"
 
 
 def read_metadata(path, *, format: str | None = None) -> dict:
@@ -255,7 +273,7 @@ def _open(path, format):
     if fmt not in COMPRESSIONS:
         raise ValueError(f"format '{fmt}' unknown; allowed: {', '.join(COMPRESSIONS)}")
     if not path.is_file():
-        raise FileNotFoundError(f"event file '{path}' does not exist")
+        raise FileNotFoundError(missing_file(path))
     keep_freed_heap()  # (each piece read is fresh arrays of a few MB)
     return _READERS[fmt](path)
 
