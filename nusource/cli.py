@@ -682,7 +682,8 @@ def _print_fit(f) -> None:
     if parts:
         print("  background normalisations: " + ", ".join(parts))
     if "chi2" in f:
-        print(f"  χ² = {f['chi2']:.1f} for {f['ndf']} degrees of freedom")
+        chi2 = max(f["chi2"], 0.0)  # (a deviance: ≥ 0, but an Asimov fit's rounds to −1e−12)
+        print(f"  χ² = {chi2:.1f} for {f['ndf']} degrees of freedom")
     if not f["valid"]:
         print(
             "  the minimiser did not reach a valid minimum (iminuit): these values and "

@@ -52,6 +52,8 @@ def test_the_printed_fit_says_what_is_fixed_and_when_the_minimum_is_not_valid(ca
     assert "not a result" not in out
     _print_fit({**f, "valid": False})
     assert "did not reach a valid minimum" in capsys.readouterr().out
+    _print_fit({**f, "chi2": -3e-12})  # (an Asimov fit's deviance, rounded below 0)
+    assert f"χ² = 0.0 for {BINS - 4} degrees of freedom" in capsys.readouterr().out
 
 
 def test_the_printed_analysis_names_templates_with_too_few_simulated_events(capsys):
