@@ -627,7 +627,8 @@ def _print_analysis(r) -> None:
     )
     if "template_vs_quadrature_chi2" in r:
         print(
-            f"  weighted events vs quadrature: χ² = {r['template_vs_quadrature_chi2']:.1f} "
+            f"  the signal's weighted events vs quadrature: "
+            f"χ² = {r['template_vs_quadrature_chi2']:.1f} "
             f"for {r['template_vs_quadrature_ndf']} bins"
         )
     if "fit" in r:

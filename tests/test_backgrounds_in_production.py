@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats as scipy_stats
 
 from nusource.generator.sun import sun_direction
 from nusource.io import read_events
@@ -122,6 +123,13 @@ def test_analyze_fits_every_component(experiment, tmp_path):
     )
     with pytest.raises(ValueError, match="xe_136 is not a background component .* xe136"):
         analyze([prod.output], typo, templates=[tpl.output])
+    # the fixed run alone: its signal events against the quadrature, within their statistics
+    # on both sides (the background events, in both, are not part of the comparison)
+    alone = analyze([tpl.output], analysis)
+    sf = scipy_stats.chi2.sf(
+        alone["template_vs_quadrature_chi2"], alone["template_vs_quadrature_ndf"]
+    )
+    assert 1e-3 < sf < 1 - 1e-3, alone["template_vs_quadrature_chi2"]
     # the templates' own statistics: a fixed run gives the events of a component one weight,
     # so the simulated events behind its template are its selected events in the range
     tev = read_events(tpl.output).events
