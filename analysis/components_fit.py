@@ -73,13 +73,15 @@ def fit_components(
     names = list(templates)
     bk = np.array([np.asarray(templates[k], dtype=float) for k in names]).reshape(-1, n.size)
     sigmas = [None if bkg_norm_sigmas is None else bkg_norm_sigmas.get(k) for k in names]
+    seen = n > 0  # (empty bins add ν only: their n·ln(n/ν) is 0, not computed)
+    n_seen, n_total = n[seen], float(n.sum())
 
     def nll(*p):
         s, x, bs = p[0], p[1], np.asarray(p[2:])
         lin = sig[0] + (x * sig[1] if poi == "mu2" else x * sig[2] + x * x * sig[3])
         nu = s * lin + bs @ bk if bk.size else s * lin
         nu = np.maximum(nu, 1e-300)
-        val = 2.0 * np.sum(nu - n + np.where(n > 0, n * np.log(n / nu), 0.0))
+        val = 2.0 * (np.sum(nu) - n_total + np.sum(n_seen * np.log(n_seen / nu[seen])))
         if sig_norm_sigma:
             val += ((s - 1.0) / sig_norm_sigma) ** 2
         for b, sg in zip(bs, sigmas, strict=True):

@@ -114,3 +114,25 @@ def test_the_analysis_plots_z_prime_curve_stands_on_the_same_backgrounds():
     alone, z_alone = zprime_curves(ex, None)
     assert np.allclose(alone, ex.sm, rtol=1e-14)
     assert np.allclose(z_alone - alone, g * ex.zlin + g * g * ex.zquad, rtol=1e-12)
+
+
+def test_empty_bins_fit_without_numpys_warnings():
+    """A bin with no events adds ν to the deviance and nothing else (no log of 0 computed:
+    `analyze` showed numpy's 'invalid value encountered in multiply' for such data)."""
+    import warnings
+
+    parts, tpl = parts_and_templates()
+    observed = np.round(parts[0] + tpl["flat"] + tpl["rising"])
+    observed[::3] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = fit_components(observed, parts, tpl, mu_unit=1e-10)
+    assert f["valid"]
+    full = parts[0] * f["values"]["s"] + sum(f["values"][f"b_{k}"] * v for k, v in tpl.items())
+    full = full + parts[1] * f["values"]["mu2"] * 1e-20
+    seen = observed > 0
+    deviance = 2 * (
+        full.sum() - observed.sum() + np.sum(observed[seen] * np.log(observed[seen] / full[seen]))
+    )
+    pull = ((f["values"]["s"] - 1.0) / 0.01) ** 2  # (the default pull of s)
+    assert f["chi2"] == pytest.approx(deviance + pull, rel=1e-9)
