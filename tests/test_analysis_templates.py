@@ -119,3 +119,27 @@ def test_unknown_field_is_named(setup):
     _, _, spec, ev = setup
     with pytest.raises(ValueError, match="field"):
         make_template(ev[:10], spec.gen_norm, EDGES, field="nope")
+
+
+def test_events_vs_expectation_is_chi2_distributed_with_few_events_per_bin():
+    """Fixed runs of N events of one weight from a known falling spectrum, ~4 per bin: the
+    statistic's mean over toys is its bins' number within the toys' statistics (the
+    events' own Σw² per bin, Neyman's χ², gives ~1 + 3/4 of it), for any weight."""
+    from nusource.analysis.run_analysis import events_vs_expectation
+
+    rng = np.random.default_rng(11)
+    edges = np.linspace(0.0, 3.0, 61)
+    n, scale, toys = 200, 2.5e-3, 400  # events per run, their weight, runs
+    p = np.diff(-np.exp(-edges))  # exponential spectrum cut at 3
+    p /= p.sum()
+    expected = n * scale * p
+    values = []
+    for _ in range(toys):
+        u = rng.random(n) * (1.0 - np.exp(-3.0))
+        x = -np.log1p(-u)
+        chi2, ndf = events_vs_expectation(x, np.full(n, scale), edges, expected)
+        values.append(chi2)
+    assert ndf == 60
+    mean, err = np.mean(values), np.std(values) / np.sqrt(toys)
+    # a fixed run is multinomial: E[Pearson χ²] = bins − 1
+    assert abs(mean - (ndf - 1)) < 4 * err, (mean, err)
