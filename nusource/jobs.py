@@ -449,6 +449,7 @@ def analyze(files, card_path, *, plots=None, templates=None) -> dict:
     if text is None:
         raise ValueError("analyze: the files carry no run card (made by `sample --source`?)")
     exp = build_experiment(parse_card(text, "the files' run card"))
+    _warn_of_another_setup(card, card_path, exp.card)
     response = detector_response(exp)
     if len(data.events) == 0:
         raise ValueError("analyze: the files hold no events; nothing to analyse")
@@ -461,6 +462,30 @@ def analyze(files, card_path, *, plots=None, templates=None) -> dict:
         templates=None if templates is None else read_events(templates),
         fiducial_acceptance=fiducial_acceptance(exp, response),
     )
+
+
+def _warn_of_another_setup(card, card_path, files_card) -> None:
+    """A warning when the analysis card is about a run card (``run_card``) of another detector
+    material or source than the files' own run card (a LAMA analysis of LXe events)."""
+    import warnings
+
+    from .runcard import CardError, load_card
+
+    if card.run_card is None:
+        return
+    try:
+        theirs, _ = load_card(card.run_card)
+    except CardError:
+        return  # (coverage, which runs it, says what is wrong with it)
+    about = (theirs.detector.material, theirs.source.isotope)
+    made = (files_card.detector.material, files_card.source.isotope)
+    if about != made:
+        warnings.warn(
+            f"analysis card {card_path} is about run card {card.run_card} ({about[0]} detector, "
+            f"{about[1]} source), but the files were made with a {made[0]} detector and a "
+            f"{made[1]} source: check that this is the analysis you mean",
+            stacklevel=2,
+        )
 
 
 def geometry_gdml(card_path, output, *, overwrite: bool = False) -> dict:

@@ -159,3 +159,21 @@ def test_a_source_free_period_adds_background_live_time_only(tmp_path):
     late = np.mean(xe["time"] > 100 * 86400)
     assert abs(late - 1 / 3) < 5 * math.sqrt(2 / 9 / len(xe))
     assert np.all(ev[ev["component"] == 0]["time"] < 100 * 86400)
+
+
+def test_an_analysis_card_about_another_setup_is_warned_of(experiment, tmp_path):
+    """lama_zprime_reach is about lama_seed000.toml (NaI, ¹⁴⁷Pm): given LXe + ⁵¹Cr events,
+    analyze says so before it goes on (here to ask for templates); the LXe study's card
+    says nothing."""
+    import warnings
+
+    from nusource.jobs import analyze
+
+    prod, _ = experiment
+    with pytest.warns(UserWarning, match=r"is about run card lama_seed000\.toml \(NaI detector"):
+        with pytest.raises(ValueError, match="--templates"):
+            analyze([prod.output], shipped_card("analysis/lama_zprime_reach.toml"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        with pytest.raises(ValueError, match="--templates"):
+            analyze([prod.output], shipped_card("analysis/lxe_mu_bound.toml"))
