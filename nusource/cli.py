@@ -666,9 +666,10 @@ def _print_fit(f) -> None:
     unit = ""
     if p == "mu2":
         unit = f" × ({math.sqrt(f['mu2_unit_bohr2']):.0e} μB)²".replace("e-", "e−")
-    print(
-        f"  fit ({f['data']}): {p} = {v[p]:.4g} ± {e[p]:.2g}{unit}, s = {v['s']:.4f} ± {e['s']:.2g}"
-    )
+    poi = f"{v[p]:.4g} ± {e[p]:.2g}"
+    if f.get("poi_at_limit"):  # (the error: where the profile rises by 1 above the limit)
+        poi = f"{v[p]:.4g} (at its lower limit), +{e[p]:.2g}"
+    print(f"  fit ({f['data']}): {p} = {poi}{unit}, s = {v['s']:.4f} ± {e['s']:.2g}")
     fixed = set(f.get("fixed", ()))
     empty = set(f.get("empty_templates", ()))
     parts = []

@@ -136,3 +136,33 @@ def test_empty_bins_fit_without_numpys_warnings():
     )
     pull = ((f["values"]["s"] - 1.0) / 0.01) ** 2  # (the default pull of s)
     assert f["chi2"] == pytest.approx(deviance + pull, rel=1e-9)
+
+
+def test_a_parameter_at_its_limit_has_the_error_where_its_profile_rises_by_one(capsys):
+    """Asimov data: μ² = 0, at its limit, where HESSE's parabolic error of a bounded
+    parameter means nothing. The error is where min over s of the deviance (+ the pull of
+    s), computed here by scipy, rises by 1."""
+    from scipy.optimize import minimize_scalar
+
+    parts, _ = parts_and_templates()
+    observed = parts[0].copy()
+    f = fit_components(observed, parts, {}, mu_unit=1e-10)
+    assert f["valid"] and f["poi_at_limit"] and f["values"]["mu2"] == 0.0
+    e = f["errors"]["mu2"]
+
+    def profile(mu2):
+        def dev(s):
+            nu = s * (parts[0] + mu2 * parts[1] * 1e-20)
+            return (
+                2 * np.sum(nu - observed + observed * np.log(observed / nu)) + ((s - 1) / 0.01) ** 2
+            )
+
+        return minimize_scalar(
+            dev, bounds=(0.5, 1.5), method="bounded", options={"xatol": 1e-12}
+        ).fun
+
+    assert profile(e) == pytest.approx(1.0, abs=1e-4)
+    assert profile(0.5 * e) < 0.5  # (a crossing, not any point above 1)
+    f.update(parameter="mu2", data="Asimov")
+    _print_fit(f)
+    assert f"mu2 = 0 (at its lower limit), +{e:.2g} × (1e−10 μB)²" in capsys.readouterr().out
