@@ -15,6 +15,8 @@ zero curvature (an invalid minimum with no errors).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -73,8 +75,12 @@ def profile_upper(fcn, m, i: int, rise: float = 1.0) -> float:
     while held(x0 + step) < rise and step < 1e300:
         step *= 2.0
     lo, hi = x0, x0 + step
-    while profile(hi) < rise and hi - x0 < 1e300:
+    for _ in range(200):  # (a direction the likelihood does not see: no rise, no error)
+        if profile(hi) >= rise:
+            break
         lo, hi = hi, x0 + 2.0 * (hi - x0)
+    else:
+        return math.inf
     while hi - lo > 1e-6 * (hi - x0):
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if profile(mid) < rise else (lo, mid)
