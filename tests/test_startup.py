@@ -277,7 +277,7 @@ def test_numba_and_pydantic_load_without_importlib_metadata_which_is_imported_wh
     assert out == [False, [], True, True, True]
 
 
-TYPING_WHEN_COMPILING = """
+LEAN_OR_NUMBA = """
 import json
 import sys
 import numpy as np
@@ -285,13 +285,36 @@ if sys.argv[1] == "lean":
     from nusource import lean_start
     lean_start.numba()
 import numba
-from numba.core.typing import context
-refreshed = []
-refresh = context.BaseContext.refresh
-def counted(self):
-    refreshed.append(1)
-    return refresh(self)
-context.BaseContext.refresh = counted
+def calls_of(owner, name):
+    calls = []
+    original = getattr(owner, name)
+    def counted(self, *a, **k):
+        calls.append(1)
+        return original(self, *a, **k)
+    setattr(owner, name, counted)
+    return calls
+"""
+"""The head of a script that loads numba with the command's lean start or as numba does
+(and counts the calls of a method: ``calls_of``)."""
+
+
+def lean_or_numba(tmp_path, script: str, how: str, **env):
+    """What a script after :data:`LEAN_OR_NUMBA` prints (JSON), run as ``how`` ('lean' or
+    'numba') from a file of ``tmp_path`` (numba caches kernels of files only)."""
+    (tmp_path / "script.py").write_text(LEAN_OR_NUMBA + script)
+    r = subprocess.run(
+        [sys.executable, "script.py", how],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env={"PATH": "", "NUSOURCE_CACHE_DIR": str(tmp_path / "cache"), **env},
+    )
+    return json.loads(r.stdout)
+
+
+TYPING_WHEN_COMPILING = """from numba.core.typing import context
+refreshed = calls_of(context.BaseContext, "refresh")
 @numba.njit(cache=True)
 def inner(n):
     a = np.arange(n) * 1.0
@@ -309,16 +332,7 @@ print(json.dumps([at_load, len(refreshed) > at_load, first, value]))
 
 def test_a_cached_kernel_loads_without_typing_and_the_next_compilation_types(tmp_path):
     def run(how):
-        (tmp_path / "script.py").write_text(TYPING_WHEN_COMPILING)
-        r = subprocess.run(
-            [sys.executable, "script.py", how],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=tmp_path,
-            env={"PATH": "", "NUSOURCE_CACHE_DIR": str(tmp_path / "cache")},
-        )
-        return json.loads(r.stdout)
+        return lean_or_numba(tmp_path, TYPING_WHEN_COMPILING, how)
 
     value = 10.0 + 4.0 + 5**0.5
     at_load, typed_after, first, got = run("lean")  # compiled: typing refreshed at once
@@ -328,21 +342,8 @@ def test_a_cached_kernel_loads_without_typing_and_the_next_compilation_types(tmp
     assert at_load > 0 and same == [[3.0, 2.0, 1.0, 0.0], value]
 
 
-KERNELS_OF_EVERY_KIND = """
-import json
-import sys
-import numpy as np
-if sys.argv[1] == "lean":
-    from nusource import lean_start
-    lean_start.numba()
-import numba
-from numba.core import cpu
-full = []
-registries = cpu.CPUContext.load_additional_registries
-def counted(self):
-    full.append(1)
-    return registries(self)
-cpu.CPUContext.load_additional_registries = counted
+KERNELS_OF_EVERY_KIND = """from numba.core import cpu
+full = calls_of(cpu.CPUContext, "load_additional_registries")
 @numba.njit(cache=True)
 def kinds(rng, n, words):
     a = np.linalg.solve(np.array([[2.0, 1.0], [1.0, 3.0]]), np.array([1.0, 2.0]))
@@ -374,16 +375,7 @@ def test_cached_kernels_of_every_kind_give_numbas_results_after_the_lean_start(t
     arrays, LAPACK, sets and dicts (hashing), a Generator, an exception's message."""
 
     def run(how):
-        (tmp_path / "script.py").write_text(KERNELS_OF_EVERY_KIND)
-        r = subprocess.run(
-            [sys.executable, "script.py", how],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=tmp_path,
-            env={"PATH": "", "NUSOURCE_CACHE_DIR": str(tmp_path / "cache"), "PYTHONHASHSEED": "0"},
-        )
-        return json.loads(r.stdout)
+        return lean_or_numba(tmp_path, KERNELS_OF_EVERY_KIND, how, PYTHONHASHSEED="0")
 
     compiled, root, lean = run("numba")
     assert not lean  # (numba's own load imports every module of the target)
