@@ -152,13 +152,14 @@ def fit_components(
     m.hesse()
     fixed = [p for p in params if m.fixed[p]]
     errors = {p: 0.0 if m.fixed[p] else float(m.errors[p]) for p in params}
-    poi_name = params[1]
+    i_poi = 1  # (params: s, the parameter of interest, the normalisations)
+    poi_name = params[i_poi]
     at_limit = not m.fixed[poi_name] and m.values[poi_name] <= 1e-3 * m.errors[poi_name]
     if at_limit and m.valid:
         # At its limit (0) a bounded parameter's parabolic error means nothing (HESSE gave
         # 0.6–4 where the profile rises by 1 at 0.0015, and MINOS fails to start there):
         # its error is where the profile of the others rises by 1 above the limit.
-        errors[poi_name] = profile_upper(nll, m, 1)
+        errors[poi_name] = profile_upper(nll, m, i_poi)
     return {
         "parameters": params,
         "values": {p: float(m.values[p]) for p in params},

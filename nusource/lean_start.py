@@ -55,7 +55,7 @@ def numba() -> None:
       target and refreshes its typing context (every typing template), which
       only a compilation uses: the load makes numba's runtime ready and the C
       symbols registered, and the rest is left to the first compilation,
-      which does it anyway (~0.05 s, :func:`_typing_refreshed_when_compiling`).
+      which does it anyway (~0.05 s, :func:`_cached_kernels_loaded_lean`).
     - :mod:`importlib.metadata` (with :mod:`email` and :mod:`socket`, ~0.01 s)
       is imported by numba only to look for the extension entry points that
       are not loaded here: while numba loads, a stand-in takes its place that
@@ -80,7 +80,7 @@ def numba() -> None:
     _runtime_from_cache()
     _cache_directories_checked_once()
     _bitcode_parsed_when_needed()
-    _typing_refreshed_when_compiling()
+    _cached_kernels_loaded_lean()
     import importlib.util
 
     if "numba.np.arraymath" in sys.modules or importlib.util.find_spec("scipy") is None:
@@ -263,7 +263,7 @@ def _bitcode_parsed_when_needed() -> None:
     atexit.register(store.save)
 
 
-def _typing_refreshed_when_compiling() -> None:
+def _cached_kernels_loaded_lean() -> None:
     """A cached kernel loads with only what its machine code links (see :func:`numba`).
 
     Before it loads a kernel from its cache, numba refreshes the CPU target:
@@ -287,7 +287,7 @@ def _typing_refreshed_when_compiling() -> None:
         return
     seen = load
     while seen is not None:  # (installed already, maybe under another's wrapper)
-        if getattr(seen, "typing_when_compiling", False):
+        if getattr(seen, "lean_kernel_load", False):
             return
         seen = getattr(seen, "__wrapped__", None)
 
@@ -309,7 +309,7 @@ def _typing_refreshed_when_compiling() -> None:
             del typing.refresh
             del target_context.load_additional_registries
 
-    load_overload.typing_when_compiling = True
+    load_overload.lean_kernel_load = True
     cache.load_overload = load_overload
 
 

@@ -122,9 +122,9 @@ def test_unknown_field_is_named(setup):
 
 
 def test_events_vs_expectation_is_chi2_distributed_with_few_events_per_bin():
-    """Fixed runs of N events of one weight from a known falling spectrum, ~4 per bin: the
-    statistic's mean over toys is its bins' number within the toys' statistics (the
-    events' own Σw² per bin, Neyman's χ², gives ~1 + 3/4 of it), for any weight."""
+    """Fixed runs of N events of one weight from a known falling spectrum, ~3 per bin: the
+    statistic's mean over toys is its exact mean within the toys' statistics (the events'
+    own Σw² per bin, Neyman's χ², is biased here: 46 for 59)."""
     from nusource.analysis.run_analysis import events_vs_expectation
 
     rng = np.random.default_rng(11)
