@@ -995,6 +995,7 @@ def main(argv=None) -> int:
     if args.command not in ("sources", "merge"):
         from . import lean_start
 
+        lean_start.dataclasses_compiled_once()
         lean_start.numba()
         lean_start.pydantic()
 

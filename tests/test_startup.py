@@ -74,6 +74,86 @@ def test_commands_import_no_awkward_uproot_scipy_cffi_yaml_or_importlib_metadata
     assert imported_by(tmp_path, "simulate", str(LXE), "-n", "100", "-o", str(out)) == set()
 
 
+DATACLASSES = """
+import dataclasses
+import json
+import sys
+from nusource import lean_start
+if sys.argv[1] == "lean":
+    lean_start.dataclasses_compiled_once()
+from dataclasses import dataclass, field, FrozenInstanceError
+
+@dataclass(frozen=True, order=True)
+class Line:
+    energy_mev: float
+    intensity: float = 1.0
+    label: str = field(default="", compare=False)
+    tags: tuple = field(default_factory=tuple, repr=False)
+
+@dataclass
+class Source:
+    lines: list = field(default_factory=list)
+    name: str = "cr51"
+
+a, b = Line(0.747, 0.8163, "main"), Line(0.752, 0.0849)
+s = Source([a, b])
+try:
+    a.energy_mev = 1.0
+    frozen = "assigned"
+except FrozenInstanceError as e:
+    frozen = str(e)
+out = [repr(a), repr(s), a == Line(0.747, 0.8163, "other"), a < b,
+       hash(a) == hash(Line(0.747, 0.8163)), frozen, Source() == Source([], "cr51"),
+       Line.__doc__, str(Line.__init__.__code__.co_varnames)]
+compiled = getattr(getattr(dataclasses, "exec", None), "compiled", None)
+print(json.dumps([out, None if compiled is None else len(compiled)]))
+"""
+
+
+def test_dataclass_methods_are_compiled_once_and_the_classes_are_the_same(tmp_path):
+    def run(how, cache):
+        r = subprocess.run(
+            [sys.executable, "-c", DATACLASSES, how],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PATH": "", "NUSOURCE_CACHE_DIR": str(cache)},
+        )
+        return json.loads(r.stdout)
+
+    plain, none = run("plain", tmp_path / "cache")
+    assert none is None and not (tmp_path / "cache").exists()
+    first = run("lean", tmp_path / "cache")
+    assert first[0] == plain and first[1] >= 6  # compiled (two classes' methods), and kept
+    (kept,) = (tmp_path / "cache").glob("dataclass_code-*.marshal")
+    assert run("lean", tmp_path / "cache") == [plain, 0]  # every method from the cache
+    kept.write_bytes(kept.read_bytes()[: kept.stat().st_size // 2])  # damaged: compiled again
+    assert run("lean", tmp_path / "cache") == first
+    assert run("lean", tmp_path / "cache") == [plain, 0]
+    assert run("lean", "off") == [plain, None]  # no cache: dataclasses' own way
+
+
+def test_a_commands_second_run_compiles_no_dataclass_method(tmp_path):
+    def compiled():
+        probe = PROBE + ("import dataclasses\nprint('compiled:', len(dataclasses.exec.compiled))\n")
+        r = subprocess.run(
+            [sys.executable, "-c", probe, "rate", str(LXE)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+            env={
+                "NUSOURCE_PROGRESS": "0",
+                "NUSOURCE_CACHE_DIR": str(tmp_path / "cache"),
+                "PATH": "",
+            },
+        )
+        return int(r.stdout.split("compiled:")[-1])
+
+    assert compiled() > 100  # the package's classes, pydantic's, …
+    assert compiled() == 0
+
+
 LINEAR_ALGEBRA_AFTER_LEAN_START = """
 import json
 import sys
