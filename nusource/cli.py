@@ -815,9 +815,9 @@ def _print_lxe(r) -> None:
     print("Seed 004 (LXe + ⁵¹Cr 5 MCi, 1 m below the fiducial volume)")
     _print_runs(r)
     print(
-        f"  one deployment, 5–561 keV: signal {ev['signal']:.0f}, background "
-        f"{ev['background']:.0f} of which ¹³⁶Xe {ev['xe136']:.0f} "
-        f"(seed: ≈{ev['seed']['total']} and ≈{ev['seed']['xe136']})"
+        f"  one deployment, 5–561 keV: signal {ev['signal']:.0f}; background "
+        f"{ev['background']:.0f} (seed ≈{ev['seed']['total']}), of which ¹³⁶Xe "
+        f"{ev['xe136']:.0f} (seed ≈{ev['seed']['xe136']})"
     )
     a = r["signal_mc_vs_quadrature"]
     print(
