@@ -444,7 +444,7 @@ def _parser() -> argparse.ArgumentParser:
         help="keep a warm process that runs this installation's commands (faster starts)",
         description="Import the stages and load the kernels once, then run each nusource "
         "command of this installation in a copy of this warm process (same events, files "
-        "and messages; a short simulate starts in ~0.15 s instead of ~0.6 s). In the "
+        "and messages; a short simulate starts in ~0.13 s instead of ~0.4 s). In the "
         "foreground; Ctrl-C stops it. NUSOURCE_SERVE=off makes a command run in its own "
         "process.",
     )

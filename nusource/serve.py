@@ -1,7 +1,7 @@
 """A resident, warm process that runs this installation's commands (``nusource serve``).
 
 A command's start is mostly Python's imports and numba loading its cached
-kernels (~0.6 s in all for a short ``simulate``); the run itself is a small
+kernels (~0.4 s in all for a short ``simulate``); the run itself is a small
 part of it.  ``nusource
 serve`` does that start once: it imports the stages, runs a few small
 commands to load the kernels and tables (``--warm CARD``), and waits.  While
