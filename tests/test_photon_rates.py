@@ -6,18 +6,20 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nusource.detsim.photons.biasing import unweight
+from nusource.detsim.photons.biasing import emission_directions, uniform_in_solid, unweight
 from nusource.detsim.photons.rates import (
     CHROMIUM,
+    _target,
     cascades_from_lines,
     gamma_event_columns,
+    gamma_histories,
     narrow_beam_transmission,
     seed004_figures,
     seed004_geometry,
     source_gamma_rates,
 )
 from nusource.detsim.photons.regions import PhotonGeometry, Region, source_regions
-from nusource.detsim.photons.transport import TransportOptions
+from nusource.detsim.photons.transport import TransportOptions, transport
 from nusource.geometry import Cylinder, Source, get_material, shield_path_lengths
 
 # μ/ρ with coherent [cm²/g] at 1.5 MeV (NIST XCOM, as quoted in docs/physics.md)
@@ -180,6 +182,38 @@ def test_unweighted_event_columns():
     assert b.weight[0] == w.max()
     expected = w.sum() / w.max()
     assert abs(b.weight.size - expected) < 4 * math.sqrt(expected) + 1
+
+
+def test_one_photon_histories_are_the_general_paths_written_in_place():
+    """Lines (one photon a history) are written straight into the transport's starts;
+    the histories are those of points, directions and weights made apart, drawn in
+    the same order from the same stream, and given to the transport."""
+    src = Source(2.0, 2.0, shields=(("W", 1.0),))
+    geo = PhotonGeometry(
+        [
+            Region("fiducial", Cylinder(10.0, 10.0, (0, 0, 25.0)), "LXe", fiducial=True),
+            *source_regions(src),
+        ]
+    )
+    opts = TransportOptions(stretch=0.3)
+    n = 20_000
+    lines = [(0.7, (0.75,)), (0.3, (0.32,))]
+    cols, h, points = gamma_histories(
+        np.random.default_rng(43), n, geo, lines, "source", options=opts, cone_fraction=0.5
+    )
+    rng = np.random.default_rng(43)
+    branch = rng.choice(2, size=n, p=[0.7, 0.3])
+    apart = uniform_in_solid(rng, n, geo.regions[geo.index("source")].solid)
+    center, radius = _target(geo)
+    dirs, w = emission_directions(rng, apart, center, radius, 0.5)
+    starts = np.column_stack([apart, dirs, np.where(branch == 0, 0.75, 0.32)])
+    ref = transport(geo, starts, np.arange(n + 1), w, rng, opts)
+    assert np.array_equal(points, apart)
+    for name in ("energy", "weight", "n_sites", "first_process", "energy_passive"):
+        assert np.array_equal(getattr(h, name), getattr(ref, name)), name
+    assert np.mean(cols.energy_mev > 0) > 0.01  # (histories that reach the fiducial volume)
+    with pytest.raises(ValueError, match="out: shape"):
+        emission_directions(rng, apart, center, radius, 0.5, out=(dirs[:5], w))
 
 
 def test_lines_to_cascades():

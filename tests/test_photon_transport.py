@@ -317,6 +317,44 @@ def test_recorded_deposits_add_up_and_do_not_change_the_histories():
         assert np.allclose(pos, b.position[seen, k], rtol=1e-9, atol=1e-9)
 
 
+def test_a_first_deposit_counts_as_the_photons_deposits_do():
+    """A decay's vertex deposit given to the transport gives the events one gets by
+    adding it to the photons' recorded deposits afterwards: the same energy (bit for
+    bit), position and sites (single linkage over all of them)."""
+    geo = PhotonGeometry([Region("d", Cylinder(50.0, 50.0), "LXe", fiducial=True)])
+    n = 3000
+    rng = np.random.default_rng(83)
+    starts, offsets, weights = isotropic_at(n, 0.35, rng, point=(10.0, -5.0, 20.0))
+    first = np.zeros((n, 5))
+    first[:, 0] = rng.uniform(0.0, 0.3, n) * (rng.random(n) < 0.9)  # none in ~10 %
+    first[:, 1:4] = (10.0, -5.0, 20.0)
+    opts = TransportOptions(site_dz_cm=0.3, site_dr_cm=1.0)
+    got = transport(
+        geo, starts, offsets, weights, np.random.default_rng(89), opts, first_deposits=first
+    )
+    rec = transport(
+        geo, starts, offsets, weights, np.random.default_rng(89), opts, record_deposits=True
+    )
+    labels, site_e = np.empty(64, dtype=np.int64), np.empty(64)
+    for h in range(n):
+        own = rec.deposits[rec.deposit_offsets[h] : rec.deposit_offsets[h + 1]]
+        dep = np.vstack([first[h : h + 1], own]) if first[h, 0] > 0 else own
+        e = 0.0
+        for row in dep:
+            e += row[0]
+        assert got.energy[h] == e
+        if e > 0:
+            centre = (dep[:, 0] @ dep[:, 1:4]) / e  # (summed in another order: to rounding)
+            assert np.allclose(got.position[h], centre, rtol=1e-12, atol=1e-12)
+        sites = count_sites(np.ascontiguousarray(dep), len(dep), 0, 0.3, 1.0, 0.0, labels, site_e)
+        assert got.n_sites[h] == sites
+    assert np.array_equal(got.weight, rec.weight)
+    assert np.array_equal(got.n_fiducial, rec.n_fiducial)  # (photon interactions only)
+    assert np.mean(got.n_sites > rec.n_sites) > 0.3  # the vertex is a site of its own often
+    with pytest.raises(ValueError, match="first_deposits shape"):
+        transport(geo, starts, offsets, weights, rng, opts, first_deposits=first[:10])
+
+
 def test_radial_transform_agrees_with_analog():
     """A source inside a NaI shell (LAMA-like, thin W): radial stretching vs analog."""
     from nusource.detsim.photons.rates import gamma_event_columns

@@ -57,10 +57,14 @@ def _uniform_in(kind, params, center, half, rng, out):
                 break
 
 
-def uniform_in_solid(rng: np.random.Generator, n: int, solid) -> np.ndarray:
-    """``n`` points uniform in a solid [cm], float64[n, 3] (rejection from its box)."""
+def uniform_in_solid(rng: np.random.Generator, n: int, solid, *, out=None) -> np.ndarray:
+    """``n`` points uniform in a solid [cm], float64[n, 3] (rejection from its box),
+    into ``out`` if given (float64[n, 3], e.g. columns of a larger array)."""
     c, half = solid_box(solid)
-    out = np.empty((int(n), 3))
+    if out is None:
+        out = np.empty((int(n), 3))
+    elif out.shape != (int(n), 3) or out.dtype != np.float64:
+        raise ValueError(f"out: shape {out.shape}, dtype {out.dtype}; must be float64[{n}, 3]")
     _uniform_in(solid.kind, solid.params, c, half, rng, out)
     return out
 
@@ -126,6 +130,8 @@ def emission_directions(
     target_center,
     target_radius_cm: float,
     cone_fraction: float,
+    *,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Directions from ``points`` biased toward a sphere, with their weights.
 
@@ -140,6 +146,9 @@ def emission_directions(
         Its radius [cm].
     cone_fraction : float
         q in [0, 1): share of directions drawn in the cone (0: isotropic, weight 1).
+    out : (float64[n, 3], float64[n]), optional
+        Where to write the directions and weights (e.g. columns of a larger
+        array beside ``points``), returned.
 
     Returns
     -------
@@ -151,9 +160,15 @@ def emission_directions(
     q = float(cone_fraction)
     if not (0.0 <= q < 1.0):
         raise ValueError(f"cone_fraction = {cone_fraction!r}: must be in [0, 1)")
-    p = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 3)
-    out_d = np.empty_like(p)
-    out_w = np.empty(p.shape[0])
+    p = np.asarray(points, dtype=np.float64).reshape(-1, 3)  # (a view of columns stays one)
+    if out is None:
+        out_d, out_w = np.empty((p.shape[0], 3)), np.empty(p.shape[0])
+    else:
+        out_d, out_w = out
+        if out_d.shape != p.shape or out_w.shape != (p.shape[0],):
+            raise ValueError(
+                f"out: shapes {out_d.shape}, {out_w.shape}; must be {p.shape}, ({p.shape[0]},)"
+            )
     _directions(
         p,
         np.asarray(target_center, dtype=np.float64),

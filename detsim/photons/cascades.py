@@ -15,15 +15,15 @@ transport's rule (:func:`~.transport.count_sites`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from nusource.core.jit import jit
-from nusource.geometry.uniform import fill_isotropic
 
 from .regions import SENSITIVE
-from .transport import SITE_MODES, TransportOptions, _locate, count_sites, transport
+from .transport import TransportOptions, _locate, transport
 
 
 @dataclass(frozen=True)
@@ -53,51 +53,24 @@ class CascadeEvents:
 
 
 @jit
-def _merge(
-    vertex_e, vx, vy, vz, vreg, dep, off, mode, dz, dr, threshold, energy, px, py, pz, n_sites, ge
-):
-    n = vertex_e.shape[0]
-    width = 1
-    for i in range(n):
-        width = max(width, off[i + 1] - off[i] + 1)
-    buf = np.empty((width, 5))
-    labels = np.empty(width, dtype=np.int64)
-    site_e = np.empty(width)
-    for i in range(n):
-        nd = 0
-        if vertex_e[i] > 0.0:
-            buf[0, 0] = vertex_e[i]
-            buf[0, 1] = vx[i]
-            buf[0, 2] = vy[i]
-            buf[0, 3] = vz[i]
-            buf[0, 4] = vreg[i]
-            nd = 1
-        g = 0.0
-        for k in range(off[i], off[i + 1]):
-            for c in range(5):
-                buf[nd, c] = dep[k, c]
-            g += dep[k, 0]
-            nd += 1
-        e = 0.0
-        sx = 0.0
-        sy = 0.0
-        sz = 0.0
-        for k in range(nd):
-            e += buf[k, 0]
-            sx += buf[k, 0] * buf[k, 1]
-            sy += buf[k, 0] * buf[k, 2]
-            sz += buf[k, 0] * buf[k, 3]
-        energy[i] = e
-        ge[i] = g
-        if e > 0.0:
-            px[i] = sx / e
-            py[i] = sy / e
-            pz[i] = sz / e
-        else:
-            px[i] = vx[i]
-            py[i] = vy[i]
-            pz[i] = vz[i]
-        n_sites[i] = count_sites(buf, nd, mode, dz, dr, threshold, labels, site_e) if nd else 0
+def _photon_starts(vertices, gammas, n_gamma, rng, starts):
+    """Decay i's γ rays ``gammas[i, :n_gamma[i]]`` as transport starts, in order: its
+    vertex, a direction uniform on the sphere (drawn photon after photon as
+    :func:`~nusource.geometry.uniform.fill_isotropic` draws them), the γ energy."""
+    k = 0
+    for i in range(vertices.shape[0]):
+        for j in range(n_gamma[i]):
+            c = 2.0 * rng.random() - 1.0
+            phi = 2.0 * math.pi * rng.random()
+            s = math.sqrt(max(0.0, 1.0 - c * c))
+            starts[k, 0] = vertices[i, 0]
+            starts[k, 1] = vertices[i, 1]
+            starts[k, 2] = vertices[i, 2]
+            starts[k, 3] = s * math.cos(phi)
+            starts[k, 4] = s * math.sin(phi)
+            starts[k, 5] = c
+            starts[k, 6] = gammas[i, j]
+            k += 1
 
 
 @jit
@@ -143,49 +116,27 @@ def decay_events(
     np.cumsum(n_gamma, out=offsets[1:])
     total = int(offsets[-1])
     starts = np.empty((total, 7))
-    starts[:, :3] = np.repeat(vertices, n_gamma, axis=0)
-    mask = np.arange(gammas.shape[1])[None, :] < n_gamma[:, None]
-    starts[:, 6] = gammas[mask]
-    if total:
-        d = np.empty((3, total))
-        fill_isotropic(rng, d[0], d[1], d[2])
-        starts[:, 3:6] = d.T
-    h = transport(geometry, starts, offsets, np.ones(n), rng, options, record_deposits=True)
+    _photon_starts(vertices, np.ascontiguousarray(gammas, dtype=np.float64), n_gamma, rng, starts)
     kind, params, _, flags, _, _ = geometry.arrays()
     vreg = np.empty(n, dtype=np.int64)
     x, y, z = (np.ascontiguousarray(vertices[:, i]) for i in range(3))
     _regions(kind, params, kind.size, x, y, z, vreg)
     if np.any(vreg < 0) or not np.all(flags[np.maximum(vreg, 0)] & SENSITIVE):
         raise ValueError("vertices: every decay must lie in a sensitive region")
-    out = [np.empty(n) for _ in range(5)]
-    n_sites = np.empty(n, dtype=np.int64)
-    _merge(
-        np.ascontiguousarray(vertex_mev, dtype=np.float64),
-        x,
-        y,
-        z,
-        vreg.astype(np.float64),
-        h.deposits,
-        h.deposit_offsets,
-        SITE_MODES.index(options.site_mode),
-        float(options.site_dz_cm),
-        float(options.site_dr_cm),
-        float(options.site_threshold_mev),
-        out[0],
-        out[1],
-        out[2],
-        out[3],
-        n_sites,
-        out[4],
-    )
+    vertex_mev = np.ascontiguousarray(vertex_mev, dtype=np.float64)
+    first = np.column_stack([vertex_mev, vertices, vreg])  # (each history's first deposit)
+    h = transport(geometry, starts, offsets, np.ones(n), rng, options, first_deposits=first)
+    nothing = h.energy <= 0.0  # (no deposit at all: the vertex stands for the position)
+    position = np.where(nothing[:, None], vertices, h.position)
+    gamma = np.where(vertex_mev > 0.0, h.energy - vertex_mev, h.energy)
     return CascadeEvents(
-        energy_mev=out[0],
-        x_cm=out[1],
-        y_cm=out[2],
-        z_cm=out[3],
-        n_sites=n_sites,
-        multi_site=n_sites > 1,
-        gamma_energy_mev=out[4],
+        energy_mev=h.energy,
+        x_cm=position[:, 0],
+        y_cm=position[:, 1],
+        z_cm=position[:, 2],
+        n_sites=h.n_sites,
+        multi_site=h.n_sites > 1,
+        gamma_energy_mev=gamma,
     )
 
 

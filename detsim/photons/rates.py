@@ -241,20 +241,25 @@ def gamma_histories(rng, n, geometry, cascades, emitter, *, options, cone_fracti
     np.cumsum(counts, out=offsets[1:])
     total = int(offsets[-1])
     starts = np.empty((total, 7))
-    points = uniform_in_solid(rng, n, solid)
-    starts[:, :3] = np.repeat(points, counts, axis=0)
-    # photon j of history i is its branch's photon j - offsets[i]
-    starts[:, 6] = flat[np.repeat(firsts[branch] - offsets[:-1], counts) + np.arange(total)]
-    if cone_fraction > 0.0:
-        center, radius = _target(geometry)
-        dirs, w = emission_directions(rng, starts[:, :3], center, radius, cone_fraction)
+    single = np.all(sizes == 1)  # one photon a history (lines): written in place
+    if single:
+        points = uniform_in_solid(rng, n, solid, out=starts[:, :3])
+        starts[:, 6] = flat[firsts[branch]]
     else:
-        dirs, w = emission_directions(rng, starts[:, :3], (0.0, 0.0, 0.0), 0.0, 0.0)
-    starts[:, 3:6] = dirs
-    weights = np.ones(n)
-    some = counts > 0  # (a history's weight: the product of its photons', in order)
-    if total:
-        weights[some] = np.multiply.reduceat(w, offsets[:-1][some])
+        points = uniform_in_solid(rng, n, solid)
+        starts[:, :3] = np.repeat(points, counts, axis=0)
+        # photon j of history i is its branch's photon j - offsets[i]
+        starts[:, 6] = flat[np.repeat(firsts[branch] - offsets[:-1], counts) + np.arange(total)]
+    center, radius = _target(geometry) if cone_fraction > 0.0 else ((0.0, 0.0, 0.0), 0.0)
+    w = np.empty(total)
+    emission_directions(rng, starts[:, :3], center, radius, cone_fraction, out=(starts[:, 3:6], w))
+    if single:
+        weights = w
+    else:
+        weights = np.ones(n)
+        some = counts > 0  # (a history's weight: the product of its photons', in order)
+        if total:
+            weights[some] = np.multiply.reduceat(w, offsets[:-1][some])
     h = transport(geometry, starts, offsets, weights, rng, options)
     cols = EventColumns(
         energy_mev=h.energy,

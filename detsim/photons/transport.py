@@ -203,6 +203,7 @@ def transport(
     options: TransportOptions = TransportOptions(),  # noqa: B008 (frozen)
     *,
     record_deposits: bool = False,
+    first_deposits: np.ndarray | None = None,
 ) -> Histories:
     """Follow histories of photons through ``geometry``.
 
@@ -219,6 +220,12 @@ def transport(
     options : TransportOptions
     record_deposits : bool
         Also return every sensitive deposit (:attr:`Histories.deposits`).
+    first_deposits : float64[n, 5] or None
+        A deposit each history starts with (E [MeV], x, y, z [cm], region;
+        none where E = 0), before its photons': a decay's electrons at its
+        vertex, which must lie in a sensitive region.  It counts in the
+        history's energy, position and sites as the photons' deposits do,
+        not in ``n_fiducial`` (photon interactions).
 
     Returns
     -------
@@ -235,6 +242,11 @@ def transport(
         )
     if weights.shape != (n,):
         raise ValueError(f"weights shape {weights.shape}: must be ({n},)")
+    if first_deposits is None:
+        first_deposits = np.zeros((0, 5))
+    first_deposits = np.ascontiguousarray(first_deposits, dtype=np.float64)
+    if first_deposits.shape not in ((n, 5), (0, 5)):
+        raise ValueError(f"first_deposits shape {first_deposits.shape}: must be ({n}, 5)")
     if n and int(np.max(np.diff(offsets))) > MAX_STACK // 2:
         # each pair production replaces one photon by two
         raise ValueError(f"offsets: at most {MAX_STACK // 2} photons per history")
@@ -262,7 +274,9 @@ def transport(
         rec = np.empty((capacity, 5))
         rec_off = np.zeros(n + 1, dtype=np.int64)
         state = rng.bit_generator.state
-        needed = _run(starts, offsets, weights, geometry, d, options, rng, out, rec, rec_off)
+        needed = _run(
+            starts, offsets, weights, geometry, d, options, rng, out, rec, rec_off, first_deposits
+        )
         if needed <= capacity:
             break
         rng.bit_generator.state = state  # the same histories again, with room for their deposits
@@ -272,7 +286,7 @@ def transport(
     return out
 
 
-def _run(starts, offsets, weights, geometry, d, options, rng, out, rec, rec_off):
+def _run(starts, offsets, weights, geometry, d, options, rng, out, rec, rec_off, first):
     kind, params, mat, flags, world, tables = geometry.arrays()
     return transport_kernel(
         starts,
@@ -309,6 +323,7 @@ def _run(starts, offsets, weights, geometry, d, options, rng, out, rec, rec_off)
         out.overflow,
         rec,
         rec_off,
+        first,
     )
 
 
@@ -508,6 +523,7 @@ def transport_kernel(
     out_overflow,
     rec,
     rec_off,
+    first_dep,
 ):
     """Compiled core of :func:`transport` (arguments as there, unpacked; outputs filled).
 
@@ -545,6 +561,9 @@ def transport_kernel(
         Sensitive deposits of all histories, as long as they fit.
     rec_off : int64[n + 1]
         Offsets of each history's deposits in ``rec``.
+    first_dep : float64[n, 5] or float64[0, 5]
+        The deposit each history starts with (E, x, y, z, region; none where
+        E = 0), or no rows: none.
 
     Returns
     -------
@@ -563,9 +582,14 @@ def transport_kernel(
     bx = bias_dir[1]
     by = bias_dir[2]
     bz = bias_dir[3]
+    starts_with = first_dep.shape[0] > 0
     for h in range(n):
         wgt = weights[h]
         nd = 0
+        if starts_with and first_dep[h, 0] > 0.0:
+            for k in range(5):
+                dep[0, k] = first_dep[h, k]
+            nd = 1
         epass = 0.0
         eesc = 0.0
         first = -1
