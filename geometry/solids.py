@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nusource.core.jit import jit
+from nusource.core.jit import jit, jit_inline
 
 CYLINDER = 0
 SPHERICAL_SHELL = 1
@@ -292,7 +292,7 @@ def _pack(center, *values: float) -> np.ndarray:
 # --------------------------------------------------------------------------- kernels
 
 
-@jit
+@jit_inline
 def inside(kind, params, x, y, z):
     """True if the point (x, y, z) [cm] is inside the solid (surface included).
 
