@@ -19,7 +19,7 @@ Cuts, on the reconstructed energy erec [MeV]:
 from __future__ import annotations
 
 from nusource.core.jit import jit
-from nusource.geometry import inside
+from nusource.geometry.solids import inside_at
 from nusource.io.schema import FLAGS
 
 from .binding import BINDING_REMOVED
@@ -66,11 +66,13 @@ def select(
     fiducial_kind : int
         Solid kind (nusource.geometry), or :data:`NO_FIDUCIAL`.
     fiducial_params : float64[8]
-        Packed solid parameters [cm].
+        Packed solid parameters [cm] (read whatever ``fiducial_kind``: 8 values).
     efficiency : float
         Probability to keep an event (independent of the other cuts), in [0, 1].
     """
     draw = efficiency < 1.0
+    f = fiducial_params  # (read once: see inside_at)
+    f0, f1, f2, f3, f4, f5 = f[0], f[1], f[2], f[3], f[4], f[5]
     for i in range(erec.shape[0]):
         u = rng.random() if draw else 0.0
         if flags[i] & BINDING_REMOVED:
@@ -81,8 +83,8 @@ def select(
             bits |= BELOW_THRESHOLD
         if not (window_lo_mev <= e < window_hi_mev):
             bits |= OUTSIDE_WINDOW
-        if fiducial_kind != NO_FIDUCIAL and not inside(
-            fiducial_kind, fiducial_params, x[i], y[i], z[i]
+        if fiducial_kind != NO_FIDUCIAL and not inside_at(
+            fiducial_kind, f0, f1, f2, f3, f4, f5, x[i], y[i], z[i]
         ):
             bits |= OUTSIDE_FIDUCIAL
         if u >= efficiency:

@@ -37,7 +37,7 @@ import numpy as np
 
 from nusource.core.jit import jit
 from nusource.core.rng_kernels import split_pair
-from nusource.geometry.solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL, inside
+from nusource.geometry.solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL, inside_at
 
 from .alias import build_alias
 from .constants import M_E
@@ -219,7 +219,7 @@ def fill_decays(
                 px = box[0] + box[3] * u
                 py = box[1] + box[4] * v
                 pz = box[2] + box[5] * (2.0 * rng.random() - 1.0)
-                if inside(kind, det, px, py, pz):
+                if inside_at(kind, det[0], det[1], det[2], det[3], det[4], det[5], px, py, pz):
                     break
             vx[i] = px
             vy[i] = py

@@ -305,26 +305,41 @@ def inside(kind, params, x, y, z):
     x, y, z : float
         Point [cm].
     """
-    px = x - params[0]
-    py = y - params[1]
-    pz = z - params[2]
+    return inside_at(
+        kind, params[0], params[1], params[2], params[3], params[4], params[5], x, y, z
+    )
+
+
+@jit_inline
+def inside_at(kind, cx, cy, cz, p3, p4, p5, x, y, z):
+    """:func:`inside` with the parameters unpacked (centre, ``params[3:6]``).
+
+    Loops call this form with the parameters read once before them: numba
+    reference-counts an array handed to a function at every turn of a loop
+    that also calls others (the random generator), which cost a rejection
+    loop more than its test (``fill_uniform``: ~60 % of its time).
+    """
+    px = x - cx
+    py = y - cy
+    pz = z - cz
     if kind == CYLINDER:
-        return px * px + py * py <= params[3] * params[3] and abs(pz) <= params[4]
+        return px * px + py * py <= p3 * p3 and abs(pz) <= p4
     if kind == SPHERICAL_SHELL:
         r2 = px * px + py * py + pz * pz
-        return params[3] * params[3] <= r2 and r2 <= params[4] * params[4]
+        return p3 * p3 <= r2 and r2 <= p4 * p4
     if kind == CYLINDRICAL_SHELL:
         r2 = px * px + py * py
-        return params[3] * params[3] <= r2 and r2 <= params[4] * params[4] and abs(pz) <= params[5]
+        return p3 * p3 <= r2 and r2 <= p4 * p4 and abs(pz) <= p5
     if kind == BOX:
-        return abs(px) <= params[3] and abs(py) <= params[4] and abs(pz) <= params[5]
+        return abs(px) <= p3 and abs(py) <= p4 and abs(pz) <= p5
     return False
 
 
 @jit
 def _inside_each(kind, params, x, y, z, out):
+    c0, c1, c2, p3, p4, p5 = params[0], params[1], params[2], params[3], params[4], params[5]
     for i in range(x.shape[0]):
-        out[i] = inside(kind, params, x[i], y[i], z[i])
+        out[i] = inside_at(kind, c0, c1, c2, p3, p4, p5, x[i], y[i], z[i])
 
 
 def inside_many(kind: int, params, x, y, z) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 
 from nusource.core.jit import jit
 
-from .solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL, inside
+from .solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL, inside_at
 
 
 @jit
@@ -32,12 +32,13 @@ def fill_uniform(rng, kind, params, x, y, z):
     """Fill x, y, z [cm] (float64[n] each) with points uniform in the solid's volume."""
     ax, ay, az = half_extents(kind, params)
     cx, cy, cz = params[0], params[1], params[2]
+    p3, p4, p5 = params[3], params[4], params[5]
     for i in range(x.shape[0]):
         while True:
             px = cx + ax * (2.0 * rng.random() - 1.0)
             py = cy + ay * (2.0 * rng.random() - 1.0)
             pz = cz + az * (2.0 * rng.random() - 1.0)
-            if inside(kind, params, px, py, pz):
+            if inside_at(kind, cx, cy, cz, p3, p4, p5, px, py, pz):
                 break
         x[i], y[i], z[i] = px, py, pz
 

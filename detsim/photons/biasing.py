@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from nusource.core.jit import jit
-from nusource.geometry.solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL, inside
+from nusource.geometry.solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL, inside_at
 
 
 def solid_box(solid) -> tuple[np.ndarray, np.ndarray]:
@@ -45,12 +45,13 @@ def solid_box(solid) -> tuple[np.ndarray, np.ndarray]:
 
 @jit
 def _uniform_in(kind, params, center, half, rng, out):
+    c0, c1, c2, p3, p4, p5 = params[0], params[1], params[2], params[3], params[4], params[5]
     for i in range(out.shape[0]):
         while True:
             x = center[0] + half[0] * (2.0 * rng.random() - 1.0)
             y = center[1] + half[1] * (2.0 * rng.random() - 1.0)
             z = center[2] + half[2] * (2.0 * rng.random() - 1.0)
-            if inside(kind, params, x, y, z):
+            if inside_at(kind, c0, c1, c2, p3, p4, p5, x, y, z):
                 out[i, 0] = x
                 out[i, 1] = y
                 out[i, 2] = z

@@ -428,7 +428,7 @@ def _nearer_surface(tb, k, cx, cy, cz, p3, p4, p5, x, y, z, u, v, w):
     return tb
 
 
-@jit
+@jit_inline
 def _find(labels, i):
     while labels[i] != i:
         labels[i] = labels[labels[i]]
@@ -436,7 +436,7 @@ def _find(labels, i):
     return i
 
 
-@jit
+@jit_inline
 def count_sites(dep, nd, mode, dz, dr, threshold, labels, site_e):
     """Number of sites of the deposits ``dep[:nd]`` = (E, x, y, z, region).
 
