@@ -66,13 +66,15 @@ def select(
     fiducial_kind : int
         Solid kind (nusource.geometry), or :data:`NO_FIDUCIAL`.
     fiducial_params : float64[8]
-        Packed solid parameters [cm] (read whatever ``fiducial_kind``: 8 values).
+        Packed solid parameters [cm] (not read with :data:`NO_FIDUCIAL`).
     efficiency : float
         Probability to keep an event (independent of the other cuts), in [0, 1].
     """
     draw = efficiency < 1.0
-    f = fiducial_params  # (read once: see inside_at)
-    f0, f1, f2, f3, f4, f5 = f[0], f[1], f[2], f[3], f[4], f[5]
+    f0 = f1 = f2 = f3 = f4 = f5 = 0.0  # (read once, before the loop: see inside_at)
+    if fiducial_kind != NO_FIDUCIAL:
+        f = fiducial_params
+        f0, f1, f2, f3, f4, f5 = f[0], f[1], f[2], f[3], f[4], f[5]
     for i in range(erec.shape[0]):
         u = rng.random() if draw else 0.0
         if flags[i] & BINDING_REMOVED:
