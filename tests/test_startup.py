@@ -47,9 +47,11 @@ print("imported:" + ",".join(m for m in heavy if m in sys.modules))
 """
 
 
-def imported_by(tmp_path, *args) -> set:
+def probe_output(tmp_path, *args, after: str = "") -> str:
+    """What PROBE (then ``after``) prints, running a command in ``tmp_path`` with its own
+    table cache there."""
     r = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
+        [sys.executable, "-c", PROBE + after, *args],
         capture_output=True,
         text=True,
         check=True,
@@ -61,7 +63,12 @@ def imported_by(tmp_path, *args) -> set:
             "PYDANTIC_DISABLE_PLUGINS": "__all__",  # (as the program, nusource.cli.run)
         },
     )
-    line = [x for x in r.stdout.splitlines() if x.startswith("imported:")][-1]
+    return r.stdout
+
+
+def imported_by(tmp_path, *args) -> set:
+    out = probe_output(tmp_path, *args)
+    line = [x for x in out.splitlines() if x.startswith("imported:")][-1]
     return set(filter(None, line.removeprefix("imported:").split(",")))
 
 
@@ -135,20 +142,8 @@ def test_dataclass_methods_are_compiled_once_and_the_classes_are_the_same(tmp_pa
 
 def test_a_commands_second_run_compiles_no_dataclass_method(tmp_path):
     def compiled():
-        probe = PROBE + ("import dataclasses\nprint('compiled:', len(dataclasses.exec.compiled))\n")
-        r = subprocess.run(
-            [sys.executable, "-c", probe, "rate", str(LXE)],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=tmp_path,
-            env={
-                "NUSOURCE_PROGRESS": "0",
-                "NUSOURCE_CACHE_DIR": str(tmp_path / "cache"),
-                "PATH": "",
-            },
-        )
-        return int(r.stdout.split("compiled:")[-1])
+        after = "import dataclasses\nprint('compiled:', len(dataclasses.exec.compiled))\n"
+        return int(probe_output(tmp_path, "rate", str(LXE), after=after).split("compiled:")[-1])
 
     assert compiled() > 100  # the package's classes, pydantic's, …
     assert compiled() == 0
