@@ -335,6 +335,13 @@ def inside_at(kind, cx, cy, cz, p3, p4, p5, x, y, z):
     return False
 
 
+@jit_inline
+def inside_row(kind, params, r, x, y, z):
+    """:func:`inside` for the solid in row r of ``params`` (float64[R, 8]; no row view)."""
+    p = params
+    return inside_at(kind, p[r, 0], p[r, 1], p[r, 2], p[r, 3], p[r, 4], p[r, 5], x, y, z)
+
+
 @jit
 def _inside_each(kind, params, x, y, z, out):
     c0, c1, c2, p3, p4, p5 = params[0], params[1], params[2], params[3], params[4], params[5]

@@ -285,8 +285,8 @@ def test_rayleigh_form_factor_narrows_the_angles():
     [Cylinder(3.0, 2.0, (1, 0, 0)), SphericalShell(1.0, 3.0, (0, 1, 0)), Box(1.0, 2.0, 3.0)],
 )
 def test_region_lookup_matches_geometry_inside(solid):
-    from nusource.detsim.photons.transport import _inside_row
     from nusource.geometry import CylindricalShell
+    from nusource.geometry.solids import inside_row as _inside_row
 
     solids = [solid, CylindricalShell(1.0, 2.0, 3.0)]
     params = np.array([s.params for s in solids])

@@ -17,7 +17,7 @@ import numpy as np
 
 from nusource.core.jit import jit
 from nusource.geometry import Cylinder, Material, Source
-from nusource.geometry.solids import inside_at
+from nusource.geometry.solids import inside_row
 
 from .biasing import emission_directions, uniform_in_solid, unweight
 from .cross_sections import check_energy, resolve_material, total_mu_rho
@@ -332,17 +332,8 @@ def _inside_any(kind, params, flags, pos, out):
         if not math.isfinite(pos[i, 0]):
             continue
         for r in range(kind.size):
-            if flags[r] & FIDUCIAL and inside_at(
-                kind[r],
-                params[r, 0],
-                params[r, 1],
-                params[r, 2],
-                params[r, 3],
-                params[r, 4],
-                params[r, 5],
-                pos[i, 0],
-                pos[i, 1],
-                pos[i, 2],
+            if flags[r] & FIDUCIAL and inside_row(
+                kind[r], params, r, pos[i, 0], pos[i, 1], pos[i, 2]
             ):
                 out[i] = True
                 break

@@ -55,11 +55,11 @@ import numpy as np
 
 from nusource.core.jit import jit, jit_inline
 from nusource.geometry.solids import (
-    BOX,
     CYLINDER,
     CYLINDRICAL_SHELL,
     SPHERICAL_SHELL,
     chord_scalar,
+    inside_row,
 )
 
 from .cross_sections import LN_E_MAX, LN_E_MIN, N_GRID
@@ -328,33 +328,10 @@ def _run(starts, offsets, weights, geometry, d, options, rng, out, rec, rec_off,
 
 
 @jit_inline
-def _inside_row(k, params, r, x, y, z):
-    """:func:`nusource.geometry.solids.inside` for row r of ``params`` (no array view)."""
-    px = x - params[r, 0]
-    py = y - params[r, 1]
-    pz = z - params[r, 2]
-    if k == CYLINDER:
-        return px * px + py * py <= params[r, 3] * params[r, 3] and abs(pz) <= params[r, 4]
-    if k == SPHERICAL_SHELL:
-        r2 = px * px + py * py + pz * pz
-        return params[r, 3] * params[r, 3] <= r2 and r2 <= params[r, 4] * params[r, 4]
-    if k == CYLINDRICAL_SHELL:
-        r2 = px * px + py * py
-        return (
-            params[r, 3] * params[r, 3] <= r2
-            and r2 <= params[r, 4] * params[r, 4]
-            and abs(pz) <= params[r, 5]
-        )
-    if k == BOX:
-        return abs(px) <= params[r, 3] and abs(py) <= params[r, 4] and abs(pz) <= params[r, 5]
-    return False
-
-
-@jit_inline
 def _locate(kind, params, nreg, x, y, z):
     """First region containing (x, y, z), or −1 (the world)."""
     for r in range(nreg):
-        if _inside_row(kind[r], params, r, x, y, z):
+        if inside_row(kind[r], params, r, x, y, z):
             return r
     return -1
 
