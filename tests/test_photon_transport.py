@@ -236,6 +236,73 @@ def test_exponential_transform_agrees_with_analog():
     assert a.weight.min() == a.weight.max() == 1.0
 
 
+def test_russian_roulette_agrees_with_analog():
+    """Roulette below 0.9 MeV in the source and shields (survival 0.25), alone and with the
+    transform, vs analog: the same expectations (deposits in the detector; photons escaping
+    below 0.9 MeV, of which the histories that play hold so much that survivors without
+    their weight 1/p would be far off)."""
+    from nusource.detsim.photons.rates import gamma_histories
+
+    geo = shielded_detector()
+    casc = [(1.0, (1.2,))]
+    rng = np.random.default_rng(29)
+    e_r, p = 0.9, 0.25
+
+    def run(n, cone, **options):
+        opts = TransportOptions(**options)
+        c, h, _ = gamma_histories(rng, n, geo, casc, "source", options=opts, cone_fraction=cone)
+        return c, h
+
+    a = run(150_000, 0.0)
+    roulette = {"roulette_below_mev": e_r, "roulette_survival": p}
+    b = run(100_000, 0.0, **roulette)
+    c = run(100_000, 0.8, stretch=0.6, bias_direction=(0, 0, 1), **roulette)
+    for cols, h in (b, c):
+        killed = h.weight == 0.0
+        assert killed.mean() > 0.1  # the roulette is played
+        assert np.all(cols.energy_mev[killed] == 0.0)
+        assert np.all(h.min_passive_energy[killed] < e_r)
+    tallies = (
+        lambda c, h: c.energy_fiducial_mev > 0,
+        lambda c, h: (c.n_sites == 1) & (c.energy_mev > 0.002) & (c.energy_mev < 0.4),
+        lambda c, h: c.multi_site,
+        lambda c, h: (h.energy_escaped > 0) & (h.energy_escaped < e_r),
+    )
+
+    def mean(run, sel, survivors=1.0):
+        cols, h = run
+        x = sel(cols, h) * cols.weight
+        x = np.where((h.weight > 0) & (h.min_passive_energy < e_r), x * survivors, x)
+        return x.mean(), x.std(ddof=1) / math.sqrt(x.size)
+
+    for sel in tallies:
+        ma, sa = mean(a, sel)
+        assert ma > 5 * sa
+        for other in (b, c):
+            mb, sb = mean(other, sel)
+            assert abs(ma - mb) < 4 * math.hypot(sa, sb)
+    ma, sa = mean(a, tallies[3])
+    wrong, sw = mean(b, tallies[3], survivors=p)
+    assert abs(ma - wrong) > 6 * math.hypot(sa, sw)
+    # the analog histories' lowest energies after a scattering in the source or a shield
+    cols, h = a
+    played = h.min_passive_energy < e_r
+    assert 0.2 < played.mean() < 0.9 and np.all(cols.weight == 1.0)
+
+
+def test_roulette_off_draws_nothing_and_changes_nothing():
+    """roulette_below_mev = 0 (the default): the same histories and generator state."""
+    geo = shielded_detector()
+    out = []
+    for survival in (0.1, 0.5):
+        opts = TransportOptions(stretch=0.6, roulette_survival=survival)
+        rng = np.random.default_rng(31)
+        h = transport(geo, *isotropic_at(3000, 1.2, rng), rng, opts)
+        out.append((h.energy, h.weight, h.min_passive_energy, rng.random()))
+    for x, y in zip(*out, strict=True):
+        assert np.array_equal(x, y)
+
+
 # --------------------------------------------------------------------------- options and kernels
 
 

@@ -71,15 +71,18 @@ def _gamma_events(path):
 
 
 def test_biased_production_agrees_with_analog(tmp_path):
-    """Σ weights of a biased fixed-mode run = an analog run's event count (same physics)."""
-    analog = _card(tmp_path, "analog.toml")
+    """Σ weights of a biased fixed-mode run (transform, direction biasing, roulette) = an
+    analog run's event count (same physics)."""
+    analog = _card(tmp_path, "analog.toml", extra="roulette = false\n")
     biased = _card(tmp_path, "biased.toml", stretch=0.6, cone=0.5)
     n = 400_000
     simulate(plan(analog, tmp_path / "a.h5", n=n))
     simulate(plan(biased, tmp_path / "b.h5", n=n))
-    a, _ = _gamma_events(tmp_path / "a.h5")
-    b, _ = _gamma_events(tmp_path / "b.h5")
+    a, ma = _gamma_events(tmp_path / "a.h5")
+    b, mb = _gamma_events(tmp_path / "b.h5")
     assert np.all(a["weight"] == a["weight"][0])  # analog: every event the same weight
+    assert ma["emitters"][0]["roulette_below_mev"] == 0.0
+    assert mb["emitters"][0]["roulette_below_mev"] > 0.0  # (with the roulette)
     wa, wb = a["weight"].sum(), b["weight"].sum()
     ea = wa / math.sqrt(a.size)
     eb = math.sqrt(np.sum(b["weight"] ** 2))
@@ -244,3 +247,36 @@ def test_unweighted_fixed_run_has_equal_weights_and_the_same_sum(tmp_path):
     err = math.hypot(math.sqrt(np.sum(w["weight"] ** 2)), u["weight"][0] * math.sqrt(u.size))
     print(f"\nweighted {sw:.4g}, unweighted {su:.4g} ± {err:.2g} ({u.size} events)")
     assert u.size > 200 and abs(sw - su) < 4 * err
+
+
+def test_roulette_energy_is_the_highest_step_within_the_variance_bound():
+    """The pilot's roulette energy: the highest E·k/20 below which the histories hold at most
+    ROULETTE_VARIANCE/(1/p − 1) of every tally's Σw² (variance growth ≤ 1 %)."""
+    from nusource.components.source_gamma import (
+        ROULETTE_SURVIVAL,
+        ROULETTE_VARIANCE,
+        roulette_energy,
+    )
+
+    bound = ROULETTE_VARIANCE / (1 / ROULETTE_SURVIVAL - 1)
+    n = 100_000
+    w = np.ones(n)
+    emin = np.full(n, np.inf)
+    every = np.ones(n, dtype=bool)
+    k = int(bound * n)  # histories that may play: just within the bound
+    emin[:k] = 0.12
+    assert roulette_energy(1.0, w, emin, (every,)) == pytest.approx(0.95)
+    emin[: k + 2] = 0.12  # just beyond it below 0.15 MeV: 0.10 MeV is the highest step
+    assert roulette_energy(1.0, w, emin, (every,)) == pytest.approx(0.10)
+    w[:k] = 3.0  # weights count squared: beyond the bound again
+    emin[:] = np.inf
+    emin[:k] = 0.52
+    assert roulette_energy(1.0, w, emin, (every,)) == pytest.approx(0.50)
+    # every tally must keep within it: in a tenth of the histories, the same players
+    # hold ten times the share
+    w[:] = 1.0
+    assert roulette_energy(1.0, w, emin, (every,)) == pytest.approx(0.95)
+    tenth = np.arange(n) < n // 10
+    assert roulette_energy(1.0, w, emin, (every, tenth)) == pytest.approx(0.50)
+    # a tally nobody makes (no pilot event) does not: nothing is known against the roulette
+    assert roulette_energy(1.0, w, emin, (every, np.zeros(n, dtype=bool))) == pytest.approx(0.95)

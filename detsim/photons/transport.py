@@ -44,6 +44,20 @@ density of every sampled flight (μ/μ*)·e^{−(μ−μ*)s} (collision) or
 e^{−(μ−μ*)t} (crossing). The processes are chosen analogously. The weight is
 one number per history, the likelihood ratio of the whole history, so it is
 exact for any per-event quantity (site counts, windows), not only for sums.
+
+Russian roulette (``roulette_below_mev``): a photon whose energy falls below
+that energy in a Compton scattering inside a passive BIASED region (the
+source, a shield) survives with probability ``roulette_survival`` and its
+history's weight is divided by it; otherwise the whole history ends and
+scores nothing (no deposit, weight 0).  Such photons are far less likely
+to get out of a thick shield than the one that entered it (its
+attenuation grows as the energy falls), so most of their flights are
+wasted; the roulette keeps every history-level expectation exact (the
+decision depends on the history so far only) and raises the variance by
+the share of the tally's Σw² from histories that play it, times 1/p − 1.
+``Histories.min_passive_energy`` records the lowest energy a history's
+photons reached so (the pilot of the ``source_gamma`` component chooses the
+energy from it).
 """
 
 from __future__ import annotations
@@ -104,6 +118,11 @@ class TransportOptions:
         Site separation along z and across [cm] (``'tpc'``).
     site_threshold_mev : float
         Sites below this energy are not counted as sites [MeV].
+    roulette_below_mev : float
+        Russian roulette of photons whose energy falls below this in a Compton
+        scattering in a passive BIASED region [MeV] (0: none).
+    roulette_survival : float
+        Its survival probability p in (0, 1] (the survivors' weight is divided by p).
     """
 
     incoherent_sf: bool = False
@@ -115,6 +134,8 @@ class TransportOptions:
     site_dz_cm: float = 0.3
     site_dr_cm: float = 1.0
     site_threshold_mev: float = 0.0
+    roulette_below_mev: float = 0.0
+    roulette_survival: float = 0.1
 
     def __post_init__(self):
         p = float(self.stretch)
@@ -133,10 +154,13 @@ class TransportOptions:
                 )
         if self.site_mode not in SITE_MODES:
             raise ValueError(f"site_mode = {self.site_mode!r}: allowed: {', '.join(SITE_MODES)}")
-        for name in ("site_dz_cm", "site_dr_cm", "site_threshold_mev"):
+        for name in ("site_dz_cm", "site_dr_cm", "site_threshold_mev", "roulette_below_mev"):
             v = float(getattr(self, name))
             if not (math.isfinite(v) and v >= 0.0):
                 raise ValueError(f"{name} = {getattr(self, name)!r}: must be finite and >= 0")
+        p = float(self.roulette_survival)
+        if not (0.0 < p <= 1.0):
+            raise ValueError(f"roulette_survival = {self.roulette_survival!r}: must be in (0, 1]")
 
 
 @dataclass(frozen=True)
@@ -168,6 +192,10 @@ class Histories:
         Region of the first interaction (−1: the world or none).
     overflow : bool
         More than MAX_DEPOSITS deposits (the rest merged into the last).
+    min_passive_energy : float64
+        Lowest energy [MeV] a photon of the history had after a Compton
+        scattering in a passive BIASED region (inf: none); for a history ended
+        by the roulette, the energy that played it.
     deposits : float64[k, 5] or None
         With ``record_deposits``: every sensitive deposit (E [MeV], x, y, z
         [cm], region), history h's in ``deposits[deposit_offsets[h]:deposit_offsets[h + 1]]``.
@@ -185,6 +213,7 @@ class Histories:
     energy_escaped: np.ndarray
     first_region: np.ndarray
     overflow: np.ndarray
+    min_passive_energy: np.ndarray
     deposits: np.ndarray | None = None
     deposit_offsets: np.ndarray | None = None
 
@@ -268,6 +297,7 @@ def transport(
         energy_escaped=np.zeros(n),
         first_region=np.full(n, -1, dtype=np.int64),
         overflow=np.zeros(n, dtype=np.bool_),
+        min_passive_energy=np.zeros(n),
     )
     capacity = 4 * n if record_deposits else 0
     while True:
@@ -309,6 +339,8 @@ def _run(starts, offsets, weights, geometry, d, options, rng, out, rec, rec_off,
         float(options.site_dz_cm),
         float(options.site_dr_cm),
         float(options.site_threshold_mev),
+        float(options.roulette_below_mev),
+        float(options.roulette_survival),
         rng,
         out.energy,
         out.position,
@@ -321,6 +353,7 @@ def _run(starts, offsets, weights, geometry, d, options, rng, out, rec, rec_off,
         out.energy_escaped,
         out.first_region,
         out.overflow,
+        out.min_passive_energy,
         rec,
         rec_off,
         first,
@@ -475,6 +508,8 @@ def transport_kernel(
     dz,
     dr,
     site_threshold,
+    roulette_mev,
+    survival,
     rng,
     out_e,
     out_pos,
@@ -487,6 +522,7 @@ def transport_kernel(
     out_eesc,
     out_first_reg,
     out_overflow,
+    out_emin,
     rec,
     rec_off,
     first_dep,
@@ -521,6 +557,9 @@ def transport_kernel(
         Site separation [cm].
     site_threshold : float
         [MeV].
+    roulette_mev, survival : float
+        Russian roulette below this energy in passive BIASED regions [MeV] (0:
+        none) and its survival probability.
     rng : numpy.random.Generator
     out_* : output arrays of length n (out_pos: n × 3).
     rec : float64[capacity, 5]
@@ -551,6 +590,8 @@ def transport_kernel(
     starts_with = first_dep.shape[0] > 0
     for h in range(n):
         wgt = weights[h]
+        dead = False  # (ended by the roulette)
+        emin = _INF
         nd = 0
         if starts_with and first_dep[h, 0] > 0.0:
             for k in range(5):
@@ -681,8 +722,17 @@ def transport_kernel(
                     elif proc == 1:
                         eps, cos_t = compton(e / ME_MEV, elements, m, n_el[m], incoherent_sf, rng)
                         edep = e * (1.0 - eps)
+                        e_in = e
                         e = e * eps
                         u, v, w = rotate(u, v, w, cos_t, rng)
+                        if (fl & BIASED) and not (fl & SENSITIVE):
+                            emin = min(emin, e)
+                            if e < roulette_mev <= e_in:  # (once a photon: e only falls)
+                                if rng.random() < survival:
+                                    wgt /= survival
+                                else:
+                                    dead = True
+                                    break
                     elif proc == 2:
                         cos_t = rayleigh(e / ME_MEV, elements, m, n_el[m], rayleigh_ff, rng)
                         u, v, w = rotate(u, v, w, cos_t, rng)
@@ -717,6 +767,12 @@ def transport_kernel(
                         epass += edep
                 if done:
                     break
+            if dead:
+                break
+        if dead:
+            nd = 0
+            wgt = 0.0
+            nfid = 0
         etot = 0.0
         efid = 0.0
         sx = 0.0
@@ -761,6 +817,7 @@ def transport_kernel(
             ptr += nd
             rec_off[h + 1] = ptr
         out_overflow[h] = overflow
+        out_emin[h] = emin
     return ptr
 
 

@@ -8,7 +8,9 @@ half-life while the source is deployed.  Photons start uniformly in the
 source's active volume and are transported (:mod:`nusource.detsim.photons`)
 through the source matrix, each shield layer, the detector and the card's
 outer regions, with the exponential transform and direction biasing toward
-the detector (docs/physics.md §7b).
+the detector (docs/physics.md §7b), and Russian roulette of photons that
+fall, in the source or a shield, below an energy that the pilot chooses
+(below).
 
 Events and weights
 ------------------
@@ -37,12 +39,29 @@ separation, in any sensitive region); the detector response keeps that bit
 and adds its own.  Photon events carry no neutrino: cross-section parts as decays
 (``xs_gen`` = ``xs_sm`` = 1), ``src_*`` is the emission point, the electron
 direction isotropic (a photon event has no single electron).
+
+Russian roulette
+----------------
+A photon that Compton-scatters in the source or a shield to a lower energy
+is much less likely to get out than the one that came in (behind 17 cm of
+tungsten, a 0.75 MeV photon is attenuated e¹² times more than a 1.5 MeV
+one), yet it is followed until it is absorbed: in the LXe card, 40 % of the
+flights of a history.  Such a photon plays Russian roulette once
+(:class:`~nusource.detsim.photons.TransportOptions`): it goes on with
+probability p = ``ROULETTE_SURVIVAL``, its history's weight divided by p,
+else its history ends without an event.  Every expectation stays exact.
+The variance of a tally grows by (1/p − 1) times the share of its Σw² from
+histories that play, so the pilot (run without roulette) chooses, per line
+energy E, the highest energy E·k/20 at which that share is at most
+``ROULETTE_VARIANCE``/(1/p − 1) for the events, the histories interacting
+in the fiducial volume and the single-site ones alike (the variance grows by
+≤ 1 %); none if no such energy.  ``roulette = false`` on the card turns it off.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Literal
 
 import numpy as np
@@ -69,6 +88,12 @@ PILOT_HISTORIES = 1_000_000
 """Pilot histories per line energy (sampling shares, U_max, the rates of ``rate``)."""
 Q_FLOOR = 0.02
 """Least share of the histories an emitter gets (its events stay sampled)."""
+ROULETTE_SURVIVAL = 0.1
+"""Survival probability of the Russian roulette (module notes)."""
+ROULETTE_VARIANCE = 0.01
+"""Largest relative growth of a tally's variance that the roulette's energy may cause."""
+ROULETTE_STEPS = 20
+"""The roulette's energy is a step E·k/ROULETTE_STEPS (0 < k < ROULETTE_STEPS) of the line's E."""
 MULTI_SITE = FLAGS["multi_site"]
 WEIGHT_FORMULA = "D_k*w/(q_k*N) per event (weighted); 1 (exposure); U_max/N (unweighted)"
 
@@ -108,6 +133,9 @@ class SourceGammaCard(ComponentCard):
     """Share of emission directions drawn toward the detector."""
     pilot_histories: Annotated[int, Field(ge=10_000, le=100_000_000)] = PILOT_HISTORIES
     """Histories of the pilot run per line energy (shares, U_max and ``rate``'s figures)."""
+    roulette: bool = True
+    """Russian roulette of photons scattered below the pilot's energy in the source and
+    shields (module notes); false: every photon is followed to its end."""
 
     @model_validator(mode="after")
     def _check(self):
@@ -234,11 +262,16 @@ class Pilot:
     """Transport weights of the pilot's events, every line energy's in turn."""
     event_energy: np.ndarray
     """The line energy [MeV] of each of ``event_w``."""
+    event_emin: np.ndarray
+    """Each of ``event_w``'s lowest photon energy after a scattering in the source or a
+    shield [MeV] (inf: none; ``Histories.min_passive_energy``)."""
+    roulette_mev: np.ndarray
+    """The roulette's energy per emitter [MeV] (0: none; module notes)."""
     n: int
 
 
 PER_EMITTER = ("p_event", "p_event_err", "p_fiducial", "p_fiducial_err", "p_single", "p_single_err")
-PILOT_ARRAYS = PER_EMITTER + ("event_w", "event_energy")
+PILOT_ARRAYS = PER_EMITTER + ("event_w", "event_energy", "event_emin", "roulette_mev")
 
 
 def is_event(cols, window_mev, detector_kind, detector_params) -> np.ndarray:
@@ -256,6 +289,24 @@ def is_event(cols, window_mev, detector_kind, detector_params) -> np.ndarray:
     return keep
 
 
+def roulette_energy(energy_mev, w, emin, tallies) -> float:
+    """The roulette's energy for a line of ``energy_mev`` from its pilot [MeV] (0: none).
+
+    ``w``, ``emin``: the pilot histories' weights and ``min_passive_energy``;
+    ``tallies``: bool masks of the histories each tally counts.  The highest
+    E·k/ROULETTE_STEPS at which, in every tally, the histories with emin below it
+    hold at most ROULETTE_VARIANCE/(1/p − 1) of Σw² (module notes).
+    """
+    bound = ROULETTE_VARIANCE / (1.0 / ROULETTE_SURVIVAL - 1.0)
+    w2 = w * w
+    for k in range(ROULETTE_STEPS - 1, 0, -1):
+        e_r = energy_mev * k / ROULETTE_STEPS
+        below = emin < e_r
+        if all(w2[t & below].sum() <= bound * w2[t].sum() for t in tallies):
+            return e_r
+    return 0.0
+
+
 def _pilot(geometry, ems, options, card, window_mev, rate_window_mev, seed, index, det):
     from nusource.core.randomness import COUNT_CHUNK, chunk_rng
     from nusource.detsim.photons.rates import fiducial_tallies, gamma_histories
@@ -263,11 +314,12 @@ def _pilot(geometry, ems, options, card, window_mev, rate_window_mev, seed, inde
     rng = chunk_rng(seed, index, COUNT_CHUNK, "pilot")
     k = len(ems)
     out = {name: np.zeros(k) for name in PER_EMITTER}
-    event_w, event_energy = [], []
+    event_w, event_energy, event_emin = [], [], []
+    out["roulette_mev"] = np.zeros(k)
     detector_kind, detector_params = det
     energies = sorted({em.energy_mev for em in ems})
     for energy in energies:  # one pilot per line energy, shared by its emitters
-        cols, _, _ = gamma_histories(
+        cols, h, _ = gamma_histories(
             rng,
             card.pilot_histories,
             geometry,
@@ -284,9 +336,14 @@ def _pilot(geometry, ems, options, card, window_mev, rate_window_mev, seed, inde
             x = np.where(sel, w, 0.0)
             out[name][mine] = x.mean()
             out[name + "_err"][mine] = x.std(ddof=1) / math.sqrt(x.size)
+        out["roulette_mev"][mine] = roulette_energy(
+            energy, w, h.min_passive_energy, (event, fid, single)
+        )
         event_w.append(w[event])
         event_energy.append(np.full(int(event.sum()), energy))
+        event_emin.append(h.min_passive_energy[event])
     out["event_w"], out["event_energy"] = np.concatenate(event_w), np.concatenate(event_energy)
+    out["event_emin"] = np.concatenate(event_emin)
     return Pilot(**out, n=card.pilot_histories)
 
 
@@ -307,6 +364,8 @@ class SourceGamma:
     expected_events_err: float
     geometry: object = field(repr=False)
     options: object = field(repr=False)
+    roulette_mev: np.ndarray
+    """The roulette's energy per emitter [MeV] (0: none)."""
     cone_fraction: float
     window_mev: tuple
     pilot: Pilot = field(repr=False)
@@ -327,6 +386,14 @@ class SourceGamma:
     def rejection(self) -> bool:
         return self.mode == "exposure" or self.unweighted
 
+    def emitter_options(self, k: int):
+        """The transport options of emitter k's histories (its roulette energy)."""
+        return replace(
+            self.options,
+            roulette_below_mev=float(self.roulette_mev[k]),
+            roulette_survival=ROULETTE_SURVIVAL,
+        )
+
     def fill(self, rng, cols: dict, n: int, first_id: int) -> int:
         from nusource.detsim.photons.rates import gamma_histories
 
@@ -342,7 +409,7 @@ class SourceGamma:
                 self.geometry,
                 [(1.0, (em.energy_mev,))],
                 "source",
-                options=self.options,
+                options=self.emitter_options(k),
                 cone_fraction=self.cone_fraction,
             )
             u = em.photons * ev.weight / self.q[k]
@@ -408,6 +475,7 @@ class SourceGamma:
             "unweighted": self.rejection,
             "u_max": self.u_max,
             "duplicate_share": self.duplicate_share,
+            "roulette_survival": ROULETTE_SURVIVAL,
             "binding": False,
             "placement": "photons from the source's active volume, transported",
             "emitters": [
@@ -418,6 +486,7 @@ class SourceGamma:
                     "photons_in_run": em.photons,
                     "emitted_per_day_at_start": em.rate_per_day_at_start(),
                     "history_share": float(self.q[k]),
+                    "roulette_below_mev": float(self.roulette_mev[k]),
                 }
                 for k, em in enumerate(self.ems)
             ],
@@ -503,7 +572,8 @@ def _source_gamma(card: SourceGammaCard, ctx):
     if not q.sum() > 0:
         raise ValueError(f"components ('{ctx.name}'): its emitters emit no γ in the run")
     q /= q.sum()
-    u_max, duplicates = rejection_bound(ems, q, pilot)
+    roulette = pilot.roulette_mev if card.roulette else np.zeros(len(ems))
+    u_max, duplicates = rejection_bound(ems, q, pilot, roulette)
     if ctx.mode == "exposure":
         n = ctx.n_to_generate(u_max) if u_max > 0 else 0
     else:
@@ -522,6 +592,7 @@ def _source_gamma(card: SourceGammaCard, ctx):
         expected_events_err=err,
         geometry=geometry,
         options=options,
+        roulette_mev=roulette,
         cone_fraction=card.cone_fraction,
         window_mev=tuple(exp.window_mev),
         pilot=pilot,
@@ -536,7 +607,7 @@ DUPLICATE_SHARE = 0.01
 """Exposure mode: the share of the expected events that may be copies of a history."""
 
 
-def rejection_bound(ems, q: np.ndarray, pilot: Pilot, share: float = DUPLICATE_SHARE):
+def rejection_bound(ems, q, pilot: Pilot, roulette_mev, share: float = DUPLICATE_SHARE):
     """U_max of the rejection and the pilot's share of expected events made as copies.
 
     A history standing for u expected events is kept u/U_max times on average
@@ -545,13 +616,16 @@ def rejection_bound(ems, q: np.ndarray, pilot: Pilot, share: float = DUPLICATE_S
     (Poisson(U_max) of them) but makes more copies of the rare heavy
     histories.  U_max is the smallest bound whose copies beyond the first are
     at most ``share`` of the pilot's expectation (the largest u if that is
-    smaller).
+    smaller).  A pilot history that would play the roulette (``roulette_mev`` per
+    emitter) stands for its survivors, of 1/p times its u.
     """
     us, cs = [], []
     for k, em in enumerate(ems):
-        w = pilot.event_w[pilot.event_energy == em.energy_mev]
+        mine = pilot.event_energy == em.energy_mev
+        w = pilot.event_w[mine]
         if q[k] > 0 and w.size:
-            us.append(em.photons * w / q[k])
+            played = pilot.event_emin[mine] < roulette_mev[k]
+            us.append(em.photons * np.where(played, w / ROULETTE_SURVIVAL, w) / q[k])
             cs.append(np.full(w.size, em.photons / pilot.n) * w)
     if not us:
         return 0.0, 0.0
