@@ -46,11 +46,14 @@ def solid_box(solid) -> tuple[np.ndarray, np.ndarray]:
 @jit
 def _uniform_in(kind, params, center, half, rng, out):
     c0, c1, c2, p3, p4, p5 = params[0], params[1], params[2], params[3], params[4], params[5]
+    # (scalars read once: an array read in a loop that calls the generator is
+    # reference-counted at every turn)
+    bx, by, bz, hx, hy, hz = center[0], center[1], center[2], half[0], half[1], half[2]
     for i in range(out.shape[0]):
         while True:
-            x = center[0] + half[0] * (2.0 * rng.random() - 1.0)
-            y = center[1] + half[1] * (2.0 * rng.random() - 1.0)
-            z = center[2] + half[2] * (2.0 * rng.random() - 1.0)
+            x = bx + hx * (2.0 * rng.random() - 1.0)
+            y = by + hy * (2.0 * rng.random() - 1.0)
+            z = bz + hz * (2.0 * rng.random() - 1.0)
             if inside_at(kind, c0, c1, c2, p3, p4, p5, x, y, z):
                 out[i, 0] = x
                 out[i, 1] = y
@@ -73,10 +76,11 @@ def uniform_in_solid(rng: np.random.Generator, n: int, solid, *, out=None) -> np
 @jit
 def _directions(points, target, radius, q, rng, out_dir, out_w):
     four_pi = 4.0 * math.pi
+    tx, ty, tz = target[0], target[1], target[2]  # (read once, as in _uniform_in)
     for i in range(points.shape[0]):
-        ax = target[0] - points[i, 0]
-        ay = target[1] - points[i, 1]
-        az = target[2] - points[i, 2]
+        ax = tx - points[i, 0]
+        ay = ty - points[i, 1]
+        az = tz - points[i, 2]
         d = math.sqrt(ax * ax + ay * ay + az * az)
         cos_a = -1.0
         if d > radius:
