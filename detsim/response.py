@@ -242,6 +242,7 @@ def respond(
     *,
     nest_seed: int | None = None,
     keep_truth_flags: bool = False,
+    directions: bool = True,
 ) -> None:
     """Fill the detected fields of ``events`` in place; truth fields are only read.
 
@@ -263,6 +264,10 @@ def respond(
         Keep the bits of ``flags`` that the event's maker set
         (:data:`nusource.io.schema.TRUTH_FLAGS`: the photon transport's
         multi-site bit) instead of clearing them.
+    directions : bool
+        False: without angular smearing, leave ``rec_dx, rec_dy, rec_dz`` as
+        they are (a caller that reads none of the directions); with it they
+        are made all the same (the later stages' draws stay in place).
 
     Notes
     -----
@@ -320,7 +325,7 @@ def respond(
     rec_dir = (ev["rec_dx"], ev["rec_dy"], ev["rec_dz"])
     if response.angular_sigma_rad > 0.0:
         smear_directions(rng, *true_dir, flags, response.angular_sigma_rad, *rec_dir)
-    else:
+    elif directions:
         copy_unless_removed(*true_dir, flags, *rec_dir)
 
     # 5. selection

@@ -157,3 +157,24 @@ def test_schema_from_the_card_and_the_command_line(tmp_path):
     )
     assert read_events(out).events.dtype == SLIM_DTYPE
     assert json.loads(json.dumps(read_metadata(out)))["schema"] == "slim"
+
+
+@pytest.mark.parametrize("half_draw", [False, True])
+def test_skipped_electron_directions_leave_the_generator_where_drawing_them_does(half_draw):
+    """A run that stores no electron direction skips its isotropic draws by a jump of the
+    generator: the state after is the one after drawing them (with a buffered 32-bit
+    half-draw too, where a jump would lose it: then they are drawn)."""
+    from nusource.components.decay import isotropic_electrons
+    from nusource.core.randomness import chunk_rng
+
+    a, b = chunk_rng(5, 2, 3), chunk_rng(5, 2, 3)
+    if half_draw:
+        a.random(dtype=np.float32), b.random(dtype=np.float32)
+        assert a.bit_generator.state["has_uint32"] == 1
+    n = 1001
+    cols = {name: np.zeros(n) for name in ("e_dx", "e_dy", "e_dz")}
+    isotropic_electrons(a, cols, n)
+    isotropic_electrons(b, {}, n)
+    assert a.bit_generator.state == b.bit_generator.state
+    assert np.allclose(cols["e_dx"] ** 2 + cols["e_dy"] ** 2 + cols["e_dz"] ** 2, 1.0)
+    assert np.array_equal(a.random(5), b.random(5))

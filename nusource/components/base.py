@@ -40,6 +40,11 @@ class Component(Protocol):
         Expected events per generated event (the weight of an unweighted event).
     thinned : bool
         Whether :meth:`fill` may return fewer events than asked (an acceptance).
+
+    Optional: ``isotropic_electrons`` (True: the events' electron direction is
+    an isotropic draw, :func:`~nusource.components.decay.isotropic_electrons`,
+    which :meth:`fill` skips when ``cols`` lacks ``e_dx``: a run that does not
+    store it); ``sets_flags`` (True: :meth:`fill` sets truth bits of ``flags``).
     """
 
     name: str

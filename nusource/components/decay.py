@@ -58,6 +58,24 @@ def no_neutrino(c: dict) -> None:
         c[name][:] = 1.0
 
 
+ELECTRON_DIRECTION = ("e_dx", "e_dy", "e_dz")
+
+
+def isotropic_electrons(rng, c: dict, n: int) -> None:
+    """The electron direction of n events that have no single electron (decays, γ rays):
+    isotropic ``e_dx, e_dy, e_dz``.  Columns without them (a run that does not
+    store them, :func:`nusource.production.fill_chunk`) get none, and the
+    generator is moved past their draws (two uniforms an event, a jump of the
+    PCG64 state), so every other field is what it is in a run that stores them.
+    """
+    if ELECTRON_DIRECTION[0] in c:
+        fill_isotropic(rng, *(c[name][:n] for name in ELECTRON_DIRECTION))
+    elif n and rng.bit_generator.state.get("has_uint32", 0):  # (a buffered half-draw)
+        fill_isotropic(rng, *np.empty((3, n)))
+    elif n:
+        rng.bit_generator.advance(2 * n)
+
+
 def live_periods(experiment) -> tuple[Deployment, ...]:
     """The run's live periods as deployments of unit activity (constant-rate components).
 
@@ -114,6 +132,7 @@ class UniformDecays:
     parameters: dict = field(default_factory=dict)
     binding: bool = False
     thinned: bool = False
+    isotropic_electrons: bool = True
 
     @property
     def expected_events(self) -> float:
@@ -132,7 +151,7 @@ class UniformDecays:
             rng, self.detector_kind, self.detector_params, c["vtx_x"], c["vtx_y"], c["vtx_z"]
         )
         self.sample_te(rng, c["te"])
-        fill_isotropic(rng, c["e_dx"], c["e_dy"], c["e_dz"])
+        isotropic_electrons(rng, c, n)
         no_neutrino(c)
         c["weight"][:] = 1.0 if self.mode == "exposure" else self.gen_norm
         return n

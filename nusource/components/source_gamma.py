@@ -69,12 +69,11 @@ from pydantic import Field, model_validator
 
 from nusource.generator.activity import Deployment, deployment_decays, fill_times, time_tables
 from nusource.geometry.solids import inside_many
-from nusource.geometry.uniform import fill_isotropic
 from nusource.io.schema import FLAGS
 from nusource.runcard import PHOTON_MATERIALS
 
 from .base import ComponentCard, metadata_head, register
-from .decay import no_neutrino
+from .decay import isotropic_electrons, no_neutrino
 
 DAY_S = 86400.0
 E_MIN_KEV, E_MAX_KEV = 10.0, 10_000.0
@@ -377,6 +376,7 @@ class SourceGamma:
     binding: bool = False
     thinned: bool = True
     sets_flags: bool = True
+    isotropic_electrons: bool = True
 
     @property
     def gen_norm(self) -> float:
@@ -437,7 +437,7 @@ class SourceGamma:
             c["vtx_x"][:] = ev.x_cm[keep]
             c["vtx_y"][:] = ev.y_cm[keep]
             c["vtx_z"][:] = ev.z_cm[keep]
-            fill_isotropic(rng, c["e_dx"], c["e_dy"], c["e_dz"])
+            isotropic_electrons(rng, c, m)
             no_neutrino(c)
             c["src_x"][:] = points[keep, 0]  # (the emission point)
             c["src_y"][:] = points[keep, 1]

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nusource.generator.activity import fill_times, time_tables
-from nusource.geometry.uniform import fill_isotropic, fill_uniform
+from nusource.geometry.uniform import fill_uniform
 from nusource.io.schema import FLAGS
 
 from .base import metadata_head
-from .decay import live_periods, live_seconds, no_neutrino
+from .decay import isotropic_electrons, live_periods, live_seconds, no_neutrino
 from .source_gamma import PILOT_SEED, is_event, photon_geometry, site_options
 
 PILOT_DECAYS = 200_000
@@ -113,6 +113,7 @@ class TransportedDecays:
     binding: bool = False
     thinned: bool = True
     sets_flags: bool = True
+    isotropic_electrons: bool = True
 
     @property
     def background(self):
@@ -155,7 +156,7 @@ class TransportedDecays:
         c = {k: v[:m] for k, v in cols.items()}
         c["component"][:] = self.index
         fill_times(rng, *time_tables(self.periods, math.inf), c["time"])
-        fill_isotropic(rng, c["e_dx"], c["e_dy"], c["e_dz"])
+        isotropic_electrons(rng, c, m)
         no_neutrino(c)
         c["weight"][:] = 1.0 if self.mode == "exposure" else self.decays / max(self.n_generated, 1)
         return m

@@ -35,24 +35,40 @@ def _out_buffers(n: int, dtype: np.dtype) -> dict:
     return _OUT_BUFFERS[key]
 
 
-def chunk_columns(prod: Production, j: int) -> tuple[dict, int]:
+def chunk_columns(prod: Production, j: int, fields=None) -> tuple[dict, int]:
     """Chunk j's events, generated then put through the detector, as (columns, n).
 
     A pure function of (card, seed, j); the columns are this process's
-    reused buffers, valid until the next call.
+    reused buffers, valid until the next call.  ``fields``: see :func:`fill_chunk`.
     """
     cols = _buffers(prod.chunk_size, prod.detected)
-    return cols, fill_chunk(prod, j, cols)
+    return cols, fill_chunk(prod, j, cols, fields)
 
 
-def fill_chunk(prod: Production, j: int, cols: dict) -> int:
-    """Chunk j's events into the first rows of column buffers; the number of rows."""
+UNDRAWN_UNLESS_READ = ("e_dx", "e_dy", "e_dz", "rec_dx", "rec_dy", "rec_dz")
+"""Fields that a caller reading none of them may leave unmade: the isotropic electron
+direction of decays and γ rays, and its unsmeared copy (the slim schema stores neither)."""
+
+
+def fill_chunk(prod: Production, j: int, cols: dict, fields=None) -> int:
+    """Chunk j's events into the first rows of column buffers; the number of rows.
+
+    ``fields``: the fields the caller will read (None: all).  If it reads none
+    of :data:`UNDRAWN_UNLESS_READ`, components with isotropic electron
+    directions skip them (their generator jumps past the draws) and the
+    response does not copy them: those columns then hold stale values, and
+    every other field is bit for bit what it is when all are made.
+    """
     c, k, first = prod.jobs[j]
     comp = prod.components[c]
     truth_flags = getattr(comp, "sets_flags", False)
     if truth_flags and "flags" in cols:
         cols["flags"][: prod.sizes[j]] = 0  # (the buffers hold the previous chunk's)
-    n = comp.fill(chunk_rng(prod.seed, comp.index, k), cols, prod.sizes[j], first)
+    directions = fields is None or any(name in fields for name in UNDRAWN_UNLESS_READ)
+    given = cols
+    if not directions and getattr(comp, "isotropic_electrons", False):
+        given = {name: col for name, col in cols.items() if name not in UNDRAWN_UNLESS_READ}
+    n = comp.fill(chunk_rng(prod.seed, comp.index, k), given, prod.sizes[j], first)
     response = prod.responses[c]
     if response is not None:
         from ..detsim.response import respond
@@ -65,6 +81,7 @@ def fill_chunk(prod: Production, j: int, cols: dict) -> int:
             response,
             nest_seed=nest_seed,
             keep_truth_flags=truth_flags,
+            directions=directions,
         )
     return n
 
@@ -79,7 +96,7 @@ def fill_output(prod: Production, j: int, out: dict) -> int:
     """
     if prod.schema == "full":
         return fill_chunk(prod, j, out)
-    cols, n = chunk_columns(prod, j)
+    cols, n = chunk_columns(prod, j, fields=out.keys())
     for name, col in out.items():
         np.copyto(col[:n], cols[name][:n], casting="same_kind")
     return n
