@@ -194,8 +194,8 @@ class Histories:
         More than MAX_DEPOSITS deposits (the rest merged into the last).
     min_passive_energy : float64
         Lowest energy [MeV] a photon of the history had after a Compton
-        scattering in a passive BIASED region (inf: none); for a history ended
-        by the roulette, the energy that played it.
+        scattering in a passive BIASED region (inf: none); below the roulette's
+        energy for a history the roulette ended.
     deposits : float64[k, 5] or None
         With ``record_deposits``: every sensitive deposit (E [MeV], x, y, z
         [cm], region), history h's in ``deposits[deposit_offsets[h]:deposit_offsets[h + 1]]``.
