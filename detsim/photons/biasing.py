@@ -24,7 +24,8 @@ import math
 import numpy as np
 
 from nusource.core.jit import jit
-from nusource.geometry.solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL, inside_at
+from nusource.geometry.solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL
+from nusource.geometry.uniform import fill_uniform
 
 
 def solid_box(solid) -> tuple[np.ndarray, np.ndarray]:
@@ -43,40 +44,21 @@ def solid_box(solid) -> tuple[np.ndarray, np.ndarray]:
     return np.array(p[:3]), np.array(half, dtype=np.float64)
 
 
-@jit
-def _uniform_in(kind, params, center, half, rng, out):
-    c0, c1, c2, p3, p4, p5 = params[0], params[1], params[2], params[3], params[4], params[5]
-    # (scalars read once: an array read in a loop that calls the generator is
-    # reference-counted at every turn)
-    bx, by, bz, hx, hy, hz = center[0], center[1], center[2], half[0], half[1], half[2]
-    for i in range(out.shape[0]):
-        while True:
-            x = bx + hx * (2.0 * rng.random() - 1.0)
-            y = by + hy * (2.0 * rng.random() - 1.0)
-            z = bz + hz * (2.0 * rng.random() - 1.0)
-            if inside_at(kind, c0, c1, c2, p3, p4, p5, x, y, z):
-                out[i, 0] = x
-                out[i, 1] = y
-                out[i, 2] = z
-                break
-
-
 def uniform_in_solid(rng: np.random.Generator, n: int, solid, *, out=None) -> np.ndarray:
     """``n`` points uniform in a solid [cm], float64[n, 3] (rejection from its box),
     into ``out`` if given (float64[n, 3], e.g. columns of a larger array)."""
-    c, half = solid_box(solid)
     if out is None:
         out = np.empty((int(n), 3))
     elif out.shape != (int(n), 3) or out.dtype != np.float64:
         raise ValueError(f"out: shape {out.shape}, dtype {out.dtype}; must be float64[{n}, 3]")
-    _uniform_in(solid.kind, solid.params, c, half, rng, out)
+    fill_uniform(rng, int(solid.kind), solid.params, out[:, 0], out[:, 1], out[:, 2])
     return out
 
 
 @jit
 def _directions(points, target, radius, q, rng, out_dir, out_w):
     four_pi = 4.0 * math.pi
-    tx, ty, tz = target[0], target[1], target[2]  # (read once, as in _uniform_in)
+    tx, ty, tz = target[0], target[1], target[2]  # (read once: see geometry.solids.inside_at)
     for i in range(points.shape[0]):
         ax = tx - points[i, 0]
         ay = ty - points[i, 1]

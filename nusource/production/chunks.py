@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 
+from ..components.decay import ELECTRON_DIRECTION
 from ..core.randomness import chunk_rng
 from ..io.schema import empty_columns, to_array
 from .plan import Production
@@ -45,7 +46,7 @@ def chunk_columns(prod: Production, j: int, fields=None) -> tuple[dict, int]:
     return cols, fill_chunk(prod, j, cols, fields)
 
 
-UNDRAWN_UNLESS_READ = ("e_dx", "e_dy", "e_dz", "rec_dx", "rec_dy", "rec_dz")
+UNDRAWN_UNLESS_READ = ELECTRON_DIRECTION + ("rec_dx", "rec_dy", "rec_dz")
 """Fields that a caller reading none of them may leave unmade: the isotropic electron
 direction of decays and γ rays, and its unsmeared copy (the slim schema stores neither)."""
 
