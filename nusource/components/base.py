@@ -41,10 +41,13 @@ class Component(Protocol):
     thinned : bool
         Whether :meth:`fill` may return fewer events than asked (an acceptance).
 
-    Optional: ``isotropic_electrons`` (True: the events' electron direction is
-    an isotropic draw, :func:`~nusource.components.decay.isotropic_electrons`,
-    which :meth:`fill` skips when ``cols`` lacks ``e_dx``: a run that does not
-    store it); ``sets_flags`` (True: :meth:`fill` sets truth bits of ``flags``).
+    Optional: ``isotropic_electrons`` (True: the events have no neutrino; their
+    electron direction is an isotropic draw,
+    :func:`~nusource.components.decay.isotropic_electrons`, which :meth:`fill`
+    skips when ``cols`` lacks ``e_dx``, and their ν fields are the constants of
+    :func:`~nusource.components.decay.no_neutrino`, which it sets only where
+    ``cols`` has them: a run that does not store them); ``sets_flags`` (True:
+    :meth:`fill` sets truth bits of ``flags``).
     """
 
     name: str

@@ -51,11 +51,16 @@ NO_NEUTRINO_ONE = ("xs_gen", "xs_sm", "p_ee")
 
 
 def no_neutrino(c: dict) -> None:
-    """Set the ν fields of events without a neutrino (decays, γ rays): see the module notes."""
+    """Set the ν fields of events without a neutrino (decays, γ rays): see the module notes.
+
+    Fields that ``c`` lacks (a run that does not store them,
+    :func:`nusource.production.fill_chunk`) are left out."""
     for name in NO_NEUTRINO_ZERO:
-        c[name][:] = 0.0
+        if name in c:
+            c[name][:] = 0.0
     for name in NO_NEUTRINO_ONE:
-        c[name][:] = 1.0
+        if name in c:
+            c[name][:] = 1.0
 
 
 ELECTRON_DIRECTION = ("e_dx", "e_dy", "e_dz")

@@ -439,9 +439,10 @@ class SourceGamma:
             c["vtx_z"][:] = ev.z_cm[keep]
             isotropic_electrons(rng, c, m)
             no_neutrino(c)
-            c["src_x"][:] = points[keep, 0]  # (the emission point)
-            c["src_y"][:] = points[keep, 1]
-            c["src_z"][:] = points[keep, 2]
+            if "src_x" in c:  # (the emission point, unless the run does not store it)
+                c["src_x"][:] = points[keep, 0]
+                c["src_y"][:] = points[keep, 1]
+                c["src_z"][:] = points[keep, 2]
             if self.mode == "exposure":
                 c["weight"][:] = 1.0
             elif self.unweighted:

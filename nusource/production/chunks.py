@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from ..components.decay import ELECTRON_DIRECTION
+from ..components.decay import ELECTRON_DIRECTION, NO_NEUTRINO_ONE, NO_NEUTRINO_ZERO
 from ..core.randomness import chunk_rng
 from ..io.schema import empty_columns, to_array
 from .plan import Production
@@ -49,16 +49,21 @@ def chunk_columns(prod: Production, j: int, fields=None) -> tuple[dict, int]:
 UNDRAWN_UNLESS_READ = ELECTRON_DIRECTION + ("rec_dx", "rec_dy", "rec_dz")
 """Fields that a caller reading none of them may leave unmade: the isotropic electron
 direction of decays and γ rays, and its unsmeared copy (the slim schema stores neither)."""
+UNMADE_UNLESS_READ = NO_NEUTRINO_ZERO + NO_NEUTRINO_ONE
+"""Fields that events without a neutrino (decays, γ rays) fill with constants (and, for
+the source's γ rays, the emission point): each is left unmade when the caller does not
+read it (the slim schema reads the cross-section parts and p_ee, not the rest)."""
 
 
 def fill_chunk(prod: Production, j: int, cols: dict, fields=None) -> int:
     """Chunk j's events into the first rows of column buffers; the number of rows.
 
-    ``fields``: the fields the caller will read (None: all).  If it reads none
-    of :data:`UNDRAWN_UNLESS_READ`, components with isotropic electron
-    directions skip them (their generator jumps past the draws) and the
-    response does not copy them: those columns then hold stale values, and
-    every other field is bit for bit what it is when all are made.
+    ``fields``: the fields the caller will read (None: all).  Components without
+    a neutrino (``isotropic_electrons``) leave out the fields of
+    :data:`UNMADE_UNLESS_READ` it does not read; if it reads none of
+    :data:`UNDRAWN_UNLESS_READ`, they skip those too (their generator jumps
+    past the draws) and the response does not copy them.  Fields left out hold
+    stale values; every other field is bit for bit what it is when all are made.
     """
     c, k, first = prod.jobs[j]
     comp = prod.components[c]
@@ -67,8 +72,11 @@ def fill_chunk(prod: Production, j: int, cols: dict, fields=None) -> int:
         cols["flags"][: prod.sizes[j]] = 0  # (the buffers hold the previous chunk's)
     directions = fields is None or any(name in fields for name in UNDRAWN_UNLESS_READ)
     given = cols
-    if not directions and getattr(comp, "isotropic_electrons", False):
-        given = {name: col for name, col in cols.items() if name not in UNDRAWN_UNLESS_READ}
+    if fields is not None and getattr(comp, "isotropic_electrons", False):
+        unread = {name for name in UNMADE_UNLESS_READ if name not in fields}
+        if not directions:
+            unread.update(UNDRAWN_UNLESS_READ)
+        given = {name: col for name, col in cols.items() if name not in unread}
     n = comp.fill(chunk_rng(prod.seed, comp.index, k), given, prod.sizes[j], first)
     response = prod.responses[c]
     if response is not None:
@@ -106,11 +114,19 @@ def fill_output(prod: Production, j: int, out: dict) -> int:
 
 def output_columns(prod: Production, j: int) -> tuple[dict, int]:
     """Chunk j's events in the run's schema as (columns, n): reused buffers, valid until
-    the next call (the full schema's are those of :func:`chunk_columns`)."""
+    the next call (the full schema's are those of :func:`chunk_columns`; a slim run's
+    fields stored in their own type are those buffers too, the others rounded copies)."""
     if prod.schema == "full":
         return chunk_columns(prod, j)
-    out = _out_buffers(prod.chunk_size, prod.dtype)
-    return out, fill_output(prod, j, out)
+    dtype = prod.dtype
+    cols, n = chunk_columns(prod, j, fields=dtype.names)
+    rounded = np.dtype(
+        [(name, dtype[name]) for name in dtype.names if dtype[name] != cols[name].dtype]
+    )
+    out = _out_buffers(prod.chunk_size, rounded)
+    for name in rounded.names:
+        np.copyto(out[name][:n], cols[name][:n], casting="same_kind")
+    return {name: out[name] if name in out else cols[name] for name in dtype.names}, n
 
 
 def chunk_events(prod: Production, j: int) -> np.ndarray:
