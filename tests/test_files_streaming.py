@@ -176,6 +176,33 @@ def test_any_appends_and_buffer_give_the_concatenation(tmp_path_factory, sizes, 
     assert_same_events(read_events(path).events, ev)
 
 
+@settings(max_examples=25)
+@given(
+    sizes=st.lists(st.integers(0, 1000), max_size=6),
+    buffer_events=st.integers(50, 400),
+    ext=st.sampled_from(EXTENSIONS),
+)
+def test_columns_appended_from_buffers_refilled_at_once(
+    tmp_path_factory, sizes, buffer_events, ext
+):
+    """A production appends columns from buffers it refills right after: the file holds
+    what each append gave, whether a piece was copied or written from the columns as they
+    are (whole buffers' worth of columns already in the file's types)."""
+    ev = sample_events(sum(sizes), seed=len(sizes))
+    buf = {k: np.empty(max(sizes, default=0), ev.dtype[k]) for k in ev.dtype.names}
+    path = tmp_path_factory.mktemp("w") / f"ev.{ext}"
+    with EventWriter(path, {}, buffer_events=buffer_events, dtype=ev.dtype) as w:
+        start = 0
+        for m in sizes:
+            for k, v in buf.items():
+                v[:m] = ev[k][start : start + m]
+            w.append_columns({k: v[:m] for k, v in buf.items()})
+            for v in buf.values():
+                v[:] = 0
+            start += m
+    assert_same_events(read_events(path).events, ev)
+
+
 @pytest.mark.parametrize("ext", ["h5", "npz"])
 def test_hdf5_and_npz_files_are_byte_identical_for_the_same_events(tmp_path, ext):
     ev, meta = sample_events(500), sample_metadata()

@@ -289,7 +289,17 @@ class EventWriter:
             for k, v in columns.items():
                 self._columns[k][at : at + b - a] = v[a:b]
 
-        self._feed(n, copy)
+        # columns already as the file stores them (type, byte order, contiguous) are
+        # written as they are, a whole buffer at a time, without the copy
+        same = all(
+            isinstance(v, np.ndarray)
+            and v.dtype == self._columns[k].dtype
+            and v.strides[0] == v.itemsize
+            for k, v in columns.items()
+        )
+        self._feed(
+            n, copy, (lambda a, b: {k: v[a:b] for k, v in columns.items()}) if same else None
+        )
 
     def checkpoint(self) -> None:
         """Write the buffered events now and make the file hold every event appended so far.
@@ -319,10 +329,18 @@ class EventWriter:
             )
         check_event_dtype(dtype)
 
-    def _feed(self, n, copy):
-        """Copy rows [0, n) into the buffers with copy(a, b, at), writing each full buffer."""
+    def _feed(self, n, copy, rows=None):
+        """Copy rows [0, n) into the buffers with copy(a, b, at), writing each full buffer;
+        with ``rows`` (rows(a, b): the columns' rows a to b), whole buffers' worth of rows
+        met with empty buffers are written from there instead."""
         start = 0
         while start < n:
+            if rows is not None and self._fill == 0 and n - start >= self._buffer_events:
+                m = self._buffer_events
+                self._write(rows(start, start + m), m, final=False)
+                start += m
+                self.n_written += m
+                continue
             m = min(n - start, self._buffer_events - self._fill)
             copy(start, start + m, self._fill)
             self._fill += m
@@ -399,6 +417,9 @@ class EventWriter:
 
     def _flush(self, *, final):
         m, self._fill = self._fill, 0
+        self._write({k: c[:m] for k, c in self._columns.items()}, m, final=final)
+
+    def _write(self, columns, m, *, final):
         if self._sink is None:
             # Created at the first write, when its size is known: a file
             # written in one go gets HDF5 chunks no larger than itself.
@@ -407,7 +428,7 @@ class EventWriter:
                 self._tmp, self._dtype, self._codec, first, self._sink_spec()
             )
         if m:
-            self._sink.write({k: c[:m] for k, c in self._columns.items()}, m)
+            self._sink.write(columns, m)
 
 
 def _copy_columns(events, columns, at):
