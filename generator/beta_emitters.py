@@ -499,10 +499,10 @@ class BetaEmitter:
         """The sampling tables of the selected branches, built when first used (an
         emitter asked only for its rates, as ``rate``'s naked-β share, builds none)."""
         br = self.scheme.branches
-        cells, cell_branch = linear_cells(
+        cells, cell_branch, nodes = linear_cells(
             [(br[i].grid_mev, br[i].density, br[i].intensity, i) for i in self.selected_branches()]
         )
-        return DecayTables(cells, LINEAR, np.zeros(2), cell_branch)
+        return DecayTables(cells, LINEAR, nodes, cell_branch)
 
     def selected_branches(self) -> list[int]:
         """Indices of the branches that make events."""

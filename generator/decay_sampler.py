@@ -10,9 +10,16 @@ sets the speed (as in :mod:`.recoil_sampler`; no binned inverse CDF).
 
 Two density models:
 
-- ``LINEAR``: a piecewise-linear table (a tabulated β spectrum), one cell per
-  table segment, f = A + B·s with s ∈ [0, 1) the position in the cell;
-  H, L are the larger and smaller end values (exact).
+- ``LINEAR``: a piecewise-linear table (a tabulated β spectrum). A cell spans
+  up to :data:`LINEAR_MERGE` consecutive segments of one table; H and L are the
+  largest and smallest of its nodes' values (exact: a piecewise-linear density
+  takes its extremes at nodes), and the exact density, needed only when
+  L < y·H, is the table's interpolation at T, its segment found by bisection
+  among the cell's nodes (``par`` holds every table's nodes, (E, f) pairs; the
+  cell's ``A`` and ``B`` columns, its first node and number of segments).
+  Merging keeps a table of 10⁵ segments (²¹⁴Pb's five branches) a few
+  hundred kB, inside the processor's cache; one cell per segment, it was
+  ~6 MB and each draw waited for memory.
 - ``DNBB``: the two-neutrino double-β summed-electron spectrum
   K(K⁴ + 10K³ + 40K² + 60K + 30)(Q − K)⁵, K = T/mₑ (Primakoff & Rosen
   1959); the first factor rises and the second falls with K, so
@@ -47,7 +54,9 @@ C_PROB, C_ALIAS, C_X0, C_DX, C_L, C_H, C_A, C_B = range(8)
 C_SIZE = 8
 
 LINEAR = 0
-"""Model code: piecewise-linear density, f = A + B·s in a cell."""
+"""Model code: piecewise-linear density; ``par`` = the tables' nodes (E, f) in pairs."""
+LINEAR_MERGE = 16
+"""Most segments of a piecewise-linear table in one cell."""
 DNBB = 1
 """Model code: 2νββ summed-electron density; ``par`` = (Q/mₑ, 1/mₑ)."""
 
@@ -66,9 +75,19 @@ def dnbb_shape(k, q):
 
 @jit
 def _exact(model, cells, k, s, t, par):
-    """The density of cell k at its position s (LINEAR) or energy t (DNBB)."""
+    """The density of cell k at energy t (s: its position in the cell)."""
     if model == LINEAR:
-        return cells[k, C_A] + s * cells[k, C_B]
+        lo = int(cells[k, C_A])  # the last of the cell's nodes at or below t
+        hi = lo + int(cells[k, C_B])
+        while hi - lo > 1:
+            mid = (lo + hi) >> 1
+            if par[2 * mid] <= t:
+                lo = mid
+            else:
+                hi = mid
+        x0 = par[2 * lo]
+        f0 = par[2 * lo + 1]
+        return f0 + (t - x0) / (par[2 * lo + 2] - x0) * (par[2 * lo + 3] - f0)
     return dnbb_shape(t * par[1], par[0])
 
 
@@ -83,8 +102,9 @@ def fill_energies(rng, cells, model, par, cell_branch, te_out, branch_out):
         Packed cells (columns ``C_*``).
     model : int
         ``LINEAR`` or ``DNBB``.
-    par : float64[2]
-        Model parameters (``DNBB``: Q/mₑ and 1/mₑ [1/MeV]).
+    par : float64[:]
+        Model parameters (``DNBB``: Q/mₑ and 1/mₑ [1/MeV]; ``LINEAR``: the
+        tables' nodes, :func:`linear_cells`).
     cell_branch : int64[n_cells]
         Branch index of each cell.
     te_out : float64[n]
@@ -256,22 +276,28 @@ def bounding_box(kind: int, params: np.ndarray) -> np.ndarray:
     return np.array([p[0], p[1], p[2], *h], dtype=float)
 
 
-def linear_cells(tables) -> tuple[np.ndarray, np.ndarray]:
-    """Cells of a mixture of piecewise-linear densities (one cell per segment).
+def linear_cells(tables, merge: int = LINEAR_MERGE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cells of a mixture of piecewise-linear densities (up to ``merge`` segments a cell).
 
     Parameters
     ----------
     tables : sequence of (grid, density, weight, branch)
-        grid [MeV] increasing, density per MeV (any normalisation; each table
-        is scaled to unit trapezoid integral), weight ≥ 0 (probability of the
-        table in the mixture), branch index.
+        grid [MeV] non-decreasing (a repeated energy is a step of the density),
+        density per MeV (any normalisation; each table is scaled to unit
+        trapezoid integral), weight ≥ 0 (probability of the table in the
+        mixture), branch index.
+    merge : int
+        Most segments in a cell.
 
     Returns
     -------
     cells : float64[n_cells, 8]
     cell_branch : int64[n_cells]
+    par : float64[2 × nodes]
+        Every table's nodes (E [MeV], scaled density), the ``LINEAR`` model's ``par``.
     """
-    rows, branches = [], []
+    rows, branches, nodes = [], [], []
+    first = 0  # index of the table's first node in `par`
     for grid, dens, weight, branch in tables:
         g = np.asarray(grid, dtype=float)
         d = np.asarray(dens, dtype=float)
@@ -279,16 +305,26 @@ def linear_cells(tables) -> tuple[np.ndarray, np.ndarray]:
         if not (total > 0 and weight > 0):
             continue
         d = d * (weight / total)
-        x0, dxs = g[:-1], np.diff(g)
-        d0, d1 = d[:-1], d[1:]
-        keep = dxs > 0
-        x0, dxs, d0, d1 = x0[keep], dxs[keep], d0[keep], d1[keep]
-        rows.append(np.column_stack([x0, dxs, np.minimum(d0, d1), np.maximum(d0, d1), d0, d1 - d0]))
-        branches.append(np.full(x0.size, branch, dtype=np.int64))
+        starts = np.arange(0, g.size - 1, merge)
+        ends = np.minimum(starts + merge, g.size - 1)
+        seg_lo, seg_hi = np.minimum(d[:-1], d[1:]), np.maximum(d[:-1], d[1:])
+        low = np.minimum.reduceat(seg_lo, starts)
+        high = np.maximum.reduceat(seg_hi, starts)
+        rows.append(
+            np.column_stack(
+                [g[starts], g[ends] - g[starts], low, high, first + starts, ends - starts]
+            )
+        )
+        branches.append(np.full(starts.size, branch, dtype=np.int64))
+        nodes.append(np.column_stack([g, d]).ravel())
+        first += g.size
     if not rows:
         raise ValueError("no spectrum with positive weight to sample")
     r = np.concatenate(rows)
-    return _pack(r[:, 0], r[:, 1], r[:, 2], r[:, 3], r[:, 4], r[:, 5]), np.concatenate(branches)
+    keep = r[:, 1] > 0  # (a cell of steps only has no width: never drawn)
+    r = r[keep]
+    cells = _pack(r[:, 0], r[:, 1], r[:, 2], r[:, 3], r[:, 4], r[:, 5])
+    return cells, np.concatenate(branches)[keep], np.concatenate(nodes)
 
 
 def dnbb_cells(q_mev: float, n_cells: int = 1024) -> tuple[np.ndarray, np.ndarray]:
@@ -337,7 +373,8 @@ class DecayTables:
     model : int
         ``LINEAR`` or ``DNBB``.
     par : numpy.ndarray
-        float64[2] model parameters.
+        float64 model parameters (``DNBB``: Q/mₑ and 1/mₑ; ``LINEAR``: the
+        tables' nodes, see :func:`linear_cells`).
     cell_branch : numpy.ndarray
         int64[n_cells], branch index of each cell.
     """

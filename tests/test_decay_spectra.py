@@ -12,7 +12,13 @@ import pytest
 from scipy.integrate import quad
 
 from nusource.generator.constants import M_E
-from nusource.generator.decay_sampler import bounding_box, fill_decays, fill_energies
+from nusource.generator.decay_sampler import (
+    LINEAR,
+    bounding_box,
+    fill_decays,
+    fill_energies,
+    linear_cells,
+)
 from nusource.generator.double_beta import Xe136DoubleBeta
 from nusource.generator.fermi import fermi_function
 from nusource.generator.krypton import Kr85Background
@@ -107,6 +113,52 @@ def test_pb214_all_branches_mix_by_intensity():
     assert pval > 1e-3
     q_of = np.array([b.q_mev for b in bkg.scheme.branches])
     assert np.all(te <= q_of[br])
+
+
+def _piecewise_linear_cdf(grid, dens, x):
+    """∫ from grid[0] to x of the piecewise-linear density (by hand: trapezoids and a
+    partial segment; at a repeated grid energy, a step, the later node starts the next)."""
+    out = np.empty(len(x))
+    for i, xi in enumerate(x):
+        acc = 0.0
+        for j in range(len(grid) - 1):
+            x0, x1, f0, f1 = grid[j], grid[j + 1], dens[j], dens[j + 1]
+            if x1 <= x0:
+                continue
+            if xi >= x1:
+                acc += 0.5 * (f0 + f1) * (x1 - x0)
+            elif xi > x0:
+                d = xi - x0
+                acc += f0 * d + 0.5 * (f1 - f0) / (x1 - x0) * d * d
+        out[i] = acc
+    return out
+
+
+@pytest.mark.parametrize("merge", [1, 5])
+def test_merged_linear_cells_sample_the_table_exactly(merge):
+    """Cells of several segments (crossing a step, a peak and zero ends) draw the
+    piecewise-linear tables exactly: energies in bins cutting through cells, and the
+    tables' shares, against the tables integrated by hand."""
+    g0 = np.array([0.0, 0.05, 0.1, 0.1, 0.2, 0.25, 0.3, 0.32, 0.5, 0.6, 0.7, 0.9, 1.0])
+    d0 = np.array([0.0, 2.0, 3.0, 9.0, 8.5, 20.0, 1.0, 1.5, 6.0, 6.0, 3.0, 0.5, 0.0])
+    g1 = np.linspace(0.0, 0.4, 23)
+    d1 = np.sin(np.pi * g1 / 0.4) ** 2
+    cells, branch, par = linear_cells([(g0, d0, 0.3, 0), (g1, d1, 0.7, 1)], merge=merge)
+    # 12 + 22 segments: ⌈12/5⌉ + ⌈22/5⌉ cells, or one a segment but the step's, of no width
+    assert len(cells) == {1: 33, 5: 8}[merge]
+    n = 1_000_000
+    te, br = np.empty(n), np.empty(n, dtype=np.int64)
+    trials = fill_energies(np.random.default_rng(merge), cells, LINEAR, par, branch, te, br)
+    assert trials >= n
+    pval, _, _ = chi2_pvalue(np.bincount(br, minlength=2), np.array([0.3, 0.7]))
+    assert pval > 1e-3
+    for b, (g, d) in enumerate(((g0, d0), (g1, d1))):
+        edges = np.unique(np.concatenate([np.linspace(0.0, g[-1], 41), [0.1, 0.25, 0.31]]))
+        edges = edges[edges <= g[-1]]
+        cdf = _piecewise_linear_cdf(g, d, edges)
+        observed = np.histogram(te[br == b], edges)[0]
+        pval, chi2, ndf = chi2_pvalue(observed, np.diff(cdf))
+        assert pval > 1e-3, (b, chi2, ndf)
 
 
 def test_compiled_and_python_kernels_agree():

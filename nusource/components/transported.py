@@ -250,6 +250,7 @@ def transported_decays(ctx, *, kind, factory, naked, parameters, window_kev=None
             "nusource.detsim.photons.cascades",
             "nusource.detsim.photons.transport",
             "nusource.generator.beta_emitters",
+            "nusource.generator.decay_sampler",
         ),
     )
     pilot = DecayPilot(*map(float, a), PILOT_DECAYS)
