@@ -349,6 +349,37 @@ def _inside_each(kind, params, x, y, z, out):
         out[i] = inside_at(kind, c0, c1, c2, p3, p4, p5, x[i], y[i], z[i])
 
 
+@jit
+def _inside_where_in(kind, params, x, y, z, value, lo, hi, out):
+    c0, c1, c2, p3, p4, p5 = params[0], params[1], params[2], params[3], params[4], params[5]
+    for i in range(x.shape[0]):
+        v = value[i]
+        out[i] = (
+            v > 0.0 and lo <= v < hi and inside_at(kind, c0, c1, c2, p3, p4, p5, x[i], y[i], z[i])
+        )
+
+
+def inside_where_in(kind: int, params, x, y, z, value, lo: float, hi: float) -> np.ndarray:
+    """Points inside the solid whose ``value`` is positive and in [lo, hi): bool[n].
+
+    One pass over the arrays (float64[n] each; points in cm); the solid is
+    tested only where the value passes (a NaN point elsewhere is no matter).
+    """
+    out = np.empty(np.shape(x)[0], dtype=np.bool_)
+    _inside_where_in(
+        int(kind),
+        np.ascontiguousarray(params, dtype=np.float64),
+        x,
+        y,
+        z,
+        value,
+        float(lo),
+        float(hi),
+        out,
+    )
+    return out
+
+
 def inside_many(kind: int, params, x, y, z) -> np.ndarray:
     """:func:`inside` for arrays of points (float64[n] each, cm): bool[n] (NaN: False)."""
     out = np.empty(np.shape(x)[0], dtype=np.bool_)

@@ -68,7 +68,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from nusource.generator.activity import Deployment, deployment_decays, fill_times, time_tables
-from nusource.geometry.solids import inside_many
+from nusource.geometry.solids import inside_where_in
 from nusource.io.schema import FLAGS
 from nusource.runcard import PHOTON_MATERIALS
 
@@ -279,13 +279,10 @@ def is_event(cols, window_mev, detector_kind, detector_params) -> np.ndarray:
 
     ``cols``: per-history arrays ``energy_mev``, ``x_cm``, ``y_cm``, ``z_cm``
     (:class:`~nusource.detsim.photons.EventColumns`, ``CascadeEvents``)."""
-    e = cols.energy_mev
     lo, hi = window_mev
-    keep = (e > 0) & (e >= lo) & (e < hi)
-    keep[keep] = inside_many(
-        detector_kind, detector_params, cols.x_cm[keep], cols.y_cm[keep], cols.z_cm[keep]
+    return inside_where_in(
+        detector_kind, detector_params, cols.x_cm, cols.y_cm, cols.z_cm, cols.energy_mev, lo, hi
     )
-    return keep
 
 
 def roulette_energy(energy_mev, w, emin, tallies) -> float:
@@ -554,6 +551,8 @@ def build_pilot(exp, card: SourceGammaCard, seed: int, index: int):
             "nusource.detsim.photons.transport",
             "nusource.detsim.photons.rates",
             "nusource.detsim.photons.cross_sections",
+            "nusource.detsim.photons.biasing",
+            "nusource.detsim.photons.interactions",
         ),
     )
     pilot = Pilot(**dict(zip(PILOT_ARRAYS, arrays, strict=True)), n=card.pilot_histories)

@@ -249,6 +249,7 @@ def transported_decays(ctx, *, kind, factory, naked, parameters, window_kev=None
             __name__,
             "nusource.detsim.photons.cascades",
             "nusource.detsim.photons.transport",
+            "nusource.detsim.photons.interactions",
             "nusource.generator.beta_emitters",
             "nusource.generator.decay_sampler",
         ),
