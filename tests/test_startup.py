@@ -569,6 +569,25 @@ def test_cached_tables_are_the_computed_ones_and_keyed_on_their_inputs(tmp_path,
     assert table_cache.table_key("t", [1]) != table_cache.table_key("t", [1], (__name__,))
 
 
+def test_a_tables_key_does_not_depend_on_whether_its_modules_are_imported_yet():
+    """A table's key names its builder modules' source whether or not the process has
+    imported them (a module not yet imported once counted as no source: an edit of it
+    then kept its old tables)."""
+    code = """
+import sys
+from nusource.core import table_cache
+name = "nusource.exchange.hepmc3"
+before = name in sys.modules
+key = table_cache.table_key("t", [1], (name,))
+table_cache._module_digest.cache_clear()
+__import__(name)
+same = key == table_cache.table_key("t", [1], (name,))
+print(before, same, table_cache._module_digest(name) != "")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "True"]
+
+
 def test_a_damaged_or_disabled_cache_is_ignored(tmp_path, monkeypatch):
     monkeypatch.setenv("NUSOURCE_CACHE_DIR", str(tmp_path))
     table_cache.cached_arrays("d", [1], lambda: (np.arange(3.0),))

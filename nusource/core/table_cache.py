@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -46,6 +47,12 @@ def cache_dir() -> Path | None:
 def _module_digest(module: str) -> str:
     """SHA-256 of a module's source file (so an edited builder never meets its old tables)."""
     path = getattr(sys.modules.get(module), "__file__", None)
+    if path is None:  # (not imported yet: its file all the same, or a key would depend on it)
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
+        path = getattr(spec, "origin", None)
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path else ""
     except OSError:
