@@ -40,6 +40,31 @@ def test_contained_decay_deposits_beta_plus_its_level():
         assert abs(got - p) < 5 * math.sqrt(p * (1 - p) / te.size) + 1e-12, level
 
 
+def test_gamma_directions_are_isotropic_and_start_at_their_decay():
+    """Each γ of a cascade starts at its decay's vertex with its energy, in a direction
+    uniform on the sphere (cos θ and φ uniform: Kolmogorov–Smirnov)."""
+    from scipy import stats
+
+    from nusource.detsim.photons.cascades import _photon_starts
+
+    n = 100_000
+    rng = np.random.default_rng(11)
+    vertices = rng.normal(size=(n, 3))
+    n_gamma = rng.integers(0, 3, n)
+    gammas = rng.random((n, 2))
+    starts = np.empty((int(n_gamma.sum()), 7))
+    _photon_starts(vertices, gammas, n_gamma, np.random.default_rng(12), starts)
+    owner = np.repeat(np.arange(n), n_gamma)
+    which = np.arange(starts.shape[0]) - np.repeat(np.cumsum(n_gamma) - n_gamma, n_gamma)
+    assert np.array_equal(starts[:, :3], vertices[owner])
+    assert np.array_equal(starts[:, 6], gammas[owner, which])
+    u, v, w = starts[:, 3:6].T
+    assert np.allclose(u * u + v * v + w * w, 1.0, atol=1e-12)
+    assert stats.kstest(w, stats.uniform(loc=-1.0, scale=2.0).cdf).pvalue > 1e-3
+    phi = np.arctan2(v, u)
+    assert stats.kstest(phi, stats.uniform(loc=-np.pi, scale=2 * np.pi).cdf).pvalue > 1e-3
+
+
 def test_one_site_window_share_equals_the_spectra():
     """With sites merged (1 km separation), the share of decays in 2–140 keV is
     Σ_b I_b·[F_b(hi − L_b) − F_b(lo − L_b)] from the branch spectra (binomial errors)."""

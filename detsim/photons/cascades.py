@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nusource.core.jit import jit
+from nusource.core.rng_kernels import split_pair
 
 from .regions import SENSITIVE
 from .transport import TransportOptions, _locate, transport
@@ -55,20 +56,23 @@ class CascadeEvents:
 @jit
 def _photon_starts(vertices, gammas, n_gamma, rng, starts):
     """Decay i's γ rays ``gammas[i, :n_gamma[i]]`` as transport starts, in order: its
-    vertex, a direction uniform on the sphere (drawn photon after photon as
-    :func:`~nusource.geometry.uniform.fill_isotropic` draws them), the γ energy."""
+    vertex, a direction uniform on the sphere (Marsaglia 1972: from a point uniform
+    in the unit disc, drawn photon after photon), the γ energy."""
     k = 0
     for i in range(vertices.shape[0]):
         for j in range(n_gamma[i]):
-            c = 2.0 * rng.random() - 1.0
-            phi = 2.0 * math.pi * rng.random()
-            s = math.sqrt(max(0.0, 1.0 - c * c))
+            while True:
+                a, b = split_pair(rng)
+                r2 = a * a + b * b
+                if r2 <= 1.0:
+                    break
+            h = 2.0 * math.sqrt(1.0 - r2)
             starts[k, 0] = vertices[i, 0]
             starts[k, 1] = vertices[i, 1]
             starts[k, 2] = vertices[i, 2]
-            starts[k, 3] = s * math.cos(phi)
-            starts[k, 4] = s * math.sin(phi)
-            starts[k, 5] = c
+            starts[k, 3] = a * h
+            starts[k, 4] = b * h
+            starts[k, 5] = 1.0 - 2.0 * r2
             starts[k, 6] = gammas[i, j]
             k += 1
 

@@ -553,6 +553,7 @@ def build_pilot(exp, card: SourceGammaCard, seed: int, index: int):
             "nusource.detsim.photons.cross_sections",
             "nusource.detsim.photons.biasing",
             "nusource.detsim.photons.interactions",
+            "nusource.geometry.uniform",
         ),
     )
     pilot = Pilot(**dict(zip(PILOT_ARRAYS, arrays, strict=True)), n=card.pilot_histories)

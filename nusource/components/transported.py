@@ -252,6 +252,7 @@ def transported_decays(ctx, *, kind, factory, naked, parameters, window_kev=None
             "nusource.detsim.photons.interactions",
             "nusource.generator.beta_emitters",
             "nusource.generator.decay_sampler",
+            "nusource.geometry.uniform",
         ),
     )
     pilot = DecayPilot(*map(float, a), PILOT_DECAYS)
