@@ -78,9 +78,33 @@ def _photon_starts(vertices, gammas, n_gamma, rng, starts):
 
 
 @jit
-def _regions(kind, params, nreg, x, y, z, out):
-    for i in range(x.shape[0]):
-        out[i] = _locate(kind, params, nreg, x[i], y[i], z[i])
+def _vertex_deposits(kind, params, flags, vertices, vertex_mev, out):
+    """Each decay's deposit at its vertex as the transport's first deposit: (E, x, y, z,
+    region) into ``out`` (float64[n, 5]); False if a vertex lies in no sensitive region."""
+    nreg = kind.size
+    for i in range(vertices.shape[0]):
+        x, y, z = vertices[i, 0], vertices[i, 1], vertices[i, 2]
+        r = _locate(kind, params, nreg, x, y, z)
+        if r < 0 or not (flags[r] & SENSITIVE):
+            return False
+        out[i, 0] = vertex_mev[i]
+        out[i, 1] = x
+        out[i, 2] = y
+        out[i, 3] = z
+        out[i, 4] = r
+    return True
+
+
+@jit
+def _event_columns(vertices, vertex_mev, energy, position, x, y, z, gamma):
+    """The events' position (the vertex where nothing was deposited) and γ share."""
+    for i in range(vertices.shape[0]):
+        e = energy[i]
+        if e <= 0.0:
+            x[i], y[i], z[i] = vertices[i, 0], vertices[i, 1], vertices[i, 2]
+        else:
+            x[i], y[i], z[i] = position[i, 0], position[i, 1], position[i, 2]
+        gamma[i] = e - vertex_mev[i] if vertex_mev[i] > 0.0 else e
 
 
 def decay_events(
@@ -122,22 +146,18 @@ def decay_events(
     starts = np.empty((total, 7))
     _photon_starts(vertices, np.ascontiguousarray(gammas, dtype=np.float64), n_gamma, rng, starts)
     kind, params, _, flags, _, _ = geometry.arrays()
-    vreg = np.empty(n, dtype=np.int64)
-    x, y, z = (np.ascontiguousarray(vertices[:, i]) for i in range(3))
-    _regions(kind, params, kind.size, x, y, z, vreg)
-    if np.any(vreg < 0) or not np.all(flags[np.maximum(vreg, 0)] & SENSITIVE):
-        raise ValueError("vertices: every decay must lie in a sensitive region")
     vertex_mev = np.ascontiguousarray(vertex_mev, dtype=np.float64)
-    first = np.column_stack([vertex_mev, vertices, vreg])  # (each history's first deposit)
+    first = np.empty((n, 5))  # (each history's first deposit)
+    if not _vertex_deposits(kind, params, flags, vertices, vertex_mev, first):
+        raise ValueError("vertices: every decay must lie in a sensitive region")
     h = transport(geometry, starts, offsets, np.ones(n), rng, options, first_deposits=first)
-    nothing = h.energy <= 0.0  # (no deposit at all: the vertex stands for the position)
-    position = np.where(nothing[:, None], vertices, h.position)
-    gamma = np.where(vertex_mev > 0.0, h.energy - vertex_mev, h.energy)
+    x, y, z, gamma = np.empty((4, n))
+    _event_columns(vertices, vertex_mev, h.energy, h.position, x, y, z, gamma)
     return CascadeEvents(
         energy_mev=h.energy,
-        x_cm=position[:, 0],
-        y_cm=position[:, 1],
-        z_cm=position[:, 2],
+        x_cm=x,
+        y_cm=y,
+        z_cm=z,
         n_sites=h.n_sites,
         multi_site=h.n_sites > 1,
         gamma_energy_mev=gamma,

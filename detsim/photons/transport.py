@@ -285,19 +285,19 @@ def transport(
     if options.bias_center is not None:
         d[0] = 1.0
         d[4:7] = options.bias_center
-    out = Histories(
-        energy=np.zeros(n),
-        position=np.zeros((n, 3)),
-        n_sites=np.zeros(n, dtype=np.int64),
-        energy_fiducial=np.zeros(n),
-        n_fiducial=np.zeros(n, dtype=np.int64),
-        weight=np.zeros(n),
-        first_process=np.zeros(n, dtype=np.int64),
-        energy_passive=np.zeros(n),
-        energy_escaped=np.zeros(n),
-        first_region=np.full(n, -1, dtype=np.int64),
-        overflow=np.zeros(n, dtype=np.bool_),
-        min_passive_energy=np.zeros(n),
+    out = Histories(  # (not zeroed: the kernel writes every field of every history)
+        energy=np.empty(n),
+        position=np.empty((n, 3)),
+        n_sites=np.empty(n, dtype=np.int64),
+        energy_fiducial=np.empty(n),
+        n_fiducial=np.empty(n, dtype=np.int64),
+        weight=np.empty(n),
+        first_process=np.empty(n, dtype=np.int64),
+        energy_passive=np.empty(n),
+        energy_escaped=np.empty(n),
+        first_region=np.empty(n, dtype=np.int64),
+        overflow=np.empty(n, dtype=np.bool_),
+        min_passive_energy=np.empty(n),
     )
     capacity = 4 * n if record_deposits else 0
     while True:

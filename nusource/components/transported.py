@@ -46,8 +46,8 @@ def simulate_decays(rng, n, background, geometry, options, detector_kind, detect
     from nusource.detsim.photons.cascades import decay_events
     from nusource.generator.beta_emitters import MAX_CASCADE
 
-    x, y, z = np.empty(n), np.empty(n), np.empty(n)
-    fill_uniform(rng, detector_kind, detector_params, x, y, z)
+    vertices = np.empty((n, 3))
+    fill_uniform(rng, detector_kind, detector_params, *vertices.T)
     te = np.empty(n)
     branch = np.empty(n, dtype=np.int64)
     background.fill(rng, n, te, branch)
@@ -55,7 +55,6 @@ def simulate_decays(rng, n, background, geometry, options, detector_kind, detect
     n_gamma = np.empty(n, dtype=np.int64)
     local = np.empty(n)
     background.fill_cascades(rng, branch, gammas, n_gamma, local)
-    vertices = np.column_stack([x, y, z])
     ev = decay_events(rng, geometry, vertices, te + local, gammas, n_gamma, options)
     return vertices, te, ev
 
