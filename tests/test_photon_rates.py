@@ -20,6 +20,7 @@ from nusource.detsim.photons.rates import (
 )
 from nusource.detsim.photons.regions import PhotonGeometry, Region, source_regions
 from nusource.detsim.photons.transport import TransportOptions, transport
+from nusource.generator.alias import draw_indices
 from nusource.geometry import Cylinder, Source, get_material, shield_path_lengths
 
 # μ/ρ with coherent [cm²/g] at 1.5 MeV (NIST XCOM, as quoted in docs/physics.md)
@@ -202,7 +203,7 @@ def test_one_photon_histories_are_the_general_paths_written_in_place():
         np.random.default_rng(43), n, geo, lines, "source", options=opts, cone_fraction=0.5
     )
     rng = np.random.default_rng(43)
-    branch = rng.choice(2, size=n, p=[0.7, 0.3])
+    branch = draw_indices(rng, [0.7, 0.3], n)
     apart = uniform_in_solid(rng, n, geo.regions[geo.index("source")].solid)
     center, radius = _target(geo)
     dirs, w = emission_directions(rng, apart, center, radius, 0.5)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nusource.core.jit import jit
+from nusource.generator.alias import draw_indices
 from nusource.geometry import Cylinder, Material, Source
 from nusource.geometry.solids import inside_row
 
@@ -232,7 +233,7 @@ def gamma_histories(rng, n, geometry, cascades, emitter, *, options, cone_fracti
         raise ValueError(f"n = {n!r}: must be >= 0")
     probs, energies = _check_cascades(cascades)
     solid = _solid_of(geometry, emitter)
-    branch = rng.choice(probs.size, size=n, p=probs)
+    branch = draw_indices(rng, probs, n)  # (a line, one branch: no draw)
     sizes = np.array([len(es) for es in energies], dtype=np.int64)
     firsts = np.concatenate(([0], np.cumsum(sizes)[:-1]))  # each branch's first in `flat`
     flat = np.array([e for es in energies for e in es], dtype=np.float64)

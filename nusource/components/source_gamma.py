@@ -393,8 +393,9 @@ class SourceGamma:
 
     def fill(self, rng, cols: dict, n: int, first_id: int) -> int:
         from nusource.detsim.photons.rates import gamma_histories
+        from nusource.generator.alias import draw_indices
 
-        which = rng.choice(self.q.size, size=n, p=self.q)
+        which = draw_indices(rng, self.q, n)
         kept = 0
         for k, em in enumerate(self.ems):
             ids = np.flatnonzero(which == k)
@@ -554,6 +555,7 @@ def build_pilot(exp, card: SourceGammaCard, seed: int, index: int):
             "nusource.detsim.photons.biasing",
             "nusource.detsim.photons.interactions",
             "nusource.geometry.uniform",
+            "nusource.generator.alias",
         ),
     )
     pilot = Pilot(**dict(zip(PILOT_ARRAYS, arrays, strict=True)), n=card.pilot_histories)
