@@ -37,13 +37,12 @@ d = (2u√(1 − s), 2v√(1 − s), 1 − 2s)). Kernels take an explicit
 ``numpy.random.Generator`` and fill arrays the caller allocates.
 """
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from nusource.core.jit import jit
-from nusource.core.rng_kernels import split_pair
+from nusource.core.rng_kernels import isotropic_direction, split_pair
 from nusource.geometry.solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL, inside_at
 
 from .alias import build_alias
@@ -245,15 +244,7 @@ def fill_decays(
             vy[i] = py
             vz[i] = pz
         time[i] = t0 + t_len * w
-        while True:
-            u, v = split_pair(rng)
-            q = u * u + v * v
-            if q <= 1.0:
-                break
-        r = 2.0 * math.sqrt(1.0 - q)
-        dx[i] = u * r
-        dy[i] = v * r
-        dz[i] = 1.0 - 2.0 * q
+        dx[i], dy[i], dz[i] = isotropic_direction(rng)
     return trials
 
 

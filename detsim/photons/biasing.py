@@ -23,8 +23,8 @@ import math
 
 import numpy as np
 
-from nusource.core.jit import jit, jit_inline
-from nusource.core.rng_kernels import split_pair
+from nusource.core.jit import jit
+from nusource.core.rng_kernels import disc_azimuth, isotropic_direction
 from nusource.geometry.solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL
 from nusource.geometry.uniform import fill_uniform
 
@@ -56,16 +56,6 @@ def uniform_in_solid(rng: np.random.Generator, n: int, solid, *, out=None) -> np
     return out
 
 
-@jit_inline
-def _azimuth(rng):
-    """(cos φ, sin φ) of a uniform azimuth, from a point uniform in the unit disc."""
-    while True:
-        a, b = split_pair(rng)
-        r2 = a * a + b * b
-        if 0.0 < r2 <= 1.0:
-            return (a * a - b * b) / r2, 2.0 * a * b / r2
-
-
 @jit
 def _directions(points, target, radius, q, rng, out_dir, out_w):
     four_pi = 4.0 * math.pi
@@ -87,7 +77,7 @@ def _directions(points, target, radius, q, rng, out_dir, out_w):
             az = 1.0
         if rng.random() < q:
             c = 1.0 - rng.random() * (1.0 - cos_a)
-            cos_phi, sin_phi = _azimuth(rng)
+            cos_phi, sin_phi = disc_azimuth(rng)
             s = math.sqrt(max(0.0, 1.0 - c * c))
             # orthonormal frame around the axis
             if abs(az) < 0.9:
@@ -106,16 +96,8 @@ def _directions(points, target, radius, q, rng, out_dir, out_w):
             u = c * ax + cp * e1x + sp * e2x
             v = c * ay + cp * e1y + sp * e2y
             w = c * az + cp * e1z + sp * e2z
-        else:  # isotropic (Marsaglia 1972: from a point uniform in the unit disc)
-            while True:
-                a, b = split_pair(rng)
-                r2 = a * a + b * b
-                if r2 <= 1.0:
-                    break
-            h = 2.0 * math.sqrt(1.0 - r2)
-            u = a * h
-            v = b * h
-            w = 1.0 - 2.0 * r2
+        else:
+            u, v, w = isotropic_direction(rng)
         out_dir[i, 0] = u
         out_dir[i, 1] = v
         out_dir[i, 2] = w

@@ -15,13 +15,12 @@ transport's rule (:func:`~.transport.count_sites`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from nusource.core.jit import jit
-from nusource.core.rng_kernels import split_pair
+from nusource.core.rng_kernels import isotropic_direction
 
 from .regions import SENSITIVE
 from .transport import TransportOptions, _locate, transport
@@ -61,18 +60,13 @@ def _photon_starts(vertices, gammas, n_gamma, rng, starts):
     k = 0
     for i in range(vertices.shape[0]):
         for j in range(n_gamma[i]):
-            while True:
-                a, b = split_pair(rng)
-                r2 = a * a + b * b
-                if r2 <= 1.0:
-                    break
-            h = 2.0 * math.sqrt(1.0 - r2)
+            u, v, w = isotropic_direction(rng)
             starts[k, 0] = vertices[i, 0]
             starts[k, 1] = vertices[i, 1]
             starts[k, 2] = vertices[i, 2]
-            starts[k, 3] = a * h
-            starts[k, 4] = b * h
-            starts[k, 5] = 1.0 - 2.0 * r2
+            starts[k, 3] = u
+            starts[k, 4] = v
+            starts[k, 5] = w
             starts[k, 6] = gammas[i, j]
             k += 1
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 
 from nusource.core.jit import jit_inline
-from nusource.core.rng_kernels import split_pair
+from nusource.core.rng_kernels import disc_azimuth
 
 ME_MEV = 0.51099895
 """Electron mass [MeV]."""
@@ -50,14 +50,7 @@ def rotate(u, v, w, cos_t, rng):
 
     Returns the new unit vector (u′, v′, w′); ``(u, v, w)`` must be a unit vector.
     """
-    # (cos φ, sin φ) of a uniform azimuth from a point uniform in the unit disc
-    while True:
-        a, b = split_pair(rng)
-        q = a * a + b * b
-        if 0.0 < q <= 1.0:
-            break
-    cp = (a * a - b * b) / q
-    sp = 2.0 * a * b / q
+    cp, sp = disc_azimuth(rng)
     sin_t = math.sqrt(max(0.0, 1.0 - cos_t * cos_t))
     if abs(w) > 0.99999:
         sgn = 1.0 if w > 0.0 else -1.0
