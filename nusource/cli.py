@@ -995,9 +995,13 @@ def main(argv=None) -> int:
     if args.command not in ("sources", "merge"):
         from . import lean_start
 
-        lean_start.dataclasses_compiled_once()
-        lean_start.numba()
-        lean_start.pydantic()
+        try:  # (numba's import: a Ctrl-C in the first few tenths of a second lands here)
+            lean_start.dataclasses_compiled_once()
+            lean_start.numba()
+            lean_start.pydantic()
+        except KeyboardInterrupt:
+            print(f"nusource {args.command}: interrupted", file=sys.stderr)
+            return 130
 
     def one_line(message, category, filename, lineno, file=None, line=None):
         text = " ".join(str(message).split())

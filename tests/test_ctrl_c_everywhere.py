@@ -111,6 +111,23 @@ def test_a_ctrl_c_lost_in_a_finaliser_is_raised_again():
         signal.signal(signal.SIGINT, handler)
 
 
+def test_a_ctrl_c_while_numba_loads_ends_the_command_in_one_line(monkeypatch, capsys):
+    """The first few tenths of a second of a command import numba (``lean_start``); a
+    Ctrl-C then ended it with Python's traceback.  It says it was interrupted, exit 130."""
+    from nusource import cli, lean_start
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lean_start, "numba", interrupted)
+    try:
+        code = cli.main(["xsec", "--source", "cr51"])
+    except KeyboardInterrupt:
+        pytest.fail("the Ctrl-C left the command as a KeyboardInterrupt")
+    assert code == 130
+    assert capsys.readouterr().err == "nusource xsec: interrupted\n"
+
+
 def test_starting_a_batch_cluster_keeps_ctrl_c(monkeypatch):
     """Importing dask_jobqueue makes Ctrl-C a silent sys.exit() (exit 0): the handler the
     command had is put back."""
