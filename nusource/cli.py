@@ -1008,26 +1008,47 @@ def main(argv=None) -> int:
         print(f"nusource {args.command}: warning: {_in_user_words(text, given)}", file=sys.stderr)
 
     hook = sys.unraisablehook
-    sys.unraisablehook = _ctrl_c_is_never_lost(hook)
+    lost = []
+    sys.unraisablehook = _ctrl_c_is_never_lost(hook, lost)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             warnings.showwarning = one_line
             code = _run(args, argv, given)
+    except Exception:
+        if not lost:
+            raise
+        return _interrupted_after(args.command, lost)
     finally:
         sys.unraisablehook = hook
     return code
 
 
-def _ctrl_c_is_never_lost(default):
+def _interrupted_after(command: str, lost: list) -> int:
+    """A command that failed right after a Ctrl-C was lost in a callback (numba's
+    compilation left half done) was interrupted: say so, exit 130."""
+    try:
+        for again in lost:
+            again.cancel()
+        time.sleep(0.05)  # (a delivery already under way lands here)
+    except KeyboardInterrupt:
+        pass
+    print(f"nusource {command}: interrupted", file=sys.stderr)
+    return 130
+
+
+def _ctrl_c_is_never_lost(default, lost=None):
     """An unraisable-exception hook that raises a lost Ctrl-C again in the main program.
 
-    Python runs weakref callbacks and ``__del__`` methods (the garbage collector's,
-    at any moment) with their exceptions "ignored": a KeyboardInterrupt raised
-    there was printed as a traceback and lost, and the command went on to its end.
-    The signal is delivered again 20 ms later, from another thread (delivered
-    at once it would land in this hook and be lost again), until it lands in
-    the program itself.
+    Python runs weakref callbacks, ``__del__`` methods (the garbage collector's,
+    at any moment) and ctypes callbacks (LLVM's, while numba compiles) with their
+    exceptions "ignored": a KeyboardInterrupt raised there was printed as a
+    traceback and lost, and the command went on to its end.  The signal is
+    delivered again 20 ms later, from another thread (delivered at once it would
+    land in this hook and be lost again), until it lands in the program itself.
+    Each such delivery is appended to ``lost`` (a list), so that an error the lost
+    interrupt caused before it (numba's "no compiled object yet" for the kernel it
+    was compiling) can be told from a failure.
     """
 
     def hook(unraisable):
@@ -1038,6 +1059,8 @@ def _ctrl_c_is_never_lost(default):
             again = threading.Timer(0.02, _thread.interrupt_main)
             again.daemon = True
             again.start()
+            if lost is not None:
+                lost.append(again)
             return
         default(unraisable)
 

@@ -128,6 +128,43 @@ def test_a_ctrl_c_while_numba_loads_ends_the_command_in_one_line(monkeypatch, ca
     assert capsys.readouterr().err == "nusource xsec: interrupted\n"
 
 
+def test_a_failure_a_lost_ctrl_c_caused_is_the_interruption(monkeypatch, capsys):
+    """A Ctrl-C in LLVM's callback while numba compiles is "ignored" by Python, and numba
+    then fails to cache the kernel it was compiling ("no compiled object yet"): the
+    command ended with that traceback, exit 1.  It says it was interrupted, exit 130,
+    and the Ctrl-C delivered again does not follow it out."""
+    from types import SimpleNamespace
+
+    from nusource import cli
+
+    def compiling(args, argv, given):
+        sys.unraisablehook(SimpleNamespace(exc_value=KeyboardInterrupt(), exc_type=None))
+        raise RuntimeError("no compiled object yet for <Library 'kernel'>")
+
+    monkeypatch.setattr(cli, "_run", compiling)
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    code = None
+    try:
+        try:
+            code = cli.main(["xsec", "--source", "cr51"])
+        except RuntimeError as err:
+            code = err
+        time.sleep(0.2)  # (the delivery 20 ms later was cancelled)
+    except KeyboardInterrupt:
+        pytest.fail(f"the Ctrl-C was delivered after the command ended ({code!r})")
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    assert code == 130
+    assert capsys.readouterr().err.endswith("nusource xsec: interrupted\n")
+
+    def failing(args, argv, given):
+        raise RuntimeError("a real failure")
+
+    monkeypatch.setattr(cli, "_run", failing)
+    with pytest.raises(RuntimeError, match="a real failure"):
+        cli.main(["xsec", "--source", "cr51"])
+
+
 def test_starting_a_batch_cluster_keeps_ctrl_c(monkeypatch):
     """Importing dask_jobqueue makes Ctrl-C a silent sys.exit() (exit 0): the handler the
     command had is put back."""
