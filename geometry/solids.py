@@ -343,13 +343,6 @@ def inside_row(kind, params, r, x, y, z):
 
 
 @jit
-def _inside_each(kind, params, x, y, z, out):
-    c0, c1, c2, p3, p4, p5 = params[0], params[1], params[2], params[3], params[4], params[5]
-    for i in range(x.shape[0]):
-        out[i] = inside_at(kind, c0, c1, c2, p3, p4, p5, x[i], y[i], z[i])
-
-
-@jit
 def _inside_where_in(kind, params, x, y, z, value, lo, hi, out):
     c0, c1, c2, p3, p4, p5 = params[0], params[1], params[2], params[3], params[4], params[5]
     for i in range(x.shape[0]):
@@ -377,13 +370,6 @@ def inside_where_in(kind: int, params, x, y, z, value, lo: float, hi: float) -> 
         float(hi),
         out,
     )
-    return out
-
-
-def inside_many(kind: int, params, x, y, z) -> np.ndarray:
-    """:func:`inside` for arrays of points (float64[n] each, cm): bool[n] (NaN: False)."""
-    out = np.empty(np.shape(x)[0], dtype=np.bool_)
-    _inside_each(int(kind), np.ascontiguousarray(params, dtype=np.float64), x, y, z, out)
     return out
 
 

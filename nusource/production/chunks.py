@@ -99,8 +99,8 @@ def fill_output(prod: Production, j: int, out: dict) -> int:
     """Chunk j's events in the run's schema (``prod.dtype``) into the first rows of ``out``.
 
     The full schema is filled in place; a slim run's events are made in this
-    process's full buffers (without the electron directions it does not store:
-    :func:`fill_chunk`) and its fields copied out, rounded to their stored
+    process's full buffers (without the fields it does not store that
+    :func:`fill_chunk` may leave unmade) and its fields copied out, rounded to their stored
     types (float32 where :data:`nusource.io.schema.SLIM_FIELDS` says), so
     what is digested is what the file holds.  Returns the number of rows.
     """
