@@ -25,6 +25,7 @@ from importlib import resources
 import numpy as np
 
 from nusource.core.jit import jit
+from nusource.core.pcg64 import uniform
 from nusource.io.schema import FLAGS
 
 BINDING_REMOVED = FLAGS["binding_removed"]
@@ -180,7 +181,7 @@ def apply_binding(rng, q_mev, edges_mev, keep, edep, flags):
     for i in range(q_mev.shape[0]):
         q = q_mev[i]
         p = keep[np.searchsorted(edges_mev, q)]
-        if rng.random() < p:
+        if uniform(rng) < p:
             edep[i] = q
         else:
             edep[i] = 0.0

@@ -19,6 +19,7 @@ Cuts, on the reconstructed energy erec [MeV]:
 from __future__ import annotations
 
 from nusource.core.jit import jit
+from nusource.core.pcg64 import uniform
 from nusource.geometry.solids import inside_at
 from nusource.io.schema import FLAGS
 
@@ -76,7 +77,7 @@ def select(
         f = fiducial_params
         f0, f1, f2, f3, f4, f5 = f[0], f[1], f[2], f[3], f[4], f[5]
     for i in range(erec.shape[0]):
-        u = rng.random() if draw else 0.0
+        u = uniform(rng) if draw else 0.0
         if flags[i] & BINDING_REMOVED:
             continue
         e = erec[i]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nusource.core.jit import jit
+from nusource.core.pcg64 import uniform
 
 
 def _check_half_life(half_life_s: float) -> float:
@@ -181,20 +182,20 @@ def fill_times(rng, cum, offsets, lengths, em1, tau, out):
     """
     m = cum.shape[0]
     for i in range(out.shape[0]):
-        u = rng.random()
+        u = uniform(rng)
         k = 0
         while k < m - 1 and u >= cum[k]:
             k += 1
         length = lengths[k]
         if math.isinf(tau):
-            t = rng.random() * length
+            t = uniform(rng) * length
         elif em1[k] < -0.5:
             while True:
                 t = tau * rng.standard_exponential()
                 if t < length:
                     break
         else:
-            t = -tau * math.log1p(rng.random() * em1[k])
+            t = -tau * math.log1p(uniform(rng) * em1[k])
         out[i] = offsets[k] + min(t, length)
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 
 from nusource.core.jit import jit
+from nusource.core.pcg64 import uniform
 
 
 def build_alias(weights) -> tuple[np.ndarray, np.ndarray]:
@@ -73,7 +74,7 @@ def alias_draw(u, prob, alias):
 def fill_alias_draws(rng, prob, alias, out):
     """Fill ``out`` (int64[n]) with indices drawn from the alias tables, a uniform each."""
     for i in range(out.shape[0]):
-        out[i] = alias_draw(rng.random(), prob, alias)
+        out[i] = alias_draw(uniform(rng), prob, alias)
 
 
 def draw_indices(rng, p, n: int) -> np.ndarray:

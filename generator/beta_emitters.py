@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from nusource.core.jit import jit
+from nusource.core.pcg64 import uniform
 
 from .beta_spectrum import (
     beta_density,
@@ -437,7 +438,7 @@ def fill_cascades(rng, branch, branch_level, prob, to, alpha, level_mev, gammas,
         steps = 0
         while lv > 0 and steps < MAX_CASCADE:
             steps += 1
-            u = rng.random()
+            u = uniform(rng)
             j = 0
             acc = prob[lv, 0]
             while u >= acc and j < width - 1:
@@ -445,7 +446,7 @@ def fill_cascades(rng, branch, branch_level, prob, to, alpha, level_mev, gammas,
                 acc += prob[lv, j]
             dest = to[lv, j]
             e = level_mev[lv] - level_mev[dest]
-            if rng.random() * (1.0 + alpha[lv, j]) < 1.0:
+            if uniform(rng) * (1.0 + alpha[lv, j]) < 1.0:
                 gammas[i, ng] = e
                 ng += 1
             else:

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nusource.core.jit import jit
+from nusource.core.pcg64 import uniform
 from nusource.core.rng_kernels import isotropic_direction, split_pair
 from nusource.geometry.solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL, inside_at
 
@@ -122,7 +123,7 @@ def fill_energies(rng, cells, model, par, cell_branch, te_out, branch_out):
     for i in range(te_out.shape[0]):
         while True:
             trials += 1
-            x = rng.random() * n
+            x = uniform(rng) * n
             k = min(int(x), n - 1)
             f = x - k
             pk = cells[k, C_PROB]
@@ -132,7 +133,7 @@ def fill_energies(rng, cells, model, par, cell_branch, te_out, branch_out):
                 s = (f - pk) / (1.0 - pk)
                 k = int(cells[k, C_ALIAS])
             t = cells[k, C_X0] + s * cells[k, C_DX]
-            y = rng.random() * cells[k, C_H]
+            y = uniform(rng) * cells[k, C_H]
             if y <= cells[k, C_L] or y <= _exact(model, cells, k, s, t, par):
                 break
         te_out[i] = t
@@ -201,7 +202,7 @@ def fill_decays(
     for i in range(te.shape[0]):
         while True:
             trials += 1
-            x = rng.random() * n
+            x = uniform(rng) * n
             k = min(int(x), n - 1)
             f = x - k
             pk = cells[k, C_PROB]
@@ -211,7 +212,7 @@ def fill_decays(
                 s = (f - pk) / (1.0 - pk)
                 k = int(cells[k, C_ALIAS])
             t = cells[k, C_X0] + s * cells[k, C_DX]
-            y = rng.random() * cells[k, C_H]
+            y = uniform(rng) * cells[k, C_H]
             low = cells[k, C_L]
             if y < low:
                 # accepted below the lower bound: y/L is again uniform on [0, 1),
@@ -219,7 +220,7 @@ def fill_decays(
                 w = y / low
                 break
             if y <= _exact(model, cells, k, s, t, par):
-                w = rng.random()
+                w = uniform(rng)
                 break
         te[i] = t
         if want_branch:
@@ -231,13 +232,13 @@ def fill_decays(
                     break
             vx[i] = det[0] + det[3] * u
             vy[i] = det[1] + det[3] * v
-            vz[i] = det[2] + det[4] * (2.0 * rng.random() - 1.0)
+            vz[i] = det[2] + det[4] * (2.0 * uniform(rng) - 1.0)
         else:
             while True:
                 u, v = split_pair(rng)
                 px = box[0] + box[3] * u
                 py = box[1] + box[4] * v
-                pz = box[2] + box[5] * (2.0 * rng.random() - 1.0)
+                pz = box[2] + box[5] * (2.0 * uniform(rng) - 1.0)
                 if inside_at(kind, det[0], det[1], det[2], det[3], det[4], det[5], px, py, pz):
                     break
             vx[i] = px

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nusource.core.jit import jit
+from nusource.core.pcg64 import uniform
 from nusource.core.rng_kernels import split_pair
 
 from .alias import build_alias
@@ -147,7 +148,7 @@ def sample_events_along(
             # alias draw; the leftover fraction of the same uniform, rescaled, is
             # again uniform given the chosen cell and places the draw inside it
             # (41+ of its 53 bits remain for tables of < 4096·16 cells)
-            x = rng.random() * n
+            x = uniform(rng) * n
             k = min(int(x), n - 1)
             f = x - k
             pk = cells[k, C_PROB]
@@ -165,8 +166,8 @@ def sample_events_along(
             else:
                 e = cells[k, C_E0] + s * de
                 jac = min(t_hi, 2.0 * e * e / (M_E + 2.0 * e)) - a
-                t = a + (cells[k, C_X0] + rng.random() * cells[k, C_DX]) * jac
-            y = rng.random() * cells[k, C_H]
+                t = a + (cells[k, C_X0] + uniform(rng) * cells[k, C_DX]) * jac
+            y = uniform(rng) * cells[k, C_H]
             if y <= cells[k, C_L] or _exact_accept(y, e, t, jac, line, win, p, grid, dens):
                 break
         out_e[i] = e

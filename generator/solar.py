@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nusource.core.jit import jit
+from nusource.core.pcg64 import uniform
 from nusource.core.rng_kernels import split_pair
 
 from .alias import build_alias
@@ -412,8 +413,8 @@ def draw_times(rng, t0_s, t1_s, d0, f0, out):
     for i in range(out.shape[0]):
         while True:
             trials += 1
-            t = t0_s + rng.random() * span
-            y = rng.random()
+            t = t0_s + uniform(rng) * span
+            y = uniform(rng)
             if y <= squeeze or y <= bound * flux_factor(d0 + (f0 + t / SECONDS_PER_DAY)):
                 out[i] = t
                 break
@@ -526,7 +527,7 @@ def solar_events(
         # recoil_sampler.sample_events_along (no per-event function returning a
         # tuple, no array variables rebound per event: both compile to slow loops)
         while True:
-            x = rng.random() * nc
+            x = uniform(rng) * nc
             k = min(int(x), nc - 1)
             f = x - k
             pk = cells[k, C_PROB]
@@ -544,8 +545,8 @@ def solar_events(
             else:
                 e = cells[k, C_E0] + s * de
                 jac = min(t_hi, 2.0 * e * e / (M_E + 2.0 * e)) - a
-                t = a + (cells[k, C_X0] + rng.random() * cells[k, C_DX]) * jac
-            y = rng.random() * cells[k, C_H]
+                t = a + (cells[k, C_X0] + uniform(rng) * cells[k, C_DX]) * jac
+            y = uniform(rng) * cells[k, C_H]
             if y <= cells[k, C_L]:
                 break
             if cell_part[k] == 0:

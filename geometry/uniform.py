@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from nusource.core.jit import jit
+from nusource.core.pcg64 import uniform
 
 from .solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL, inside_at
 
@@ -35,9 +36,9 @@ def fill_uniform(rng, kind, params, x, y, z):
     p3, p4, p5 = params[3], params[4], params[5]
     for i in range(x.shape[0]):
         while True:
-            px = cx + ax * (2.0 * rng.random() - 1.0)
-            py = cy + ay * (2.0 * rng.random() - 1.0)
-            pz = cz + az * (2.0 * rng.random() - 1.0)
+            px = cx + ax * (2.0 * uniform(rng) - 1.0)
+            py = cy + ay * (2.0 * uniform(rng) - 1.0)
+            pz = cz + az * (2.0 * uniform(rng) - 1.0)
             if inside_at(kind, cx, cy, cz, p3, p4, p5, px, py, pz):
                 break
         x[i], y[i], z[i] = px, py, pz
@@ -47,8 +48,8 @@ def fill_uniform(rng, kind, params, x, y, z):
 def fill_isotropic(rng, dx, dy, dz):
     """Fill unit vectors uniform on the sphere (float64[n] each)."""
     for i in range(dx.shape[0]):
-        c = 2.0 * rng.random() - 1.0
-        phi = 2.0 * math.pi * rng.random()
+        c = 2.0 * uniform(rng) - 1.0
+        phi = 2.0 * math.pi * uniform(rng)
         s = math.sqrt(max(0.0, 1.0 - c * c))
         dx[i], dy[i], dz[i] = s * math.cos(phi), s * math.sin(phi), c
 

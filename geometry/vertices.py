@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nusource.core.jit import jit, jit_inline
+from nusource.core.pcg64 import uniform
 from nusource.core.rng_kernels import split_pair
 
 from .solids import (
@@ -71,7 +72,7 @@ def _source_point(rng, cx, cy, cz, r, h):
         u, v = split_pair(rng)
         if u * u + v * v <= 1.0:
             break
-    w = 2.0 * rng.random() - 1.0
+    w = 2.0 * uniform(rng) - 1.0
     return cx + r * u, cy + r * v, cz + h * w
 
 
@@ -166,7 +167,7 @@ def _axial_try(rng, s0, s1, s2, s3, s4, kind, p0, p1, p2, p3, p4, z_star, sign, 
                 break
         vx = p0 + r_out * u
         vy = p1 + r_out * v
-    zeta = 1.0 / (inv_a - rng.random() * span)
+    zeta = 1.0 / (inv_a - uniform(rng) * span)
     vz = z_star + sign * zeta
     ex = vx - sx
     ey = vy - sy
@@ -238,7 +239,7 @@ def sample_weighted(
             out_weight[i] = f * ell
             t = math.nan
             if n > 0:
-                t = _along(rng.random() * ell, a0, b0, a1, b1)
+                t = _along(uniform(rng) * ell, a0, b0, a1, b1)
         _store(i, sx, sy, sz, dx, dy, dz, t, out_source, out_direction, out_length, out_vertex)
 
 
@@ -313,7 +314,7 @@ def sample_unweighted_columns(
                 sx, sy, sz, vx, vy, vz, z2, l2 = _axial_try(
                     rng, s0, s1, s2, s3, s4, kind, p0, p1, p2, p3, p4, z_star, sign, inv_a, span
                 )
-                if rng.random() * l2 < z2:
+                if uniform(rng) * l2 < z2:
                     break
             t = math.sqrt(l2)
             inv = 1.0 / t
@@ -329,7 +330,7 @@ def sample_unweighted_columns(
                 w = f * ((b0 - a0) + (b1 - a1))
                 if w > bound:
                     n_over += 1
-                x = rng.random() * bound
+                x = uniform(rng) * bound
                 if x < w:
                     break
             t = _along(x / f, a0, b0, a1, b1)

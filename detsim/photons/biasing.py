@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from nusource.core.jit import jit
+from nusource.core.pcg64 import uniform
 from nusource.core.rng_kernels import disc_azimuth, isotropic_direction
 from nusource.geometry.solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL
 from nusource.geometry.uniform import fill_uniform
@@ -75,8 +76,8 @@ def _directions(points, target, radius, q, rng, out_dir, out_w):
             az /= d
         else:
             az = 1.0
-        if rng.random() < q:
-            c = 1.0 - rng.random() * (1.0 - cos_a)
+        if uniform(rng) < q:
+            c = 1.0 - uniform(rng) * (1.0 - cos_a)
             cos_phi, sin_phi = disc_azimuth(rng)
             s = math.sqrt(max(0.0, 1.0 - c * c))
             # orthonormal frame around the axis

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 
 from nusource.core.jit import jit_inline
+from nusource.core.pcg64 import uniform
 from nusource.core.rng_kernels import disc_azimuth
 
 ME_MEV = 0.51099895
@@ -38,8 +39,8 @@ ME_MEV = 0.51099895
 @jit_inline
 def isotropic(rng):
     """A unit vector uniform on the sphere: (u, v, w)."""
-    w = 2.0 * rng.random() - 1.0
-    phi = 2.0 * math.pi * rng.random()
+    w = 2.0 * uniform(rng) - 1.0
+    phi = 2.0 * math.pi * uniform(rng)
     s = math.sqrt(max(0.0, 1.0 - w * w))
     return s * math.cos(phi), s * math.sin(phi), w
 
@@ -84,16 +85,16 @@ def klein_nishina(kappa, rng):
     alpha2 = 0.5 * (1.0 - eps0sq)
     p1 = alpha1 / (alpha1 + alpha2)
     while True:
-        if p1 > rng.random():
-            eps = math.exp(-alpha1 * rng.random())
+        if p1 > uniform(rng):
+            eps = math.exp(-alpha1 * uniform(rng))
             epssq = eps * eps
         else:
-            epssq = eps0sq + (1.0 - eps0sq) * rng.random()
+            epssq = eps0sq + (1.0 - eps0sq) * uniform(rng)
             eps = math.sqrt(epssq)
         onecost = (1.0 - eps) / (eps * kappa)
         sint2 = onecost * (2.0 - onecost)
         greject = 1.0 - eps * sint2 / (1.0 + epssq)
-        if greject >= rng.random():
+        if greject >= uniform(rng):
             return eps, 1.0 - onecost
 
 
@@ -132,7 +133,7 @@ def compton(kappa, elements, m, n_el, incoherent_sf, rng):
             t2 = t * t
             num += ne * (1.0 - 1.0 / (t2 * t2))
             den += ne
-        if num >= rng.random() * den:
+        if num >= uniform(rng) * den:
             return eps, cos_t
 
 
@@ -171,7 +172,7 @@ def rayleigh(kappa, elements, m, n_el, form_factor, rng):
                 b = elements[m, k, 2]
                 z = elements[m, k, 1]
                 total += elements[m, k, 0] * z * z / b * (1.0 - (1.0 + b * ymax) ** -3.0)
-            r = rng.random() * total
+            r = uniform(rng) * total
             j = n_el - 1
             acc = 0.0
             for k in range(n_el):
@@ -183,11 +184,11 @@ def rayleigh(kappa, elements, m, n_el, form_factor, rng):
                     break
             b = elements[m, j, 2]
             a = 1.0 - (1.0 + b * ymax) ** -3.0
-            y = ((1.0 - rng.random() * a) ** (-1.0 / 3.0) - 1.0) / b
+            y = ((1.0 - uniform(rng) * a) ** (-1.0 / 3.0) - 1.0) / b
             cos_t = max(-1.0, 1.0 - y / k2)
         else:
-            cos_t = 2.0 * rng.random() - 1.0
-        if 2.0 * rng.random() <= 1.0 + cos_t * cos_t:
+            cos_t = 2.0 * uniform(rng) - 1.0
+        if 2.0 * uniform(rng) <= 1.0 + cos_t * cos_t:
             return cos_t
 
 

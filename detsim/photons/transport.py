@@ -68,6 +68,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from nusource.core.jit import jit, jit_inline
+from nusource.core.pcg64 import uniform
 from nusource.geometry.solids import (
     CYLINDER,
     CYLINDRICAL_SHELL,
@@ -656,7 +657,7 @@ def transport_kernel(
                         mus = mut * (1.0 - stretch * cos_b)
                     s = _INF
                     if mus > 0.0:
-                        s = -math.log(1.0 - rng.random()) / mus
+                        s = -math.log(1.0 - uniform(rng)) / mus
                     tb = _INF
                     if s >= saf:  # the flight may reach a surface: the exact safety, then
                         saf = _safety(kind, params, cand, reg + 1, x, y, z)
@@ -700,7 +701,7 @@ def transport_kernel(
                     y += s * v
                     z += s * w
                     saf = max(saf - s, 0.0)  # (the surfaces are at least this far still)
-                    r = rng.random() * mut
+                    r = uniform(rng) * mut
                     c = mu[m, i, 1] + f * (mu[m, i + 1, 1] - mu[m, i, 1])
                     if r < c:
                         proc = 0
@@ -728,7 +729,7 @@ def transport_kernel(
                         if (fl & BIASED) and not (fl & SENSITIVE):
                             emin = min(emin, e)
                             if e < roulette_mev <= e_in:  # (once a photon: e only falls)
-                                if rng.random() < survival:
+                                if uniform(rng) < survival:
                                     wgt /= survival
                                 else:
                                     dead = True

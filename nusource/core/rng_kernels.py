@@ -13,6 +13,7 @@ the generator calls, which dominate the hot loops.  ``disc_azimuth`` and
 import math
 
 from .jit import jit_inline
+from .pcg64 import uniform
 
 _TWO26 = 67108864.0  # 2**26
 
@@ -20,7 +21,7 @@ _TWO26 = 67108864.0  # 2**26
 @jit_inline
 def split_pair(rng):
     """Two independent uniforms on [−1, 1) from one draw of ``rng``."""
-    r = rng.random() * _TWO26
+    r = uniform(rng) * _TWO26
     k = math.floor(r)
     return k * (2.0 / _TWO26) - 1.0, 2.0 * (r - k) - 1.0
 
