@@ -41,7 +41,8 @@ to the next interaction is sampled with the exponential transform
 μ* = μ(1 − p·cos θ_b), θ_b the angle to the biasing direction, and the
 history weight is multiplied by the ratio of the analog to the biased
 density of every sampled flight (μ/μ*)·e^{−(μ−μ*)s} (collision) or
-e^{−(μ−μ*)t} (crossing). The processes are chosen analogously. The weight is
+e^{−(μ−μ*)t} (crossing); the exponents are summed and exponentiated once
+per history. The processes are chosen analogously. The weight is
 one number per history, the likelihood ratio of the whole history, so it is
 exact for any per-event quantity (site counts, windows), not only for sums.
 
@@ -49,7 +50,8 @@ Russian roulette (``roulette_below_mev``): a photon whose energy falls below
 that energy in a Compton scattering inside a passive BIASED region (the
 source, a shield) survives with probability ``roulette_survival`` and its
 history's weight is divided by it; otherwise the whole history ends and
-scores nothing (no deposit, weight 0).  Such photons are far less likely
+scores nothing (no deposit, weight 0), decided before the scattered
+photon's direction is drawn.  Such photons are far less likely
 to get out of a thick shield than the one that entered it (its
 attenuation grows as the energy falls), so most of their flights are
 wasted; the roulette keeps every history-level expectation exact (the
@@ -591,6 +593,7 @@ def transport_kernel(
     starts_with = first_dep.shape[0] > 0
     for h in range(n):
         wgt = weights[h]
+        log_w = 0.0  # (the exponential transform's factors, exponentiated once at the end)
         dead = False  # (ended by the roulette)
         emin = _INF
         nd = 0
@@ -660,7 +663,8 @@ def transport_kernel(
                         s = -math.log(1.0 - uniform(rng)) / mus
                     tb = _INF
                     if s >= saf:  # the flight may reach a surface: the exact safety, then
-                        saf = _safety(kind, params, cand, reg + 1, x, y, z)
+                        if not (fl & BIASED):
+                            saf = _safety(kind, params, cand, reg + 1, x, y, z)
                         if s >= saf:
                             for j in range(cand[reg + 1, -1]):  # (its candidate surfaces)
                                 rc = cand[reg + 1, j]
@@ -685,7 +689,7 @@ def transport_kernel(
                             eesc += e
                             break
                         if fl & BIASED:
-                            wgt *= math.exp(-(mut - mus) * tb)
+                            log_w -= (mut - mus) * tb
                         step = tb + NUDGE_CM
                         x += step * u
                         y += step * v
@@ -696,7 +700,8 @@ def transport_kernel(
                         fl = 0 if reg < 0 else flags[reg]
                         continue
                     if fl & BIASED:
-                        wgt *= mut / mus * math.exp(-(mut - mus) * s)
+                        wgt *= mut / mus
+                        log_w -= (mut - mus) * s
                     x += s * u
                     y += s * v
                     z += s * w
@@ -725,15 +730,15 @@ def transport_kernel(
                         edep = e * (1.0 - eps)
                         e_in = e
                         e = e * eps
-                        u, v, w = rotate(u, v, w, cos_t, rng)
                         if (fl & BIASED) and not (fl & SENSITIVE):
                             emin = min(emin, e)
                             if e < roulette_mev <= e_in:  # (once a photon: e only falls)
                                 if uniform(rng) < survival:
                                     wgt /= survival
                                 else:
-                                    dead = True
+                                    dead = True  # (before its new direction is drawn)
                                     break
+                        u, v, w = rotate(u, v, w, cos_t, rng)
                     elif proc == 2:
                         cos_t = rayleigh(e / ME_MEV, elements, m, n_el[m], rayleigh_ff, rng)
                         u, v, w = rotate(u, v, w, cos_t, rng)
@@ -805,7 +810,7 @@ def transport_kernel(
             out_nsites[h] = 0
         out_efid[h] = efid
         out_nfid[h] = nfid
-        out_w[h] = wgt
+        out_w[h] = wgt * math.exp(log_w) if log_w != 0.0 else wgt
         out_first[h] = first
         out_epass[h] = epass
         out_eesc[h] = eesc
