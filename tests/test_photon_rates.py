@@ -221,6 +221,35 @@ def test_one_photon_histories_are_the_general_paths_written_in_place():
         emission_directions(rng, apart, center, radius, 0.5, out=(dirs[:5], w))
 
 
+@pytest.mark.parametrize("q", [0.0, 0.5, 0.9])
+def test_biased_directions_weigh_to_the_isotropic_solid_angles(q):
+    """Σ w·1[direction in A]/n estimates A's isotropic share (1 − cos β)/2 for cones A about
+    several axes (the biasing cone, one across its edge, the backward hemisphere, the whole
+    sphere), from points near, far from and inside the target sphere (5σ)."""
+    rng = np.random.default_rng(int(q * 10) + 7)
+    n = 400_000
+    target, radius = np.array([0.0, 0.0, 100.0]), 30.0
+    points = np.zeros((n, 3))
+    points[n // 3 : 2 * n // 3] = [20.0, -10.0, 40.0]
+    points[2 * n // 3 :] = [5.0, 0.0, 90.0]  # (inside the target sphere: isotropic)
+    dirs, w = emission_directions(rng, points, target, radius, q)
+    assert np.allclose(np.linalg.norm(dirs, axis=1), 1.0, rtol=0, atol=1e-12)
+    for part in (slice(0, n // 3), slice(n // 3, 2 * n // 3), slice(2 * n // 3, n)):
+        p, d, wt = points[part], dirs[part], w[part]
+        to_target = (target - p[0]) / np.linalg.norm(target - p[0])
+        cos_cone = np.sqrt(max(0.0, 1.0 - (radius / np.linalg.norm(target - p[0])) ** 2))
+        tilted = np.array([np.sin(0.3), 0.0, np.cos(0.3)])
+        for axis, cos_b in (
+            (to_target, cos_cone),
+            (tilted, 0.97),
+            (-to_target, 0.0),
+            (to_target, -1.0),
+        ):
+            x = wt * (d @ axis >= cos_b)
+            exact = (1.0 - cos_b) / 2.0
+            assert abs(x.mean() - exact) < 5 * x.std() / np.sqrt(x.size) + 1e-12, (axis, cos_b)
+
+
 def test_lines_to_cascades():
     assert cascades_from_lines([(0.3201, 0.099)]) == [(0.099, (0.3201,)), (0.901, ())]
     with pytest.raises(ValueError, match=r"lines: intensities add up to 1\.2"):
