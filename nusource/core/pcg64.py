@@ -77,8 +77,24 @@ def layout_holds() -> bool:
     return (before["state"] * MULTIPLIER + before["inc"]) & _MASK128 == after["state"]
 
 
-_CELL = ctypes.c_uint64(_fnptr(np.random.PCG64(0).ctypes.next_double) if layout_holds() else 0)
-llvm.add_symbol(SYMBOL, ctypes.addressof(_CELL))
+def _publish() -> int:
+    """Write PCG64's ``next_double`` address (0: not inlined) into the cell behind
+    :data:`SYMBOL`, made once per process and never freed (compiled kernels keep its
+    address, also across a reload of this module); returns the address written."""
+    cell = llvm.address_of_symbol(SYMBOL)
+    if not cell:
+        cell = ctypes.CDLL(None).malloc  # (libc's: the cell outlives every Python object)
+        cell.restype = ctypes.c_void_p
+        cell = cell(8)
+        if not cell:
+            raise MemoryError("8 bytes for the PCG64 cell")
+        llvm.add_symbol(SYMBOL, cell)
+    value = _fnptr(np.random.PCG64(0).ctypes.next_double) if layout_holds() else 0
+    ctypes.c_uint64.from_address(cell).value = value
+    return value
+
+
+_publish()
 
 _BIT_GENERATOR = types.NumPyRandomBitGeneratorType("bit_generator")
 
