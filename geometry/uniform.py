@@ -10,6 +10,7 @@ import numpy as np
 
 from nusource.core.jit import jit
 from nusource.core.pcg64 import uniform
+from nusource.core.rng_kernels import isotropic_two_draws
 
 from .solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL, inside_at
 
@@ -46,12 +47,9 @@ def fill_uniform(rng, kind, params, x, y, z):
 
 @jit
 def fill_isotropic(rng, dx, dy, dz):
-    """Fill unit vectors uniform on the sphere (float64[n] each)."""
+    """Fill unit vectors uniform on the sphere (float64[n] each), two uniforms each."""
     for i in range(dx.shape[0]):
-        c = 2.0 * uniform(rng) - 1.0
-        phi = 2.0 * math.pi * uniform(rng)
-        s = math.sqrt(max(0.0, 1.0 - c * c))
-        dx[i], dy[i], dz[i] = s * math.cos(phi), s * math.sin(phi), c
+        dx[i], dy[i], dz[i] = isotropic_two_draws(rng)
 
 
 def uniform_points(solid, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -37,15 +37,6 @@ ME_MEV = 0.51099895
 
 
 @jit_inline
-def isotropic(rng):
-    """A unit vector uniform on the sphere: (u, v, w)."""
-    w = 2.0 * uniform(rng) - 1.0
-    phi = 2.0 * math.pi * uniform(rng)
-    s = math.sqrt(max(0.0, 1.0 - w * w))
-    return s * math.cos(phi), s * math.sin(phi), w
-
-
-@jit_inline
 def rotate(u, v, w, cos_t, rng):
     """Direction at polar angle acos(cos_t) from (u, v, w), azimuth uniform.
 
@@ -199,4 +190,4 @@ def rayleigh(kappa, elements, m, n_el, form_factor, rng):
             return cos_t
 
 
-__all__ = ["ME_MEV", "compton", "isotropic", "klein_nishina", "rayleigh", "rotate"]
+__all__ = ["ME_MEV", "compton", "klein_nishina", "rayleigh", "rotate"]

@@ -71,6 +71,7 @@ import numpy as np
 
 from nusource.core.jit import jit, jit_inline
 from nusource.core.pcg64 import uniform
+from nusource.core.rng_kernels import isotropic_two_draws
 from nusource.geometry.solids import (
     CYLINDER,
     CYLINDRICAL_SHELL,
@@ -80,7 +81,7 @@ from nusource.geometry.solids import (
 )
 
 from .cross_sections import LN_E_MAX, LN_E_MIN, N_GRID
-from .interactions import ME_MEV, compton, isotropic, rayleigh, rotate
+from .interactions import ME_MEV, compton, rayleigh, rotate
 from .regions import BIASED, FIDUCIAL, SENSITIVE, PhotonGeometry
 
 E_CUT_MEV = 0.01
@@ -663,7 +664,7 @@ def transport_kernel(
                         s = -math.log(1.0 - uniform(rng)) / mus
                     tb = _INF
                     if s >= saf:  # the flight may reach a surface: the exact safety, then
-                        if not (fl & BIASED):
+                        if not (fl & BIASED):  # (stretched flights nearly always reach one)
                             saf = _safety(kind, params, cand, reg + 1, x, y, z)
                         if s >= saf:
                             for j in range(cand[reg + 1, -1]):  # (its candidate surfaces)
@@ -745,7 +746,7 @@ def transport_kernel(
                     else:
                         edep = e - 2.0 * ME_MEV
                         done = True
-                        au, av, aw = isotropic(rng)
+                        au, av, aw = isotropic_two_draws(rng)
                         for sgn in (1.0, -1.0):
                             stack[ns, 0] = x
                             stack[ns, 1] = y

@@ -49,3 +49,13 @@ def isotropic_direction(rng):
     a, b, r2 = disc_point(rng)
     h = 2.0 * math.sqrt(1.0 - r2)
     return a * h, b * h, 1.0 - 2.0 * r2
+
+
+@jit_inline
+def isotropic_two_draws(rng):
+    """A unit vector (u, v, w) uniform on the sphere from exactly two uniforms (cos θ, then
+    φ): a fixed count of draws, which a jump of the generator past them relies on."""
+    w = 2.0 * uniform(rng) - 1.0
+    phi = 2.0 * math.pi * uniform(rng)
+    s = math.sqrt(max(0.0, 1.0 - w * w))
+    return s * math.cos(phi), s * math.sin(phi), w
