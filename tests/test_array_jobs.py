@@ -69,9 +69,19 @@ def test_a_job_run_again_keeps_its_chunks(chunk_files, tmp_path, capsys):
 
 
 def flip_bytes(path):
-    """Damage a chunk's events: a few bytes in the middle of its data."""
+    """Damage a chunk's events: 64 bytes in the middle of its recoil energies' data (found
+    in the file's layout: the middle of the file may be a dataset's unused index space)."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        d = f["events"]["te"]
+        if d.chunks is None:
+            start, size = d.id.get_offset(), d.id.get_storage_size()
+        else:
+            info = d.id.get_chunk_info(0)
+            start, size = info.byte_offset, info.size
     data = bytearray(path.read_bytes())
-    at = len(data) // 2
+    at = start + size // 2 - 32
     data[at : at + 64] = bytes(b ^ 0xFF for b in data[at : at + 64])
     path.write_bytes(bytes(data))
 

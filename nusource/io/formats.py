@@ -66,6 +66,11 @@ def format_of(path) -> str:
     return FORMATS[ext]
 
 
+def byte_order(fmt: str, rntuple: bool = False) -> str:
+    """The byte order a format's fields are written in: '>' in a TTree, else native ('=')."""
+    return ">" if fmt == "root" and not rntuple else "="
+
+
 def check_output(path, *, overwrite: bool = False) -> str:
     """Check an output name before any work: known extension, directory, no file in the way.
 

@@ -291,7 +291,7 @@ class Hdf5Sink:
         chunk = max(1, min(size, spec.buffer_events, HDF5_CHUNK_EVENTS))
         if fixed is not None:
             chunk = max(1, min(fixed, chunk))
-        self._file = h5py.File(tmp, "w")
+        self._file = h5py.File(tmp, "w", **_chunk_cache(codec))
         group = self._file.create_group("events", track_order=True)
         self._sets = []
         for field in dtype.names:
@@ -315,7 +315,7 @@ class Hdf5Sink:
         import h5py
 
         self = cls.__new__(cls)
-        self._file = h5py.File(tmp, "r+")
+        self._file = h5py.File(tmp, "r+", **_chunk_cache(codec))
         try:
             group = self._file["events"]
             if list(group) != list(dtype.names):
@@ -366,6 +366,17 @@ class Hdf5Sink:
 
     def discard(self):
         pass
+
+
+def _chunk_cache(codec) -> dict:
+    """h5py.File options of a file being written: without a codec, no chunk cache.
+
+    Uncompressed chunks then go from the write buffers to the file in one copy; through
+    the cache (1 MB per dataset) they are copied twice, into it and at each checkpoint's
+    flush (0.32 against 0.22 s per 0.7 GB).  A compressed chunk keeps the cache, to be
+    compressed once, whole.
+    """
+    return {"rdcc_nbytes": 0} if codec[0] == "none" else {}
 
 
 def _contiguous_now():

@@ -20,7 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .formats import check_event_dtype, check_output, codec, metadata_json, temp_beside
+from .formats import (
+    byte_order,
+    check_event_dtype,
+    check_output,
+    codec,
+    metadata_json,
+    temp_beside,
+)
 from .schema import TRUTH_DTYPE
 from .sinks import RESUMABLE, SINKS, SinkSpec
 
@@ -259,6 +266,12 @@ class EventWriter:
             except Exception:
                 pass
 
+    @property
+    def byte_order(self) -> str:
+        """The byte order of the fields in the file and in the write buffers: columns
+        appended in it (and contiguous, in the stored types) are written without a copy."""
+        return byte_order(self.format, self._rntuple)
+
     def append(self, events: np.ndarray) -> None:
         """Add events (a structured array with exactly the writer's fields, in any order)."""
         events = np.asarray(events)
@@ -392,7 +405,7 @@ class EventWriter:
     def _set_dtype(self, dtype):
         self._dtype = check_event_dtype(dtype)
         # TTree baskets are big-endian: fill them so, and uproot converts nothing.
-        order = ">" if self.format == "root" and not self._rntuple else "="
+        order = self.byte_order
         # One block for all fields: one allocation the kernel maps in large pages, where
         # a block per field costs a page fault per 4 kB (~0.02 s per 30 MB at the first fill).
         n = self._buffer_events

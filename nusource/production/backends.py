@@ -6,13 +6,20 @@ column dicts; the events are the same whatever the backend.
 
 from __future__ import annotations
 
-from .chunks import fill_output, output_columns, run_chunk
+from .chunks import (
+    ChunkDigest,
+    Digested,
+    fill_output,
+    output_columns,
+    run_chunk,
+)
 from .plan import Production
 from .state import State
 
 
-def chunk_pieces(prod: Production, state: State, k: int, keep_chunks: bool):
-    """Chunk k as a list of column pieces: read from its chunk file, or made here."""
+def chunk_pieces(prod: Production, state: State, k: int, keep_chunks: bool, byte_order="="):
+    """Chunk k as a list of column pieces: read from its chunk file, or made here (a slim
+    run's in ``byte_order``, the writer's, with their digest: :class:`.chunks.Digested`)."""
     from ..io.readers import iter_columns
 
     if k in state.chunk_files:
@@ -20,13 +27,14 @@ def chunk_pieces(prod: Production, state: State, k: int, keep_chunks: bool):
     if keep_chunks:
         run_chunk(prod, k)
         return iter_columns(prod.chunk_path(k))
-    cols, n = output_columns(prod, k)
-    return [{name: col[:n] for name, col in cols.items()}]
+    digest = ChunkDigest()
+    cols, n = output_columns(prod, k, byte_order, digest)
+    return Digested([{name: col[:n] for name, col in cols.items()}], digest)
 
 
-def serial(prod, state, first, keep_chunks):
+def serial(prod, state, first, keep_chunks, byte_order="="):
     for k in range(first, len(prod.sizes)):
-        yield k, chunk_pieces(prod, state, k, keep_chunks)
+        yield k, chunk_pieces(prod, state, k, keep_chunks, byte_order)
 
 
 def local_pool(prod, state, first, workers):

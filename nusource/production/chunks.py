@@ -11,6 +11,7 @@ from ..components.decay import ELECTRON_DIRECTION, NO_NEUTRINO_ONE, NO_NEUTRINO_
 from ..core.randomness import chunk_rng
 from ..io.schema import empty_columns, to_array
 from .plan import Production
+from .stored_bits import store
 
 _BUFFERS: dict = {}
 """Per-process column buffers, reused chunk after chunk (fresh memory is slow to touch)."""
@@ -112,20 +113,32 @@ def fill_output(prod: Production, j: int, out: dict) -> int:
     return n
 
 
-def output_columns(prod: Production, j: int) -> tuple[dict, int]:
+def output_columns(prod: Production, j: int, byte_order: str = "=", digest=None):
     """Chunk j's events in the run's schema as (columns, n): reused buffers, valid until
     the next call (the full schema's are those of :func:`chunk_columns`; a slim run's
-    fields stored in their own type are those buffers too, the others rounded copies)."""
+    fields stored in their own type are those buffers too, the others rounded copies).
+
+    ``byte_order`` ('=' or '>', a TTree's): the order a slim run's columns come in
+    (each is copied to it in the pass that rounds or swaps it); the full schema's
+    are native.  ``digest``, a :class:`ChunkDigest`: fed with the columns, from
+    that same pass where there is one.
+    """
     if prod.schema == "full":
-        return chunk_columns(prod, j)
+        cols, n = chunk_columns(prod, j)
+        if digest is not None:
+            digest.update({name: cols[name][:n] for name in prod.dtype.names})
+        return cols, n
     dtype = prod.dtype
     cols, n = chunk_columns(prod, j, fields=dtype.names)
-    rounded = np.dtype(
-        [(name, dtype[name]) for name in dtype.names if dtype[name] != cols[name].dtype]
-    )
-    out = _out_buffers(prod.chunk_size, rounded)
-    for name in rounded.names:
-        np.copyto(out[name][:n], cols[name][:n], casting="same_kind")
+    stored = [(name, dtype[name].newbyteorder(byte_order)) for name in dtype.names]
+    out = _out_buffers(prod.chunk_size, np.dtype([f for f in stored if f[1] != cols[f[0]].dtype]))
+    key = digest.key(dtype.names) if digest is not None else None
+    for name in dtype.names:
+        dst = out[name][:n] if name in out else None
+        col = cols[name][:n] if dst is None else dst  # (None: stored as made)
+        total = store(cols[name][:n], dst)
+        if digest is not None:
+            digest.add(name, total, col if name == key else None)
     return {name: out[name] if name in out else cols[name] for name in dtype.names}, n
 
 
@@ -137,6 +150,7 @@ def chunk_events(prod: Production, j: int) -> np.ndarray:
 
 def run_chunk(prod: Production, j: int) -> tuple[int, int]:
     """Make chunk j's file unless a complete one of this run is there: (j, events)."""
+    from ..io.formats import byte_order, format_of
     from ..io.readers import count_events, read_metadata
     from ..io.writer import EventWriter
 
@@ -149,9 +163,8 @@ def run_chunk(prod: Production, j: int) -> tuple[int, int]:
                 "chunk size or version); remove that directory or run with --overwrite"
             )
         return j, count_events(path)
-    cols, n = output_columns(prod, j)
     digest = ChunkDigest()
-    digest.update({name: cols[name][:n] for name in prod.dtype.names})
+    cols, n = output_columns(prod, j, byte_order(format_of(path)), digest)
     meta = {
         "run_key": prod.run_key,
         "chunk": j,
@@ -164,6 +177,14 @@ def run_chunk(prod: Production, j: int) -> tuple[int, int]:
     with EventWriter(path, meta, compression="none", dtype=prod.dtype, size_hint=n) as w:
         w.append_columns(cols, n)
     return j, n
+
+
+class Digested(list):
+    """A chunk's column pieces with their :class:`ChunkDigest`, made as they were."""
+
+    def __init__(self, pieces, digest):
+        super().__init__(pieces)
+        self.digest = digest
 
 
 class ChunkDigest:
@@ -181,9 +202,14 @@ class ChunkDigest:
         self._sums = {}
         self.n = 0
 
+    @staticmethod
+    def key(names) -> str:
+        """The field whose bytes are hashed: ``te``, else (a slim file) ``erec``."""
+        return "te" if "te" in names else "erec"
+
     def update(self, cols: dict) -> None:
         """Add a piece: the next rows of every field."""
-        key = "te" if "te" in cols else "erec"
+        key = self.key(cols)
         for name, col in cols.items():
             self.update_field(name, col, hashed=name == key)
 
@@ -194,12 +220,16 @@ class ChunkDigest:
         block while it is in the cache.
         """
         col = np.asarray(col)
-        native = col.astype(col.dtype.newbyteorder("="), copy=False)
-        bits = native.view(np.uint64 if native.dtype.itemsize == 8 else np.uint32)
-        self._sums[name] = (self._sums.get(name, 0) + int(bits.sum(dtype=np.uint64))) % 2**64
-        if hashed:  # (little-endian in the type it is stored in: its buffer, no copy)
-            self._te.update(np.ascontiguousarray(col, dtype=col.dtype.newbyteorder("<")))
-            self.n += len(col)
+        self.add(name, store(col, None), col if hashed else None)
+
+    def add(self, name: str, bits_sum: int, hashed=None) -> None:
+        """Add the next rows of one field given the sum of their bit patterns (mod 2⁶⁴, the
+        values in their stored type read as unsigned integers of that width) and, for the
+        recoil-energy field, the rows themselves (``hashed``)."""
+        self._sums[name] = (self._sums.get(name, 0) + int(bits_sum)) % 2**64
+        if hashed is not None:  # (little-endian in the type it is stored in: its buffer, no copy)
+            self._te.update(np.ascontiguousarray(hashed, dtype=hashed.dtype.newbyteorder("<")))
+            self.n += len(hashed)
 
     def hexdigest(self) -> str:
         h = self._te.copy()
