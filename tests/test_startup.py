@@ -700,3 +700,28 @@ def test_recorded_library_versions_are_importlib_metadatas(tmp_path, monkeypatch
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: numpy\nVersion: 0.0.1\n\nbody\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert installed_versions(["numpy"]) == {"numpy": "0.0.1"} == {"numpy": reference("numpy")}
+
+
+def test_a_serial_run_loads_every_components_kernels_before_its_first_chunk(tmp_path):
+    # numba loads a kernel at its first call: a run making chunk after chunk loads them
+    # all first (its start-up), not at the first chunk of each component
+    script = f"""
+from nusource.detsim.photons.transport import transport_kernel
+from nusource.generator.solar import solar_events
+from nusource.production import backends, plan, simulate
+
+made = backends.output_columns
+seen = []
+
+def first_chunk_sees(prod, k, *args):
+    seen.append((k, len(transport_kernel.signatures), len(solar_events.signatures)))
+    return made(prod, k, *args)
+
+backends.output_columns = first_chunk_sees
+assert transport_kernel.signatures == [] and solar_events.signatures == []
+prod = plan({str(LXE)!r}, {str(tmp_path / "run.h5")!r}, n=400, chunk_size=200, seed=3)
+simulate(prod)
+print(seen[0])
+"""
+    k, transport, solar = eval(script_output(script))
+    assert k == 0 and transport > 0 and solar > 0

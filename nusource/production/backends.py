@@ -10,6 +10,7 @@ from .chunks import (
     ChunkDigest,
     Digested,
     fill_output,
+    load_kernels,
     output_columns,
     run_chunk,
 )
@@ -33,6 +34,9 @@ def chunk_pieces(prod: Production, state: State, k: int, keep_chunks: bool, byte
 
 
 def serial(prod, state, first, keep_chunks, byte_order="="):
+    todo = [k for k in range(first, len(prod.sizes)) if k not in state.chunk_files]
+    if len(todo) > 1:
+        load_kernels(prod, todo)  # (all of it start-up: see there)
     for k in range(first, len(prod.sizes)):
         yield k, chunk_pieces(prod, state, k, keep_chunks, byte_order)
 

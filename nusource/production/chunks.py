@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 
 import numpy as np
 
@@ -94,6 +95,33 @@ def fill_chunk(prod: Production, j: int, cols: dict, fields=None) -> int:
             directions=directions,
         )
     return n
+
+
+WARM_EVENTS = 64
+"""Events (decays, photon histories) per component of :func:`load_kernels`."""
+
+
+def load_kernels(prod: Production, chunks) -> None:
+    """Make a few events of each component of these chunks, as their chunks will, and
+    drop them: numba loads a compiled kernel from its cache at the kernel's first call
+    (10–30 ms a component, the photon transport's the longest).  A process that makes
+    chunk after chunk calls this first, so that this is start-up and every component's
+    events are made at their steady rate.  The events are the first few of each
+    component's chunk 0, made again in scratch buffers: no chunk changes.
+    """
+    comps = sorted({prod.jobs[j][0] for j in chunks})
+    tiny = replace(
+        prod,
+        jobs=tuple((c, 0, 0) for c in comps),
+        sizes=tuple(min(WARM_EVENTS, prod.sizes[prod.jobs.index((c, 0, 0))]) for c in comps),
+    )
+    cols = empty_columns(16 * WARM_EVENTS, detected=prod.detected)
+    fields = None if prod.schema == "full" else prod.dtype.names
+    for i in range(len(comps)):
+        try:
+            fill_chunk(tiny, i, cols, fields)
+        except ValueError:  # (e.g. more events than the scratch rows: the chunk will say)
+            pass
 
 
 def fill_output(prod: Production, j: int, out: dict) -> int:
