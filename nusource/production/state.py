@@ -12,8 +12,13 @@ import numpy as np
 from .chunks import ChunkDigest
 from .plan import CHUNK_SUFFIX, Production
 
-WRITE_EVENTS = 1 << 17
-"""Events per write into the output (one ROOT basket per branch)."""
+WRITE_EVENTS = 1 << 18
+"""Events per write into the output (one ROOT basket per branch: 2 MiB of a float64 one).
+
+uproot rewrites every branch's basket index at each write, ~2 ms of Python a write
+whatever its size: 2¹⁷ events a write cost a slim LZ4 run 5–8 % of its time, 2¹⁸
+half that; larger writes gain nothing more and hold more memory (2¹⁸ events of the
+full schema: 72 MB)."""
 
 
 def lock(directory: Path) -> int | None:
