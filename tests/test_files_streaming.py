@@ -203,6 +203,42 @@ def test_columns_appended_from_buffers_refilled_at_once(
     assert_same_events(read_events(path).events, ev)
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 700), min_size=1, max_size=6),
+    buffer_events=st.integers(50, 400),
+    stop=st.integers(1, 6),
+    ext=st.sampled_from(["h5", "root"]),
+)
+def test_appends_with_checkpoints_and_a_resume_give_the_concatenation(
+    tmp_path_factory, sizes, buffer_events, stop, ext
+):
+    """A file of unknown length, checkpointed after every append, interrupted and
+    resumed: in HDF5, whole chunks are written as they are and the last, partial
+    one at every checkpoint, then read back by the resume to be completed."""
+    ev = sample_events(sum(sizes), seed=len(sizes))
+    d = tmp_path_factory.mktemp("w")
+    target, partial = d / f"ev.{ext}", d / f"part.{ext}"
+    stop = min(stop, len(sizes))
+    edges = np.cumsum([0, *sizes])
+    cut = int(edges[stop])
+    with pytest.raises(KeyboardInterrupt):
+        with EventWriter(
+            target, {}, buffer_events=buffer_events, dtype=ev.dtype, partial=partial
+        ) as w:
+            for i in range(stop):
+                w.append(ev[edges[i] : edges[i + 1]])
+                w.checkpoint()
+            raise KeyboardInterrupt
+    with EventWriter.resume(
+        target, partial, {}, n_written=cut, dtype=ev.dtype, buffer_events=buffer_events
+    ) as w:
+        for i in range(stop, len(sizes)):
+            w.append(ev[edges[i] : edges[i + 1]])
+            w.checkpoint()
+    assert_same_events(read_events(target).events, ev)
+
+
 @pytest.mark.parametrize("ext", ["h5", "npz"])
 def test_hdf5_and_npz_files_are_byte_identical_for_the_same_events(tmp_path, ext):
     ev, meta = sample_events(500), sample_metadata()

@@ -307,6 +307,7 @@ class Hdf5Sink:
             self._sets.append((field, d))
         self._fixed = fixed is not None
         self._n = 0
+        self._whole_chunks(codec)
         if self._fixed:
             self._file.flush()  # the layout is on disk before any event
 
@@ -341,21 +342,71 @@ class Hdf5Sink:
             raise
         self._fixed = spec.n_events is not None
         self._n = spec.n_written
+        self._whole_chunks(codec)
         return self
+
+    def _whole_chunks(self, codec):
+        """Uncompressed, growing datasets: whole chunks go to the file as they are
+        (``H5Dwrite_chunk``: one copy, ~0.15 s per 0.7 GB where HDF5's own write of the
+        same events, cut into checkpoints, takes 0.23 s); the last, partial chunk of
+        each dataset is held here and written whole at every sync, and again when it
+        is complete.  Its rows past the events are zeros."""
+        chunks = {d.chunks for _, d in self._sets}
+        self._tails = None
+        if codec[0] != "none" or self._fixed or len(chunks) != 1 or None in chunks:
+            return
+        self._c = chunks.pop()[0]
+        self._tails = {field: np.zeros(self._c, d.dtype) for field, d in self._sets}
+        held = self._n % self._c
+        if held:  # (a resumed file: its last chunk's events)
+            for field, d in self._sets:
+                d.read_direct(self._tails[field], np.s_[self._n - held : self._n], np.s_[:held])
 
     def write(self, columns, n):
         at = self._n
         for field, d in self._sets:
             if not self._fixed:
                 d.resize((at + n,))
-            if n:
+            if not n:
+                continue
+            if self._tails is None:
                 d.write_direct(columns[field], dest_sel=np.s_[at : at + n])
+            else:
+                self._write_chunks(d, self._tails[field], columns[field][:n], at)
         self._n += n
 
+    def _write_chunks(self, d, tail, col, at):
+        """Events ``col`` from event ``at`` on: whole chunks written, the rest held."""
+        c, n = self._c, len(col)
+        held = at % c
+        start, pos = at - held, 0
+        if held:
+            pos = min(c - held, n)
+            tail[held : held + pos] = col[:pos]
+            if held + pos < c:
+                return
+            d.id.write_direct_chunk((start,), tail)
+            start += c
+        while n - pos >= c:
+            d.id.write_direct_chunk((start,), np.ascontiguousarray(col[pos : pos + c]))
+            pos += c
+            start += c
+        tail[: n - pos] = col[pos:]
+
+    def _write_tails(self):
+        held = self._n % self._c if self._tails is not None else 0
+        if held:
+            for field, d in self._sets:
+                tail = self._tails[field]
+                tail[held:] = 0
+                d.id.write_direct_chunk((self._n - held,), tail)
+
     def sync(self):
+        self._write_tails()
         self._file.flush()
 
     def finish(self, text, metadata):
+        self._write_tails()
         self._file.attrs["metadata"] = text
         for key, value in run_scalars(metadata).items():
             self._file.attrs[key] = value
