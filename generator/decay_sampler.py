@@ -46,7 +46,7 @@ from nusource.core.pcg64 import uniform
 from nusource.core.rng_kernels import isotropic_direction, split_pair
 from nusource.geometry.solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL, inside_at
 
-from .alias import build_alias
+from .alias import build_alias, cell_pairs
 from .constants import M_E
 
 # columns of the packed cell table
@@ -118,6 +118,7 @@ def fill_energies(rng, cells, model, par, cell_branch, te_out, branch_out):
         Number of trials (cells drawn).
     """
     n = cells.shape[0]
+    pair = cell_pairs(cells)
     want_branch = branch_out.shape[0] > 0
     trials = 0
     for i in range(te_out.shape[0]):
@@ -127,11 +128,9 @@ def fill_energies(rng, cells, model, par, cell_branch, te_out, branch_out):
             k = min(int(x), n - 1)
             f = x - k
             pk = cells[k, C_PROB]
-            if f < pk:
-                s = f / pk
-            else:
-                s = (f - pk) / (1.0 - pk)
-                k = int(cells[k, C_ALIAS])
+            aliased = f >= pk  # (no branch: see alias.cell_pairs)
+            s = (f - (pk if aliased else 0.0)) / ((1.0 - pk) if aliased else pk)
+            k = pair[2 * k + aliased]
             t = cells[k, C_X0] + s * cells[k, C_DX]
             y = uniform(rng) * cells[k, C_H]
             if y <= cells[k, C_L] or y <= _exact(model, cells, k, s, t, par):
@@ -196,6 +195,7 @@ def fill_decays(
         Number of energy trials.
     """
     n = cells.shape[0]
+    pair = cell_pairs(cells)
     want_branch = branch_out.shape[0] > 0
     cyl = kind == CYLINDER
     trials = 0
@@ -206,11 +206,9 @@ def fill_decays(
             k = min(int(x), n - 1)
             f = x - k
             pk = cells[k, C_PROB]
-            if f < pk:
-                s = f / pk
-            else:
-                s = (f - pk) / (1.0 - pk)
-                k = int(cells[k, C_ALIAS])
+            aliased = f >= pk  # (no branch: see alias.cell_pairs)
+            s = (f - (pk if aliased else 0.0)) / ((1.0 - pk) if aliased else pk)
+            k = pair[2 * k + aliased]
             t = cells[k, C_X0] + s * cells[k, C_DX]
             y = uniform(rng) * cells[k, C_H]
             low = cells[k, C_L]

@@ -33,7 +33,7 @@ from nusource.core.jit import jit
 from nusource.core.pcg64 import uniform
 from nusource.core.rng_kernels import split_pair
 
-from .alias import build_alias
+from .alias import build_alias, cell_pairs
 from .constants import M_E, SIGMA0, SIGMA_MU
 from .couplings import radiative_i
 from .kinematics import e_min, frame, t_max
@@ -136,6 +136,7 @@ def sample_events_along(
     as slow.)  Returns the number of trials.
     """
     n = cells.shape[0]
+    pair = cell_pairs(cells)
     a = win[W_TLO]
     t_hi = win[W_THI]
     directions = out_cos.shape[0] > 0
@@ -152,11 +153,9 @@ def sample_events_along(
             k = min(int(x), n - 1)
             f = x - k
             pk = cells[k, C_PROB]
-            if f < pk:
-                s = f / pk
-            else:
-                s = (f - pk) / (1.0 - pk)
-                k = int(cells[k, C_ALIAS])
+            aliased = f >= pk  # (no branch: see alias.cell_pairs)
+            s = (f - (pk if aliased else 0.0)) / ((1.0 - pk) if aliased else pk)
+            k = pair[2 * k + aliased]
             de = cells[k, C_DE]
             line = de == 0.0
             if line:

@@ -101,3 +101,13 @@ def test_drawn_indices_follow_the_weights_and_a_single_category_draws_nothing():
     assert rng.bit_generator.state == state
     with pytest.raises(ValueError, match="alias weights"):
         draw_indices(rng, [0.0], 10)
+
+
+@pytest.mark.parametrize("w", list(weight_sets()), ids=lambda w: f"K{w.size}")
+def test_drawn_indices_are_alias_draw_of_the_same_uniforms(w):
+    # (the bulk kernel reads the alias at an index the comparison sets, with no branch)
+    prob, alias = build_alias(w)
+    got = draw_indices(np.random.default_rng(4), w, 5000)
+    u = np.random.default_rng(4).random(5000)
+    want = np.array([alias_draw(x, prob, alias) for x in u]) if w.size > 1 else 0 * got
+    assert np.array_equal(got, want)
