@@ -322,16 +322,17 @@ def inside_at(kind, cx, cy, cz, p3, p4, p5, x, y, z):
     px = x - cx
     py = y - cy
     pz = z - cz
+    # (& rather than and: both tests without a branch, mispredicted in rejection loops)
     if kind == CYLINDER:
-        return px * px + py * py <= p3 * p3 and abs(pz) <= p4
+        return (px * px + py * py <= p3 * p3) & (abs(pz) <= p4)
     if kind == SPHERICAL_SHELL:
         r2 = px * px + py * py + pz * pz
-        return p3 * p3 <= r2 and r2 <= p4 * p4
+        return (p3 * p3 <= r2) & (r2 <= p4 * p4)
     if kind == CYLINDRICAL_SHELL:
         r2 = px * px + py * py
-        return p3 * p3 <= r2 and r2 <= p4 * p4 and abs(pz) <= p5
+        return (p3 * p3 <= r2) & (r2 <= p4 * p4) & (abs(pz) <= p5)
     if kind == BOX:
-        return abs(px) <= p3 and abs(py) <= p4 and abs(pz) <= p5
+        return (abs(px) <= p3) & (abs(py) <= p4) & (abs(pz) <= p5)
     return False
 
 

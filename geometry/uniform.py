@@ -31,18 +31,23 @@ def half_extents(kind, params):
 
 @jit
 def fill_uniform(rng, kind, params, x, y, z):
-    """Fill x, y, z [cm] (float64[n] each) with points uniform in the solid's volume."""
+    """Fill x, y, z [cm] (float64[n] each) with points uniform in the solid's volume.
+
+    Every try is stored and the row advances if it is inside: the same points as
+    a loop that breaks on acceptance, without its branch (mispredicted at every
+    rejection, 21 % of a cylinder's tries: 11 → 7 ns a point).
+    """
     ax, ay, az = half_extents(kind, params)
     cx, cy, cz = params[0], params[1], params[2]
     p3, p4, p5 = params[3], params[4], params[5]
-    for i in range(x.shape[0]):
-        while True:
-            px = cx + ax * (2.0 * uniform(rng) - 1.0)
-            py = cy + ay * (2.0 * uniform(rng) - 1.0)
-            pz = cz + az * (2.0 * uniform(rng) - 1.0)
-            if inside_at(kind, cx, cy, cz, p3, p4, p5, px, py, pz):
-                break
+    n = x.shape[0]
+    i = 0
+    while i < n:
+        px = cx + ax * (2.0 * uniform(rng) - 1.0)
+        py = cy + ay * (2.0 * uniform(rng) - 1.0)
+        pz = cz + az * (2.0 * uniform(rng) - 1.0)
         x[i], y[i], z[i] = px, py, pz
+        i += inside_at(kind, cx, cy, cz, p3, p4, p5, px, py, pz)
 
 
 @jit
