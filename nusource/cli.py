@@ -1015,13 +1015,27 @@ def main(argv=None) -> int:
             warnings.simplefilter("default")
             warnings.showwarning = one_line
             code = _run(args, argv, given)
-    except Exception:
-        if not lost:
+    except Exception as err:
+        if not lost and not _caused_by_ctrl_c(err):
             raise
         return _interrupted_after(args.command, lost)
     finally:
         sys.unraisablehook = hook
     return code
+
+
+def _caused_by_ctrl_c(err: BaseException) -> bool:
+    """Whether an error came from a Ctrl-C: a compiled function's dispatcher that returns
+    while the interrupt is pending (it landed in the Python code of numba's call, e.g.
+    loading the kernel from its cache) makes CPython raise SystemError "returned a result
+    with an exception set", caused by the KeyboardInterrupt."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, KeyboardInterrupt):
+            return True
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return False
 
 
 def _interrupted_after(command: str, lost: list) -> int:

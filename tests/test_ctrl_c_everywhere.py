@@ -165,6 +165,33 @@ def test_a_failure_a_lost_ctrl_c_caused_is_the_interruption(monkeypatch, capsys)
         cli.main(["xsec", "--source", "cr51"])
 
 
+def test_a_ctrl_c_inside_a_compiled_call_is_the_interruption(monkeypatch, capsys):
+    """A Ctrl-C landing while numba's dispatcher runs Python code (loading a kernel) is
+    pending when the call returns: CPython raises SystemError ("returned a result with
+    an exception set") from the KeyboardInterrupt.  The command says it was
+    interrupted, exit 130; a SystemError of its own is still an error."""
+    from nusource import cli
+
+    def in_a_kernel(args, argv, given):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as ctrl_c:
+            raise SystemError(
+                "CPUDispatcher(<function _vose>) returned a result with an exception set"
+            ) from ctrl_c
+
+    monkeypatch.setattr(cli, "_run", in_a_kernel)
+    assert cli.main(["xsec", "--source", "cr51"]) == 130
+    assert capsys.readouterr().err.endswith("nusource xsec: interrupted\n")
+
+    def failing(args, argv, given):
+        raise SystemError("a real failure")
+
+    monkeypatch.setattr(cli, "_run", failing)
+    with pytest.raises(SystemError, match="a real failure"):
+        cli.main(["xsec", "--source", "cr51"])
+
+
 def test_starting_a_batch_cluster_keeps_ctrl_c(monkeypatch):
     """Importing dask_jobqueue makes Ctrl-C a silent sys.exit() (exit 0): the handler the
     command had is put back."""
