@@ -71,27 +71,20 @@ def alias_draw(u, prob, alias):
 
 
 @jit_inline
-def cell_pairs(cells):
-    """:func:`pair_table` of a cell table's alias column (column 1; column 0 is prob).
+def pair_table(alias):
+    """(0, alias[0], 1, alias[1], ...) as int64: what a draw in column k returns is at
+    2k + (its fraction in the column ≥ prob[k]).
 
-    The samplers of :mod:`.recoil_sampler`, :mod:`.decay_sampler` and
-    :mod:`.solar` read ``pair[2k + (f ≥ prob[k])]`` (f the draw's fraction in
-    column k) and divide by a width chosen with the same comparison: a draw without
-    a branch, identical to ``k if f < prob[k] else alias[k]``.
+    :func:`fill_alias_draws` and the samplers of :mod:`.recoil_sampler`,
+    :mod:`.decay_sampler` and :mod:`.solar` (their cell tables' alias column) read it
+    so, and divide by a width chosen with the same comparison: a draw without a
+    branch, identical to ``k if f < prob[k] else alias[k]``.
     """
-    n = cells.shape[0]
+    n = alias.shape[0]
     pair = np.empty(2 * n, dtype=np.int64)
     for c in range(n):
         pair[2 * c] = c
-        pair[2 * c + 1] = int(cells[c, 1])
-    return pair
-
-
-def pair_table(alias: np.ndarray) -> np.ndarray:
-    """(0, alias[0], 1, alias[1], ...): what a draw returns, at 2k + (its fraction ≥ prob[k])."""
-    pair = np.empty(2 * alias.size, dtype=np.int64)
-    pair[0::2] = np.arange(alias.size)
-    pair[1::2] = alias
+        pair[2 * c + 1] = int(alias[c])
     return pair
 
 

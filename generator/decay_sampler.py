@@ -46,7 +46,7 @@ from nusource.core.pcg64 import uniform
 from nusource.core.rng_kernels import isotropic_direction, split_pair
 from nusource.geometry.solids import BOX, CYLINDER, CYLINDRICAL_SHELL, SPHERICAL_SHELL, inside_at
 
-from .alias import build_alias, cell_pairs
+from .alias import build_alias, pair_table
 from .constants import M_E
 
 # columns of the packed cell table
@@ -118,7 +118,7 @@ def fill_energies(rng, cells, model, par, cell_branch, te_out, branch_out):
         Number of trials (cells drawn).
     """
     n = cells.shape[0]
-    pair = cell_pairs(cells)
+    pair = pair_table(cells[:, C_ALIAS])
     want_branch = branch_out.shape[0] > 0
     trials = 0
     for i in range(te_out.shape[0]):
@@ -128,7 +128,7 @@ def fill_energies(rng, cells, model, par, cell_branch, te_out, branch_out):
             k = min(int(x), n - 1)
             f = x - k
             pk = cells[k, C_PROB]
-            aliased = f >= pk  # (no branch: see alias.cell_pairs)
+            aliased = f >= pk  # (no branch: see alias.pair_table)
             s = (f - (pk if aliased else 0.0)) / ((1.0 - pk) if aliased else pk)
             k = pair[2 * k + aliased]
             t = cells[k, C_X0] + s * cells[k, C_DX]
@@ -195,7 +195,7 @@ def fill_decays(
         Number of energy trials.
     """
     n = cells.shape[0]
-    pair = cell_pairs(cells)
+    pair = pair_table(cells[:, C_ALIAS])
     want_branch = branch_out.shape[0] > 0
     cyl = kind == CYLINDER
     trials = 0
@@ -206,7 +206,7 @@ def fill_decays(
             k = min(int(x), n - 1)
             f = x - k
             pk = cells[k, C_PROB]
-            aliased = f >= pk  # (no branch: see alias.cell_pairs)
+            aliased = f >= pk  # (no branch: see alias.pair_table)
             s = (f - (pk if aliased else 0.0)) / ((1.0 - pk) if aliased else pk)
             k = pair[2 * k + aliased]
             t = cells[k, C_X0] + s * cells[k, C_DX]

@@ -33,7 +33,7 @@ from nusource.core.jit import jit
 from nusource.core.pcg64 import uniform
 from nusource.core.rng_kernels import split_pair
 
-from .alias import build_alias, cell_pairs
+from .alias import build_alias, pair_table
 from .constants import M_E, SIGMA0, SIGMA_MU
 from .couplings import radiative_i
 from .kinematics import e_min, frame, t_max
@@ -136,7 +136,7 @@ def sample_events_along(
     as slow.)  Returns the number of trials.
     """
     n = cells.shape[0]
-    pair = cell_pairs(cells)
+    pair = pair_table(cells[:, C_ALIAS])
     a = win[W_TLO]
     t_hi = win[W_THI]
     directions = out_cos.shape[0] > 0
@@ -153,7 +153,7 @@ def sample_events_along(
             k = min(int(x), n - 1)
             f = x - k
             pk = cells[k, C_PROB]
-            aliased = f >= pk  # (no branch: see alias.cell_pairs)
+            aliased = f >= pk  # (no branch: see alias.pair_table)
             s = (f - (pk if aliased else 0.0)) / ((1.0 - pk) if aliased else pk)
             k = pair[2 * k + aliased]
             de = cells[k, C_DE]

@@ -35,7 +35,7 @@ from nusource.core.jit import jit
 from nusource.core.pcg64 import uniform
 from nusource.core.rng_kernels import split_pair
 
-from .alias import build_alias, cell_pairs
+from .alias import build_alias, pair_table
 from .constants import M_E
 from .flux_average import flux_averaged
 from .kinematics import frame
@@ -521,7 +521,7 @@ def solar_events(
     inv_step = 1.0 / step
     a, t_hi = win[W_TLO], win[W_THI]
     nc = cells.shape[0]
-    pair = cell_pairs(cells)
+    pair = pair_table(cells[:, C_ALIAS])
     n_nue = 0
     for i in range(out_e.shape[0]):
         # one exact (part, Eν, T) draw, written out as in
@@ -532,7 +532,7 @@ def solar_events(
             k = min(int(x), nc - 1)
             f = x - k
             pk = cells[k, C_PROB]
-            aliased = f >= pk  # (no branch: see alias.cell_pairs)
+            aliased = f >= pk  # (no branch: see alias.pair_table)
             s = (f - (pk if aliased else 0.0)) / ((1.0 - pk) if aliased else pk)
             k = pair[2 * k + aliased]
             de = cells[k, C_DE]

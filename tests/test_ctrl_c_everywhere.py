@@ -156,12 +156,18 @@ def test_a_failure_a_lost_ctrl_c_caused_is_the_interruption(monkeypatch, capsys)
         signal.signal(signal.SIGINT, handler)
     assert code == 130
     assert capsys.readouterr().err.endswith("nusource xsec: interrupted\n")
+    _a_failure_of_its_own_propagates(monkeypatch, RuntimeError)
+
+
+def _a_failure_of_its_own_propagates(monkeypatch, kind):
+    """A command failing with ``kind`` and no Ctrl-C behind it ends with that error."""
+    from nusource import cli
 
     def failing(args, argv, given):
-        raise RuntimeError("a real failure")
+        raise kind("a real failure")
 
     monkeypatch.setattr(cli, "_run", failing)
-    with pytest.raises(RuntimeError, match="a real failure"):
+    with pytest.raises(kind, match="a real failure"):
         cli.main(["xsec", "--source", "cr51"])
 
 
@@ -183,13 +189,7 @@ def test_a_ctrl_c_inside_a_compiled_call_is_the_interruption(monkeypatch, capsys
     monkeypatch.setattr(cli, "_run", in_a_kernel)
     assert cli.main(["xsec", "--source", "cr51"]) == 130
     assert capsys.readouterr().err.endswith("nusource xsec: interrupted\n")
-
-    def failing(args, argv, given):
-        raise SystemError("a real failure")
-
-    monkeypatch.setattr(cli, "_run", failing)
-    with pytest.raises(SystemError, match="a real failure"):
-        cli.main(["xsec", "--source", "cr51"])
+    _a_failure_of_its_own_propagates(monkeypatch, SystemError)
 
 
 def test_starting_a_batch_cluster_keeps_ctrl_c(monkeypatch):

@@ -162,11 +162,11 @@ def output_columns(prod: Production, j: int, byte_order: str = "=", digest=None)
     out = _out_buffers(prod.chunk_size, np.dtype([f for f in stored if f[1] != cols[f[0]].dtype]))
     key = digest.key(dtype.names) if digest is not None else None
     for name in dtype.names:
-        dst = out[name][:n] if name in out else None
-        col = cols[name][:n] if dst is None else dst  # (None: stored as made)
-        total = store(cols[name][:n], dst)
+        made = cols[name][:n]
+        dst = out[name][:n] if name in out else None  # (None: stored as made)
+        total = store(made, dst)
         if digest is not None:
-            digest.add(name, total, col if name == key else None)
+            digest.add(name, total, (made if dst is None else dst) if name == key else None)
     return {name: out[name] if name in out else cols[name] for name in dtype.names}, n
 
 

@@ -300,7 +300,7 @@ def _good_hdf5_chunks(prod: Production, partial: Path, records: list, ends) -> i
         sets = {name: group[name] for name in names}
         if min(d.shape[0] for d in sets.values()) < ends[-1]:
             raise ValueError(f"it holds fewer than the {ends[-1]} events recorded")
-        key = "te" if "te" in names else "erec"
+        key = ChunkDigest.key(names)
         buffers = {name: np.empty(CHECK_EVENTS, prod.dtype[name]) for name in names}
         for k, (n, recorded) in enumerate(records):
             digest = ChunkDigest()
